@@ -1,0 +1,78 @@
+"""sigae: 1D convolutional autoencoders for signals.
+
+Encoder, decoder and autoencoder are three views over one set of weights, before and
+after saving and loading. Normalization is fitted on the training data and travels
+inside the model.
+
+Example:
+
+```python
+import sigae
+train, test = sigae.datasets.oscillations()
+ae = sigae.SignalAutoencoder(sigae.ModelConfig(length=501, latent_dim=16))
+ae.fit(train, seed=0)
+codes = ae.encode(test)          # (500, 16)
+signals = ae.decode(codes)       # (500, 501, 1), in the units of `train`
+ae.save("model.sigae")
+```
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+# JAX is sigae's default Keras backend; an explicit KERAS_BACKEND wins.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+from sigae.config import PRESETS, ConvBlock, ModelConfig  # noqa: E402
+from sigae.errors import (  # noqa: E402
+    ConfigError,
+    DataError,
+    ModelFileError,
+    NotFittedError,
+    SigaeError,
+    TrainingError,
+)
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from sigae import datasets
+    from sigae.model import SignalAutoencoder
+    from sigae.saving import load
+
+__all__ = [
+    "PRESETS",
+    "ConfigError",
+    "ConvBlock",
+    "DataError",
+    "ModelConfig",
+    "ModelFileError",
+    "NotFittedError",
+    "SigaeError",
+    "SignalAutoencoder",
+    "TrainingError",
+    "__version__",
+    "datasets",
+    "load",
+]
+
+# Keras and the backend load on first use, so `import sigae` and `sigae --help` stay instant.
+_LAZY = {
+    "SignalAutoencoder": ("sigae.model", "SignalAutoencoder"),
+    "load": ("sigae.saving", "load"),
+    "datasets": ("sigae.datasets", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sigae' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value

@@ -1,0 +1,181 @@
+"""Builds the three views of a model over one set of layers.
+
+`build_views(config)` creates each layer exactly once. The encoder and the decoder are
+functional models over those layers, and the autoencoder is literally
+`decoder(encoder(x))`, so all three share the same variables by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from sigae.config import ModelConfig
+
+# Standard deviations below this are treated as 1 so that constant signals never give NaN.
+MIN_STD = 1e-8
+
+
+@keras.saving.register_keras_serializable(package="sigae")
+class Standardize(keras.layers.Layer):
+    """`(x - mean) / std`, or its inverse `x * std + mean`, with the statistics as weights.
+
+    The statistics are non-trainable variables, so they are saved with the other weights
+    and are seen by compiled functions after they change.
+
+    Args:
+        per_channel: One mean and std per channel (last axis) instead of one scalar.
+        invert: Apply the inverse transform (from normalized back to original units).
+    """
+
+    def __init__(self, per_channel: bool = True, invert: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.per_channel = per_channel
+        self.invert = invert
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        shape = (input_shape[-1],) if self.per_channel else ()
+        self.mean = self.add_weight(name="mean", shape=shape, initializer="zeros", trainable=False)
+        self.std = self.add_weight(name="std", shape=shape, initializer="ones", trainable=False)
+
+    def call(self, inputs: Any) -> Any:
+        if self.invert:
+            return inputs * self.std + self.mean
+        return (inputs - self.mean) / self.std
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "per_channel": self.per_channel, "invert": self.invert}
+
+
+class Autoencoder(keras.Model):
+    """The autoencoder view: `decoder(encoder(x))`, trained on the normalized MSE.
+
+    Outputs are in the units of the data; the loss divides the error by the fitted
+    standard deviation, which is the question's MSE in normalized units.
+    """
+
+    def __init__(self, *args: Any, scale: Standardize, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._scale = scale
+
+    def compute_loss(
+        self,
+        x: Any = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> Any:
+        std = self._scale.std
+        return super().compute_loss(
+            x, ops.divide(y, std), ops.divide(y_pred, std), sample_weight, training
+        )
+
+
+@dataclass(frozen=True)
+class Views:
+    """The three views over one set of layers."""
+
+    encoder: keras.Model
+    decoder: keras.Model
+    autoencoder: Autoencoder
+    normalize: Standardize
+    denormalize: Standardize
+
+
+def build_views(config: ModelConfig, seed: int | None = None) -> Views:
+    """Creates every layer once and returns the encoder, decoder and autoencoder views.
+
+    Args:
+        config: The architecture.
+        seed: Seeds the weight initializers; `None` draws fresh random weights.
+
+    Returns:
+        `Views` whose models share their layer objects.
+    """
+    seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=4 * len(config.blocks) + 8)
+    next_seed = iter(int(s) for s in seeds)
+
+    def conv(filters: int, kernel_size: int, activation: str, name: str) -> keras.layers.Layer:
+        return keras.layers.Conv1D(
+            filters,
+            kernel_size,
+            activation=activation,
+            padding=config.padding,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=next(next_seed)),
+            name=name,
+        )
+
+    def dense(units: int, activation: str, name: str) -> keras.layers.Layer:
+        return keras.layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=next(next_seed)),
+            name=name,
+        )
+
+    per_channel = config.normalization == "per_channel"
+    normalize = Standardize(per_channel=per_channel, name="normalize")
+    denormalize = Standardize(per_channel=per_channel, invert=True, name="denormalize")
+
+    # Encoder: (batch, length, channels) -> (batch, latent_dim)
+    signals = keras.Input((config.length, config.channels), name="signals")
+    h = normalize(signals)
+    for i, block in enumerate(config.blocks):
+        h = conv(block.filters, block.kernel_size, config.activation, f"encoder_conv_{i}")(h)
+        if block.pool > 1:
+            h = keras.layers.MaxPooling1D(
+                block.pool, padding=config.padding, name=f"encoder_pool_{i}"
+            )(h)
+    h = keras.layers.Flatten(name="encoder_flatten")(h)  # (batch, steps * filters)
+    code = dense(config.latent_dim, config.latent_activation, "latent")(h)
+    encoder = keras.Model(signals, code, name="encoder")
+
+    # Decoder: (batch, latent_dim) -> (batch, length, channels), in data units
+    code_in = keras.Input((config.latent_dim,), name="code")
+    if config.decoder == "dense":
+        h = _dense_decoder(config, code_in, conv, dense)
+    else:
+        h = _convolutional_decoder(config, code_in, conv, dense)
+    decoded = denormalize(h)
+    decoder = keras.Model(code_in, decoded, name="decoder")
+
+    x = keras.Input((config.length, config.channels), name="signals")
+    autoencoder = Autoencoder(x, decoder(encoder(x)), name="autoencoder", scale=normalize)
+    return Views(encoder, decoder, autoencoder, normalize, denormalize)
+
+
+def _dense_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any:
+    # The question's decoder: convolutions over the code as a 1-channel sequence.
+    h = keras.layers.Reshape((config.latent_dim, 1), name="decoder_reshape")(code)
+    for i, block in reversed(list(enumerate(config.blocks))):
+        h = conv(block.filters, block.kernel_size, config.activation, f"decoder_conv_{i}")(h)
+        if block.pool > 1:
+            h = keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")(h)
+    h = keras.layers.Flatten(name="decoder_flatten")(h)
+    h = dense(config.length * config.channels, "linear", "decoder_dense")(h)
+    return keras.layers.Reshape((config.length, config.channels), name="decoder_output")(h)
+
+
+def _convolutional_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any:
+    steps, filters = config.encoded_length, config.encoded_filters
+    h = dense(steps * filters, config.activation, "decoder_dense")(code)
+    h = keras.layers.Reshape((steps, filters), name="decoder_reshape")(h)
+    for i, block in reversed(list(enumerate(config.blocks))):
+        if block.pool > 1:
+            h = keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")(h)
+        h = conv(block.filters, block.kernel_size, config.activation, f"decoder_conv_{i}")(h)
+    kernel_size = config.blocks[0].kernel_size if config.blocks else 1
+    h = conv(config.channels, kernel_size, "linear", "decoder_output")(h)
+    # "same" pooling rounds lengths up, so the upsampled signal is at least `length` long.
+    extra = steps * int(np.prod([b.pool for b in config.blocks])) - config.length
+    if extra:
+        h = keras.layers.Cropping1D((0, extra), name="decoder_crop")(h)
+    return h

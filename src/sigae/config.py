@@ -1,0 +1,277 @@
+"""Model configuration: frozen, validated dataclasses and the named presets.
+
+A `ModelConfig` is plain data. It holds no file paths and no weights, round-trips through
+`to_dict` / `from_dict`, and is all that is needed to rebuild a model's layers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sigae.errors import ConfigError
+
+Padding = Literal["same", "valid"]
+DecoderKind = Literal["convolutional", "dense"]
+Normalization = Literal["global", "per_channel"]
+
+_ACTIVATIONS = ("tanh", "relu", "gelu", "elu", "selu", "silu", "sigmoid", "linear")
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"{name} must be a strictly positive integer. Received {name}={value!r}."
+        )
+
+
+def _one_of(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
+    if value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ConfigError(f"{name} must be one of {choices}. Received {name}={value!r}.")
+
+
+@dataclass(frozen=True)
+class ConvBlock:
+    """One encoder stage: `Conv1D(filters, kernel_size)` then `MaxPooling1D(pool)`.
+
+    The decoder mirrors the stages in reverse order, with `UpSampling1D(pool)`.
+
+    Args:
+        filters: Number of convolution filters (output channels) of the stage.
+        kernel_size: Width of the convolution window, in samples.
+        pool: Pooling (and, in the decoder, upsampling) factor. 1 keeps the length.
+    """
+
+    filters: int
+    kernel_size: int = 3
+    pool: int = 2
+
+    def __post_init__(self) -> None:
+        _positive_int("filters", self.filters)
+        _positive_int("kernel_size", self.kernel_size)
+        _positive_int("pool", self.pool)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a signal autoencoder.
+
+    Signals are arrays of shape `(n_signals, length, channels)`. The encoder is
+    normalization, the convolution blocks, `Flatten` and a `Dense(latent_dim)` central layer.
+    The decoder maps a code back to `(length, channels)` in the units of the training data.
+
+    Args:
+        length: Samples per signal. Every length is supported, odd ones included.
+        channels: Channels per sample (1 for a single trace).
+        latent_dim: Size of the central `Dense` layer, the code.
+        blocks: Encoder stages, first to last; the decoder mirrors them.
+        activation: Activation of the convolutions (and of the convolutional decoder's
+            first `Dense`).
+        latent_activation: Activation of the central layer. `"linear"` keeps codes
+            unbounded, which suits studying them; the question's model uses `"tanh"`.
+        padding: `"same"` keeps lengths through convolutions and pools (odd lengths
+            round up); `"valid"` shrinks them, as in the question's model.
+        decoder: `"convolutional"` (default): `Dense` to a short feature map, then
+            upsampling and convolutions, cropped to exactly `length`. `"dense"`: the
+            question's decoder, convolutions on the code seen as a 1-channel sequence,
+            then `Flatten` and a `Dense(length * channels)` head.
+        normalization: `"per_channel"`: one mean and standard deviation per channel;
+            `"global"`: one scalar mean and standard deviation, as in the question.
+
+    Raises:
+        ConfigError: If the configuration cannot build a model, for example a `length`
+            too short for the depth of `blocks`.
+
+    Example:
+
+    >>> ModelConfig(length=501, latent_dim=8).encoded_length
+    63
+    """
+
+    length: int
+    channels: int = 1
+    latent_dim: int = 16
+    # Three halving stages: a 501-sample signal becomes 63 steps of 64 features, enough
+    # receptive field for an oscillation period while staying ~40x cheaper than the
+    # question's 256-filter first layer.
+    blocks: tuple[ConvBlock, ...] = field(
+        default=(ConvBlock(32, 7, 2), ConvBlock(64, 5, 2), ConvBlock(64, 3, 2))
+    )
+    activation: str = "tanh"
+    latent_activation: str = "linear"
+    padding: Padding = "same"
+    decoder: DecoderKind = "convolutional"
+    normalization: Normalization = "per_channel"
+
+    def __post_init__(self) -> None:
+        _positive_int("length", self.length)
+        _positive_int("channels", self.channels)
+        _positive_int("latent_dim", self.latent_dim)
+        blocks = tuple(self.blocks)
+        if not all(isinstance(b, ConvBlock) for b in blocks):
+            raise ConfigError(
+                "blocks must be a sequence of ConvBlock(filters, kernel_size, pool). "
+                f"Received blocks={self.blocks!r}."
+            )
+        object.__setattr__(self, "blocks", blocks)
+        _one_of("activation", self.activation, _ACTIVATIONS)
+        _one_of("latent_activation", self.latent_activation, _ACTIVATIONS)
+        _one_of("padding", self.padding, ("same", "valid"))
+        _one_of("decoder", self.decoder, ("convolutional", "dense"))
+        _one_of("normalization", self.normalization, ("global", "per_channel"))
+        if self.decoder == "convolutional" and self.padding != "same":
+            raise ConfigError(
+                "decoder='convolutional' needs padding='same' to return exactly `length` "
+                f"samples. Received padding={self.padding!r}; use padding='same' or "
+                "decoder='dense'."
+            )
+        self._check_encoder_lengths()
+        if self.decoder == "dense":
+            self._check_dense_decoder_lengths()
+
+    # -- derived sizes ---------------------------------------------------------------
+
+    @property
+    def encoded_length(self) -> int:
+        """Steps left after the last encoder block (before `Flatten`)."""
+        return self._encoder_lengths()[-1]
+
+    @property
+    def encoded_filters(self) -> int:
+        """Channels after the last encoder block (the input channels if there is none)."""
+        return self.blocks[-1].filters if self.blocks else self.channels
+
+    def _encoder_lengths(self) -> list[int]:
+        lengths = [self.length]
+        for block in self.blocks:
+            steps = lengths[-1]
+            if self.padding == "valid":
+                steps = steps - block.kernel_size + 1
+                steps = steps // block.pool if steps > 0 else 0
+            else:
+                steps = math.ceil(steps / block.pool)
+            lengths.append(steps)
+        return lengths
+
+    def _check_encoder_lengths(self) -> None:
+        lengths = self._encoder_lengths()
+        for index, (block, steps) in enumerate(zip(self.blocks, lengths[1:], strict=True)):
+            if steps < 1:
+                minimum = self._minimum_length()
+                raise ConfigError(
+                    f"length={self.length} is too short for the encoder: block {index} "
+                    f"({block}) leaves no samples. With these blocks use length >= "
+                    f"{minimum}, or fewer or smaller blocks."
+                )
+
+    def _minimum_length(self) -> int:
+        needed = 1
+        for block in reversed(self.blocks):
+            needed *= block.pool
+            if self.padding == "valid":
+                needed += block.kernel_size - 1
+        return needed
+
+    def _check_dense_decoder_lengths(self) -> None:
+        steps = self.latent_dim
+        for block in reversed(self.blocks):
+            steps = steps - block.kernel_size + 1 if self.padding == "valid" else steps
+            if steps < 1:
+                raise ConfigError(
+                    f"latent_dim={self.latent_dim} is too small for the dense decoder with "
+                    f"padding='valid': its convolutions over the code leave no samples. "
+                    f"Use a larger latent_dim or padding='same'."
+                )
+            steps *= block.pool
+
+    # -- plain data ------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the configuration as JSON-ready plain data."""
+        data = dataclasses.asdict(self)
+        data["blocks"] = [dataclasses.asdict(b) for b in self.blocks]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Builds a validated configuration from `to_dict` output.
+
+        Raises:
+            ConfigError: On unknown or missing keys, or invalid values.
+        """
+        if not isinstance(data, dict):
+            raise ConfigError(f"A model configuration must be a mapping. Received {data!r}.")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(
+                f"Unknown model configuration keys {unknown}. Known keys: {sorted(names)}."
+            )
+        values = dict(data)
+        if "blocks" in values:
+            blocks = values["blocks"]
+            if not isinstance(blocks, list | tuple) or not all(isinstance(b, dict) for b in blocks):
+                raise ConfigError(
+                    "blocks must be a list of {filters, kernel_size, pool} mappings. "
+                    f"Received blocks={blocks!r}."
+                )
+            try:
+                values["blocks"] = tuple(ConvBlock(**b) for b in blocks)
+            except TypeError as error:
+                raise ConfigError(f"Invalid block in blocks={blocks!r}: {error}.") from None
+        try:
+            return cls(**values)
+        except TypeError as error:
+            raise ConfigError(f"Invalid model configuration: {error}.") from None
+
+    def replace(self, **changes: Any) -> ModelConfig:
+        """Returns a validated copy with `changes` applied."""
+        return dataclasses.replace(self, **changes)
+
+
+def _question(length: int, channels: int) -> ModelConfig:
+    # The model of the original question (shared/origin/question.md): at length 501 and one
+    # channel it has 151,616 encoder and 14,903,157 decoder parameters.
+    return ModelConfig(
+        length=length,
+        channels=channels,
+        latent_dim=32,
+        blocks=(ConvBlock(256, 3, 2), ConvBlock(32, 3, 2)),
+        activation="tanh",
+        latent_activation="tanh",
+        padding="valid",
+        decoder="dense",
+        normalization="global",
+    )
+
+
+def _default(length: int, channels: int) -> ModelConfig:
+    return ModelConfig(length=length, channels=channels)
+
+
+PRESETS = {"default": _default, "question": _question}
+"""Named model designs: `name -> f(length, channels) -> ModelConfig`."""
+
+
+def preset(name: str, *, length: int, channels: int = 1, **overrides: Any) -> ModelConfig:
+    """Returns the configuration of a named preset.
+
+    Args:
+        name: One of `PRESETS` (`"default"`, `"question"`).
+        length: Samples per signal.
+        channels: Channels per sample.
+        **overrides: Any `ModelConfig` field to change, e.g. `latent_dim=8`.
+
+    Raises:
+        ConfigError: For an unknown preset name or an invalid override.
+    """
+    if name not in PRESETS:
+        raise ConfigError(f"Unknown preset {name!r}. Known presets: {', '.join(sorted(PRESETS))}.")
+    config = PRESETS[name](length, channels)
+    try:
+        return config.replace(**overrides) if overrides else config
+    except TypeError as error:
+        raise ConfigError(f"Invalid override for preset {name!r}: {error}.") from None

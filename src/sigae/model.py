@@ -1,0 +1,400 @@
+"""`SignalAutoencoder`: one set of weights, three views.
+
+The encoder, the decoder and the autoencoder are `keras.Model` views over the same layer
+objects (see `sigae.architecture`). Nothing here ever rebuilds a layer to "get" a part.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from sigae import config as config_module
+from sigae.architecture import MIN_STD, Views, build_views
+from sigae.config import ModelConfig
+from sigae.errors import DataError, NotFittedError, TrainingError
+from sigae.training import GuardCallback, TrainingConfig, TrainingHistory
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+
+class SignalAutoencoder:
+    """A 1D convolutional autoencoder for signals of shape `(n_signals, length, channels)`.
+
+    Args:
+        config: The architecture; see `ModelConfig` and `SignalAutoencoder.from_preset`.
+        seed: Seeds the initial weights; `None` draws them at random.
+
+    Example:
+
+    >>> ae = SignalAutoencoder(ModelConfig(length=128, latent_dim=4), seed=0)
+    >>> ae.encoder.output_shape, ae.decoder.output_shape
+    ((None, 4), (None, 128, 1))
+    """
+
+    def __init__(self, config: ModelConfig, *, seed: int | None = None) -> None:
+        self.config = config
+        self._views: Views = build_views(config, seed)
+        self.history = TrainingHistory()
+        self._fitted = False
+
+    @classmethod
+    def from_preset(
+        cls, name: str, *, length: int, channels: int = 1, seed: int | None = None, **overrides: Any
+    ) -> SignalAutoencoder:
+        """Builds a named design: `"default"` (sigae's) or `"question"` (the original model).
+
+        Args:
+            name: Preset name, one of `sigae.PRESETS`.
+            length: Samples per signal.
+            channels: Channels per sample.
+            seed: Seeds the initial weights.
+            **overrides: `ModelConfig` fields to change, e.g. `latent_dim=8`.
+        """
+        return cls(config_module.preset(name, length=length, channels=channels, **overrides),
+                   seed=seed)
+
+    # -- the three views -------------------------------------------------------------
+
+    @property
+    def encoder(self) -> keras.Model:
+        """`(n, length, channels)` raw signals -> `(n, latent_dim)` codes."""
+        return self._views.encoder
+
+    @property
+    def decoder(self) -> keras.Model:
+        """`(n, latent_dim)` codes -> `(n, length, channels)` signals in data units."""
+        return self._views.decoder
+
+    @property
+    def autoencoder(self) -> keras.Model:
+        """`decoder(encoder(x))` over the same layers, as one `keras.Model`."""
+        return self._views.autoencoder
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether normalization statistics have been fitted (by `fit` or loading)."""
+        return self._fitted
+
+    @property
+    def normalization(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted `(mean, std)`: scalars, or arrays of shape `(channels,)`."""
+        layer = self._views.normalize
+        return np.asarray(layer.mean.numpy()), np.asarray(layer.std.numpy())
+
+    def count_params(self) -> dict[str, int]:
+        """Trainable parameter counts of each view (normalization statistics excluded)."""
+
+        def trainable(model: keras.Model) -> int:
+            return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+        return {
+            "encoder": trainable(self.encoder),
+            "decoder": trainable(self.decoder),
+            "autoencoder": trainable(self.autoencoder),
+        }
+
+    # -- training --------------------------------------------------------------------
+
+    def fit(
+        self,
+        x: np.ndarray,
+        *,
+        epochs: int = 100,
+        batch_size: int = 100,
+        validation_split: float = 0.2,
+        validation_data: np.ndarray | None = None,
+        patience: int | None = 10,
+        learning_rate: float = 1e-3,
+        seed: int | None = None,
+        verbose: str | int = "auto",
+    ) -> TrainingHistory:
+        """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
+
+        On the first call the normalization statistics are fitted on the training signals
+        only (after the validation split). Later calls keep them and continue training the
+        same weights with the same optimizer.
+
+        Args:
+            x: Training signals, array of shape `(n_signals, length, channels)` or
+                `(n_signals, length)` for one channel.
+            epochs: Maximum number of epochs.
+            batch_size: Signals per gradient step.
+            validation_split: Fraction held out from the end of `x` for validation, as
+                Keras does; ignored when `validation_data` is given.
+            validation_data: Validation signals, same shape rules as `x`.
+            patience: Early-stopping patience in epochs; `None` trains all epochs. The
+                weights of the best epoch (or the starting weights, if no epoch beat
+                them) are restored at the end in both cases.
+            learning_rate: Adam's learning rate.
+            seed: Makes the run reproducible: seeds the initial weights of an untrained
+                model, the shuffling and the backend's random state.
+            verbose: Keras verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (one line
+                per epoch).
+
+        Returns:
+            The history of this call (loss and val_loss per epoch). `self.history` holds
+            the history of all calls.
+
+        Raises:
+            DataError: If `x` or `validation_data` has the wrong shape or non-finite values.
+            TrainingError: If the loss becomes NaN or infinite; the last good weights are kept.
+        """
+        settings = TrainingConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            patience=patience,
+            learning_rate=learning_rate,
+            seed=seed,
+        )
+        x = self._check_signals(x, "x")
+        if validation_data is not None:
+            x_train, x_val = x, self._check_signals(validation_data, "validation_data")
+        elif settings.validation_split > 0:
+            n_val = int(round(len(x) * settings.validation_split))
+            if n_val < 1 or n_val >= len(x):
+                raise DataError(
+                    f"validation_split={validation_split} leaves no signals for "
+                    f"{'validation' if n_val < 1 else 'training'} out of {len(x)}. "
+                    "Give more signals, another validation_split, or validation_data."
+                )
+            x_train, x_val = x[:-n_val], x[-n_val:]
+        else:
+            x_train, x_val = x, None
+
+        if settings.seed is not None:
+            if not self._fitted:
+                self._reinitialize(settings.seed)
+            keras.utils.set_random_seed(settings.seed)
+        if not self._fitted:
+            self._set_normalization(*fit_normalization(x_train, self.config.normalization))
+        self._compile(settings.learning_rate)
+
+        monitor_data = x_val if x_val is not None else x_train
+        baseline = float(
+            self.autoencoder.evaluate(
+                monitor_data, monitor_data, batch_size=settings.batch_size, verbose=0
+            )
+        )
+        guard = GuardCallback(
+            monitor="val_loss" if x_val is not None else "loss",
+            patience=settings.patience,
+            baseline=baseline,
+        )
+        self.autoencoder.fit(
+            x_train,
+            x_train,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            validation_data=(x_val, x_val) if x_val is not None else None,
+            shuffle=True,
+            callbacks=[guard],
+            verbose=verbose,
+        )
+        self._fitted = True
+        run = TrainingHistory(
+            loss=tuple(guard.losses), val_loss=tuple(guard.val_losses), best_epoch=guard.best_epoch
+        )
+        offset = self.history.epochs
+        self.history = TrainingHistory(
+            loss=self.history.loss + run.loss,
+            val_loss=self.history.val_loss + run.val_loss,
+            best_epoch=self.history.best_epoch if run.best_epoch is None
+            else offset + run.best_epoch,
+        )
+        if guard.diverged_at is not None:
+            epoch, batch = guard.diverged_at
+            where = f"epoch {epoch + 1}" + (f", batch {batch + 1}" if batch >= 0 else "")
+            kept = (
+                f"the weights of epoch {offset + guard.best_epoch + 1} were kept"
+                if guard.best_epoch is not None
+                else "the weights from before this fit were kept"
+            )
+            raise TrainingError(
+                f"Training diverged: the loss became NaN or infinite at {where}; {kept}. "
+                f"Lower learning_rate (now {settings.learning_rate}) or check the data scale."
+            )
+        logger.info("trained %d epochs; best monitored loss %s", run.epochs, guard.best)
+        return run
+
+    def _reinitialize(self, seed: int) -> None:
+        # A twin built with the seed gives reproducible initial values; copying them into the
+        # existing variables keeps every view (and every reference a user holds) valid.
+        fresh = build_views(self.config, seed)
+        self.autoencoder.set_weights(fresh.autoencoder.get_weights())
+
+    def _set_normalization(self, mean: np.ndarray, std: np.ndarray) -> None:
+        for layer in (self._views.normalize, self._views.denormalize):
+            layer.mean.assign(mean.astype("float32"))
+            layer.std.assign(std.astype("float32"))
+
+    def _compile(self, learning_rate: float) -> None:
+        model = self.autoencoder
+        if model.compiled:
+            model.optimizer.learning_rate.assign(learning_rate)
+            return
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+
+    # -- inference -------------------------------------------------------------------
+
+    def encode(self, x: np.ndarray, *, batch_size: int = 100) -> np.ndarray:
+        """Maps raw signals to codes.
+
+        Args:
+            x: Array of shape `(n_signals, length, channels)` or `(n_signals, length)`.
+            batch_size: Signals per forward pass.
+
+        Returns:
+            float32 array of shape `(n_signals, latent_dim)`.
+        """
+        self._require_fitted("encode")
+        return self._predict(self.encoder, self._check_signals(x, "x"), batch_size)
+
+    def decode(self, codes: np.ndarray, *, batch_size: int = 100) -> np.ndarray:
+        """Maps codes to signals in the units of the training data.
+
+        Args:
+            codes: Array of shape `(n_signals, latent_dim)`.
+            batch_size: Codes per forward pass.
+
+        Returns:
+            float32 array of shape `(n_signals, length, channels)`.
+        """
+        self._require_fitted("decode")
+        return self._predict(self.decoder, self._check_codes(codes), batch_size)
+
+    def reconstruct(self, x: np.ndarray, *, batch_size: int = 100) -> np.ndarray:
+        """The autoencoder view's own forward pass.
+
+        Equals `decode(encode(x))` bit for bit on CPU for the same `batch_size`.
+
+        Returns:
+            float32 array of the shape `(n_signals, length, channels)`.
+        """
+        self._require_fitted("reconstruct")
+        return self._predict(self.autoencoder, self._check_signals(x, "x"), batch_size)
+
+    @staticmethod
+    def _predict(model: keras.Model, x: np.ndarray, batch_size: int) -> np.ndarray:
+        if len(x) == 0:
+            return np.zeros((0, *model.output_shape[1:]), dtype="float32")
+        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype="float32")
+
+    # -- saving ----------------------------------------------------------------------
+
+    def save(self, path: PathLike) -> None:
+        """Writes the model to one `.sigae` file, atomically. See `sigae.saving`."""
+        from sigae.saving import save_model
+
+        save_model(self, path)
+
+    def export_encoder(self, path: PathLike) -> None:
+        """Writes the encoder, normalization included, as a plain-Keras `.keras` file."""
+        from sigae.saving import export_view
+
+        self._require_fitted("export_encoder")
+        export_view(self, "encoder", path)
+
+    def export_decoder(self, path: PathLike) -> None:
+        """Writes the decoder, denormalization included, as a plain-Keras `.keras` file."""
+        from sigae.saving import export_view
+
+        self._require_fitted("export_decoder")
+        export_view(self, "decoder", path)
+
+    # -- validation ------------------------------------------------------------------
+
+    def _require_fitted(self, action: str) -> None:
+        if not self._fitted:
+            raise NotFittedError(
+                f"Cannot {action}: the model is untrained, so it has no normalization "
+                "statistics. Call fit(x) first, or load a trained model with sigae.load(path)."
+            )
+
+    def _check_signals(self, x: Any, name: str) -> np.ndarray:
+        return check_signals(x, self.config, name)
+
+    def _check_codes(self, codes: Any) -> np.ndarray:
+        codes = _as_float_array(codes, "codes")
+        if codes.ndim != 2 or codes.shape[1] != self.config.latent_dim:
+            raise DataError(
+                f"codes must have shape (n_signals, {self.config.latent_dim}) for this model "
+                f"(latent_dim={self.config.latent_dim}). Received shape {codes.shape}."
+            )
+        _check_finite(codes, "codes")
+        return codes
+
+
+def check_signals(x: Any, config: ModelConfig, name: str = "x") -> np.ndarray:
+    """Validates signals for a model and returns them as float32 `(n, length, channels)`.
+
+    Raises:
+        DataError: On a wrong number of dimensions, length or channels, or non-finite values.
+    """
+    x = _as_float_array(x, name)
+    expected = f"(n_signals, {config.length}, {config.channels})"
+    if x.ndim == 2 and config.channels == 1:
+        x = x[:, :, None]
+    if x.ndim != 3:
+        also = f" or (n_signals, {config.length})" if config.channels == 1 else ""
+        raise DataError(
+            f"{name} must have shape {expected}{also}. Received shape {x.shape}."
+        )
+    if x.shape[1] != config.length:
+        raise DataError(
+            f"{name} holds signals of length {x.shape[1]}, but the model takes length "
+            f"{config.length}. Resample or cut the signals to {config.length} samples, or "
+            "train a model for this length."
+        )
+    if x.shape[2] != config.channels:
+        raise DataError(
+            f"{name} holds {x.shape[2]} channel(s), but the model takes {config.channels}. "
+            f"Expected shape {expected}; received {x.shape}."
+        )
+    _check_finite(x, name)
+    return x
+
+
+def _as_float_array(x: Any, name: str) -> np.ndarray:
+    array = np.asarray(x)
+    if array.dtype.kind not in "iuf":
+        raise DataError(
+            f"{name} must hold real numbers; received dtype {array.dtype}. "
+            "Convert it to float first."
+        )
+    return np.ascontiguousarray(array, dtype="float32")
+
+
+def _check_finite(x: np.ndarray, name: str) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"{name} holds {int(bad.sum())} NaN or infinite value(s), the first at index "
+            f"{first}. Remove or fill them before using the model."
+        )
+
+
+def fit_normalization(x: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of training signals `(n, length, channels)`.
+
+    Args:
+        x: The training signals.
+        kind: `"global"` (scalars) or `"per_channel"` (arrays of shape `(channels,)`).
+
+    Returns:
+        `(mean, std)` as float32; a std below `MIN_STD` (a constant signal) becomes 1.
+    """
+    axis: Sequence[int] | None = None if kind == "global" else (0, 1)
+    mean = np.mean(x, axis=axis, dtype="float64")
+    std = np.std(x, axis=axis, dtype="float64")
+    std = np.where(std < MIN_STD, 1.0, std)
+    return np.asarray(mean, dtype="float32"), np.asarray(std, dtype="float32")
