@@ -1,0 +1,359 @@
+"""The `sigae` command line: a thin layer over the library.
+
+Only this module prints or exits. Heavy modules (Keras, the backend, matplotlib) are
+imported inside the command that needs them, so `sigae --help` is instant. A `SigaeError`
+becomes one line on stderr and exit code 2; a failed `check` exits with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sigae.errors import SigaeError
+
+EXIT_FAILED_CHECK = 1
+EXIT_BAD_INPUT = 2
+
+_DATA_HELP = "signals: .npy, .npz (see --key) or .csv; shape (n, length) or (n, length, channels)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line and returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return args.handler(args)
+    except SigaeError as error:
+        message = " ".join(str(error).split())
+        print(f"sigae: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("sigae: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from sigae.demo import run_demo
+
+    result = run_demo(args.out, epochs=args.epochs, seed=args.seed, verbose=_verbosity(args))
+    check = result.check
+    print(f"trained the default design for {result.epochs} epochs")
+    print(f"best validation loss   {result.best_val_loss:.5f} (MSE, normalized units)")
+    print(f"test MSE               {result.test_mse:.5f} (normalized units, 500 test signals)")
+    print(f"consistency check      {'passed' if check.passed else 'FAILED'}: shared weights "
+          f"{check.shared_weights}, max |eD - AE| = {check.views_max_abs_difference:.3g}, "
+          f"save/load equal {check.round_trip_weights_equal}")
+    print(f"model                  {result.model_path}")
+    print(f"plots                  {result.loss_plot}, {result.reconstruction_plot}")
+    return 0 if check.passed else EXIT_FAILED_CHECK
+
+
+def _train(args: argparse.Namespace) -> int:
+    from sigae.data import read_array
+    from sigae.model import SignalAutoencoder
+
+    _check_output(args.out, (".sigae",), inputs=[args.data])
+    x = read_array(args.data, key=args.key)
+    length, channels = x.shape[1], (x.shape[2] if x.ndim == 3 else 1)
+    overrides = {"latent_dim": args.latent_dim} if args.latent_dim is not None else {}
+    model = SignalAutoencoder.from_preset(
+        args.preset, length=length, channels=channels, seed=args.seed, **overrides
+    )
+    with _context(args.data):
+        history = model.fit(
+            x,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            validation_split=args.validation_split,
+            patience=args.patience or None,
+            learning_rate=args.learning_rate,
+            seed=args.seed,
+            verbose=_verbosity(args),
+        )
+    model.save(args.out)
+    monitored = "validation" if history.val_loss else "training"
+    best = model.history.best_loss
+    print(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} channel(s) "
+          f"for {history.epochs} epochs")
+    if best is not None:
+        print(f"best {monitored} loss {best:.5f} (MSE, normalized units) "
+              f"at epoch {model.history.best_epoch + 1}")
+    print(f"saved {args.out}")
+    return 0
+
+
+def _encode(args: argparse.Namespace) -> int:
+    return _apply(args, lambda model, x: model.encode(x, batch_size=args.batch_size))
+
+
+def _reconstruct(args: argparse.Namespace) -> int:
+    return _apply(args, lambda model, x: model.reconstruct(x, batch_size=args.batch_size))
+
+
+def _decode(args: argparse.Namespace) -> int:
+    from sigae.data import FORMATS, read_array, write_array
+    from sigae.saving import load
+
+    _check_output(args.out, FORMATS, inputs=[args.model, args.codes])
+    model = load(args.model)
+    codes = read_array(args.codes, key=args.key)
+    with _context(args.codes):
+        signals = model.decode(codes, batch_size=args.batch_size)
+    write_array(args.out, signals)
+    print(f"decoded {len(codes)} codes -> {args.out} {signals.shape}")
+    return 0
+
+
+def _apply(args: argparse.Namespace, function: Callable[[Any, Any], Any]) -> int:
+    from sigae.data import FORMATS, read_array, write_array
+    from sigae.saving import load
+
+    _check_output(args.out, FORMATS, inputs=[args.model, args.data])
+    model = load(args.model)
+    x = read_array(args.data, key=args.key)
+    with _context(args.data):
+        result = function(model, x)
+    write_array(args.out, result)
+    print(f"{args.command}: {len(x)} signals -> {args.out} {result.shape}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from sigae.checks import check_consistency, probe_signals
+    from sigae.data import read_array
+    from sigae.saving import load
+
+    model = load(args.model)
+    if args.data is not None:
+        x = read_array(args.data, key=args.key)
+        source = str(args.data)
+    else:
+        x = probe_signals(model)
+        source = "64 seeded random signals at the training data's scale"
+    with _context(args.data or args.model):
+        report = check_consistency(model, x, batch_size=args.batch_size)
+
+    def verdict(ok: bool) -> str:
+        return "ok  " if ok else "FAIL"
+
+    print(f"checking {args.model} on {source}")
+    print(f"{verdict(report.shared_weights)} encoder and decoder weights are the autoencoder's "
+          "own variables")
+    print(f"{verdict(report.views_max_abs_difference == 0.0)} max |decoder(encoder(x)) - "
+          f"autoencoder(x)| = {report.views_max_abs_difference:.3g}")
+    print(f"{verdict(report.round_trip_weights_equal)} weights bitwise equal after save/load")
+    print(f"{verdict(report.round_trip_max_abs_difference == 0.0)} max |output difference| "
+          f"after save/load = {report.round_trip_max_abs_difference:.3g}")
+    print("passed" if report.passed else "FAILED")
+    return 0 if report.passed else EXIT_FAILED_CHECK
+
+
+def _info(args: argparse.Namespace) -> int:
+    from sigae.report import describe
+
+    print(describe(args.model))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from sigae.saving import export_view, load
+
+    _check_output(args.out, (".keras",), inputs=[args.model])
+    model = load(args.model)
+    export_view(model, args.part, args.out)
+    print(f"exported the {args.part} to {args.out}; open it with keras.saving.load_model")
+    return 0
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _check_output(out: Path, suffixes: Sequence[str], *, inputs: Sequence[Path]) -> None:
+    """Refuses a bad output path before any work is done."""
+    if out.suffix.lower() not in suffixes:
+        raise SigaeError(
+            f"{out}: output must end in {' or '.join(suffixes)}; received "
+            f"{out.suffix or 'no extension'}."
+        )
+    if out.is_dir():
+        raise SigaeError(f"{out}: is a directory; give an output file name.")
+    if not out.parent.is_dir():
+        raise SigaeError(f"{out}: the directory {out.parent} does not exist; create it first.")
+    for source in inputs:
+        if source.exists() and out.exists() and os.path.samefile(source, out):
+            raise SigaeError(f"{out}: is also an input; choose another output file.")
+
+
+class _context:
+    """Prefixes a data-shape error from the library with the file it came from."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: Any) -> bool:
+        from sigae.errors import DataError
+
+        if isinstance(error, DataError) and not str(error).startswith(str(self.path)):
+            raise DataError(f"{self.path}: {error}") from None
+        return False
+
+
+def _verbosity(args: argparse.Namespace) -> int:
+    if args.quiet:
+        return 0
+    return 1 if sys.stdout.isatty() else 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, received {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, received {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, received {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, received {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, received {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, received {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    from sigae import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sigae",
+        description="1D convolutional autoencoders for signals. Encoder, decoder and "
+        "autoencoder are three views over one set of weights.",
+        epilog="Exit codes: 0 success, 1 failed check, 2 bad input. "
+        "Run 'sigae COMMAND --help' for each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"sigae {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, handler: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def batch_size(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--batch-size", type=_positive_int, default=100,
+                         help="signals per forward pass (default: 100)")
+
+    def key(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--key", help="array name inside an .npz holding several")
+
+    demo = command("demo", _demo, "Train the default design on the embedded oscillations, "
+                   "save it, plot it and check its consistency (about a minute on 2 cores).")
+    demo.add_argument("--out", type=Path, default=Path("sigae-demo"),
+                      help="output directory (default: sigae-demo)")
+    demo.add_argument("--epochs", type=_positive_int, default=60,
+                      help="maximum epochs; early stopping usually ends sooner (default: 60)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffling")
+    demo.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+
+    train = command("train", _train, "Train a model on signals and save it as a .sigae file.")
+    train.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
+    train.add_argument("--out", type=Path, required=True, metavar="MODEL",
+                       help="model file to write, ending in .sigae")
+    key(train)
+    train.add_argument("--preset", choices=["default", "question"], default="default",
+                       help="design: sigae's default or the question's model (default: default)")
+    train.add_argument("--latent-dim", type=_positive_int, help="size of the code")
+    train.add_argument("--epochs", type=_positive_int, default=100,
+                       help="maximum epochs (default: 100)")
+    train.add_argument("--batch-size", type=_positive_int, default=100,
+                       help="signals per step (default: 100)")
+    train.add_argument("--validation-split", type=_fraction, default=0.2,
+                       help="fraction held out from the end for validation (default: 0.2)")
+    train.add_argument("--patience", type=_non_negative_int, default=10,
+                       help="early-stopping patience in epochs, 0 to train all epochs; the best "
+                       "weights are kept either way (default: 10)")
+    train.add_argument("--learning-rate", type=_positive_float, default=1e-3,
+                       help="Adam's learning rate (default: 0.001)")
+    train.add_argument("--seed", type=int, default=None,
+                       help="seed of weights and shuffling, for a reproducible run")
+    train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+
+    for name, handler, help_text in (
+        ("encode", _encode, "Encode signals to codes of shape (n, latent_dim)."),
+        ("reconstruct", _reconstruct, "Reconstruct signals with the autoencoder view."),
+    ):
+        sub = command(name, handler, help_text)
+        sub.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+        sub.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
+        sub.add_argument("--out", type=Path, required=True,
+                         help="output file: .npy, .npz or .csv (by extension)")
+        key(sub)
+        batch_size(sub)
+
+    decode = command("decode", _decode, "Decode codes to signals in the training data's units.")
+    decode.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+    decode.add_argument("codes", type=Path, metavar="CODES",
+                        help="codes: .npy, .npz or .csv of shape (n, latent_dim)")
+    decode.add_argument("--out", type=Path, required=True,
+                        help="output file: .npy, .npz or .csv (by extension)")
+    key(decode)
+    batch_size(decode)
+
+    check = command("check", _check, "Check that the views share one set of weights, agree "
+                    "exactly, and survive a save/load round trip. Exit 1 if any check fails.")
+    check.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+    check.add_argument("data", type=Path, nargs="?", metavar="DATA",
+                       help=f"{_DATA_HELP} (default: seeded random signals)")
+    key(check)
+    batch_size(check)
+
+    info = command("info", _info, "Show a model's layers, normalization and training summary.")
+    info.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+
+    export = command("export", _export, "Export the encoder or decoder as a plain .keras file "
+                     "that keras.saving.load_model opens without sigae.")
+    export.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+    export.add_argument("--part", choices=["encoder", "decoder"], required=True)
+    export.add_argument("--out", type=Path, required=True, help="file to write, ending in .keras")
+    return parser
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Text summaries of models, for `sigae info`."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from sigae.model import SignalAutoencoder
+from sigae.saving import load, read_manifest
+
+
+def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:
+    """Rows `(view, layer name, output shape, parameters)` of the encoder then the decoder."""
+    rows = []
+    for view in (model.encoder, model.decoder):
+        for layer in view.layers[1:]:  # [0] is the view's Input
+            shape = tuple(layer.output.shape[1:])
+            rows.append((view.name, layer.name, str(shape), int(layer.count_params())))
+    return rows
+
+
+def describe(path: str | os.PathLike[str]) -> str:
+    """A human-readable summary of a `.sigae` file: layers, normalization, training."""
+    manifest = read_manifest(path)
+    model = load(path)
+    config = model.config
+    lines = [f"{path}", ""]
+    lines.append(f"{'view':<8} {'layer':<20} {'output shape':<16} {'parameters':>12}")
+    for view, name, shape, params in layer_table(model):
+        lines.append(f"{view:<8} {name:<20} {shape:<16} {params:>12,}")
+    counts = model.count_params()
+    lines.append(
+        f"trainable parameters: encoder {counts['encoder']:,}, decoder {counts['decoder']:,}, "
+        f"total {counts['autoencoder']:,} (plus the normalization statistics)"
+    )
+    lines.append("")
+    mean, std = model.normalization
+    lines.append(
+        f"input: length {config.length}, {config.channels} channel(s); "
+        f"latent_dim {config.latent_dim}; decoder {config.decoder!r}"
+    )
+    lines.append(
+        f"normalization ({config.normalization}): mean {_numbers(mean)}, std {_numbers(std)}"
+    )
+    history = model.history
+    if history.epochs:
+        monitored = "validation" if history.val_loss else "training"
+        lines.append(
+            f"training: {history.epochs} epochs; kept epoch {(history.best_epoch or 0) + 1} with "
+            f"{monitored} loss {history.best_loss:.5f}; last training loss "
+            f"{history.loss[-1]:.5f} (MSE, normalized units)"
+        )
+    else:
+        lines.append("training: none recorded")
+    versions = manifest.get("versions", {})
+    lines.append(
+        "written by sigae {sigae}, keras {keras} ({backend} backend), model format {fmt}".format(
+            sigae=versions.get("sigae", "?"),
+            keras=versions.get("keras", "?"),
+            backend=versions.get("backend", "?"),
+            fmt=manifest["format_version"],
+        )
+    )
+    return "\n".join(lines)
+
+
+def _numbers(values: np.ndarray) -> str:
+    flat = np.atleast_1d(values).ravel()
+    text = ", ".join(f"{v:.5g}" for v in flat[:8])
+    return text if flat.size == 1 else f"[{text}{', ...' if flat.size > 8 else ''}]"

@@ -1,0 +1,287 @@
+"""The `.sigae` model file, and plain-Keras export of the encoder and decoder.
+
+A `.sigae` file is a zip archive with exactly two members:
+
+- `manifest.json`: format name and version, the `ModelConfig`, the normalization
+  statistics, the training history, the sigae / Keras / backend versions, and the name,
+  shape and SHA-256 of the weights;
+- `weights.safetensors`: every variable of the model, keyed by its Keras path.
+
+`load` rebuilds the layers from the configuration with sigae's own code and then sets the
+weights. Nothing in the file is executed and pickle is never used: JSON and safetensors
+are data-only formats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import struct
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import keras
+import numpy as np
+import safetensors.numpy
+
+import sigae
+from sigae._atomic import atomic_path
+from sigae.architecture import Standardize, build_views
+from sigae.config import ModelConfig
+from sigae.errors import ConfigError, ModelFileError, SigaeError
+from sigae.training import TrainingHistory
+
+if TYPE_CHECKING:
+    from sigae.model import PathLike, SignalAutoencoder
+
+FORMAT = "sigae-model"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+WEIGHTS = "weights.safetensors"
+_MAX_MANIFEST_BYTES = 16 * 2**20
+_MAX_HEADER_BYTES = 16 * 2**20
+
+
+def save_model(model: SignalAutoencoder, path: PathLike) -> None:
+    """Writes `model` to `path` atomically; an existing file is replaced only on success.
+
+    Args:
+        model: The model to save.
+        path: Destination file, conventionally with the `.sigae` suffix.
+    """
+    variables = model.autoencoder.weights
+    tensors = {v.path: np.ascontiguousarray(keras.ops.convert_to_numpy(v)) for v in variables}
+    if len(tensors) != len(variables):  # pragma: no cover - guarded by explicit layer names
+        raise SigaeError("Internal error: two model variables share a path.")
+    blob = safetensors.numpy.save(tensors)
+    manifest = _manifest(model, blob, tensors)
+    with atomic_path(path) as temporary, zipfile.ZipFile(temporary, "w") as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=2), zipfile.ZIP_DEFLATED)
+        # Float weights barely compress; storing them keeps saving and loading fast.
+        archive.writestr(WEIGHTS, blob, zipfile.ZIP_STORED)
+
+
+def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarray]) -> dict:
+    mean, std = model.normalization
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": model.config.to_dict(),
+        "fitted": model.is_fitted,
+        "normalization": {
+            "kind": model.config.normalization,
+            "mean": np.atleast_1d(mean).tolist(),
+            "std": np.atleast_1d(std).tolist(),
+        },
+        "history": model.history.to_dict(),
+        "weights": {
+            "file": WEIGHTS,
+            "sha256": hashlib.sha256(blob).hexdigest(),
+            "bytes": len(blob),
+            "tensors": {name: list(array.shape) for name, array in tensors.items()},
+        },
+        "versions": {
+            "sigae": sigae.__version__,
+            "keras": keras.__version__,
+            "backend": keras.backend.backend(),
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
+    }
+
+
+def load(path: PathLike) -> SignalAutoencoder:
+    """Loads a model saved with `SignalAutoencoder.save`.
+
+    The layers are rebuilt from the stored configuration by sigae's code; only data
+    (JSON and safetensors) is read from the file.
+
+    Args:
+        path: A `.sigae` file.
+
+    Returns:
+        The model, its three views sharing one set of weights.
+
+    Raises:
+        ModelFileError: If the file is missing, not a sigae model, truncated, tampered
+            with (checksum or shape mismatch) or written by a newer sigae.
+    """
+    from sigae.model import SignalAutoencoder
+
+    path = Path(path)
+    manifest, blob = _read_archive(path)
+    config = _config_from(manifest, path)
+    expected = _expected_shapes(config)
+    declared = _safetensors_shapes(blob, path)
+    if declared != expected:
+        missing = sorted(set(expected) - set(declared))
+        unexpected = sorted(set(declared) - set(expected))
+        mismatched = sorted(k for k in set(expected) & set(declared) if expected[k] != declared[k])
+        raise ModelFileError(
+            f"{path}: the weights do not fit the stored configuration (missing {missing}, "
+            f"unexpected {unexpected}, wrong shape {mismatched}). The file was altered or "
+            "written by other software."
+        )
+    tensors = safetensors.numpy.load(blob)
+
+    model = SignalAutoencoder(config)
+    for variable in model.autoencoder.weights:
+        variable.assign(tensors[variable.path])
+    model.history = TrainingHistory.from_dict(manifest.get("history") or {})
+    model._fitted = bool(manifest.get("fitted", True))
+    return model
+
+
+def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such model file. Check the path.")
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a directory; expected a .sigae model file.")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(
+            f"{path}: not a sigae model file (not a zip archive); it is truncated or of "
+            "another format. Train or save a model with sigae to create one."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if names != {MANIFEST, WEIGHTS}:
+                raise ModelFileError(
+                    f"{path}: not a sigae model file: it holds {sorted(names)}, expected "
+                    f"{MANIFEST} and {WEIGHTS}."
+                )
+            if archive.getinfo(MANIFEST).file_size > _MAX_MANIFEST_BYTES:
+                raise ModelFileError(f"{path}: the manifest is implausibly large; refused.")
+            raw_manifest = archive.read(MANIFEST)
+            manifest = json.loads(raw_manifest)
+            if not isinstance(manifest, dict):
+                raise ModelFileError(f"{path}: the manifest is not a JSON object.")
+            _check_format(manifest, path)
+            declared_bytes = (manifest.get("weights") or {}).get("bytes")
+            if archive.getinfo(WEIGHTS).file_size != declared_bytes:
+                raise ModelFileError(
+                    f"{path}: the weights are {archive.getinfo(WEIGHTS).file_size} bytes but "
+                    f"the manifest declares {declared_bytes}; the file was altered."
+                )
+            blob = archive.read(WEIGHTS)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
+        raise ModelFileError(f"{path}: damaged or truncated model file ({error}).") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{path}: the manifest is not valid JSON ({error}).") from None
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != manifest["weights"].get("sha256"):
+        raise ModelFileError(
+            f"{path}: the weights' SHA-256 does not match the manifest; the file was altered "
+            "or damaged. Use an intact copy."
+        )
+    return manifest, blob
+
+
+def _check_format(manifest: dict[str, Any], path: Path) -> None:
+    if manifest.get("format") != FORMAT:
+        raise ModelFileError(
+            f"{path}: not a sigae model file (format {manifest.get('format')!r}, expected "
+            f"{FORMAT!r})."
+        )
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{path}: invalid format_version {version!r}.")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: written in model format {version} by a newer sigae; this sigae "
+            f"({sigae.__version__}) reads format {FORMAT_VERSION}. Upgrade sigae."
+        )
+    if not isinstance(manifest.get("weights"), dict):
+        raise ModelFileError(f"{path}: the manifest has no weights section.")
+
+
+def _config_from(manifest: dict[str, Any], path: Path) -> ModelConfig:
+    try:
+        return ModelConfig.from_dict(manifest.get("config"))
+    except ConfigError as error:
+        raise ModelFileError(f"{path}: invalid model configuration: {error}") from None
+
+
+def _expected_shapes(config: ModelConfig) -> dict[str, list[int]]:
+    # Inside a StatelessScope Keras creates variables without allocating them, so a
+    # manifest that declares an enormous model costs nothing to check.
+    with keras.StatelessScope():
+        views = build_views(config)
+    return {v.path: list(v.shape) for v in views.autoencoder.weights}
+
+
+def _safetensors_shapes(blob: bytes, path: Path) -> dict[str, list[int]]:
+    # The safetensors header is 8 bytes of little-endian length, then a JSON table.
+    if len(blob) < 8:
+        raise ModelFileError(f"{path}: the weights are truncated.")
+    (size,) = struct.unpack("<Q", blob[:8])
+    if size > min(_MAX_HEADER_BYTES, len(blob) - 8):
+        raise ModelFileError(f"{path}: the weights header is damaged.")
+    try:
+        header = json.loads(blob[8 : 8 + size])
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelFileError(f"{path}: the weights header is damaged.") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path}: the weights header is damaged.")
+    shapes = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(entry, dict) or entry.get("dtype") not in ("F32",):
+            raise ModelFileError(f"{path}: weight {name!r} is not float32; refused.")
+        shapes[name] = list(entry.get("shape", []))
+    return shapes
+
+
+def read_manifest(path: PathLike) -> dict[str, Any]:
+    """Returns the verified manifest of a `.sigae` file without building the model."""
+    manifest, _ = _read_archive(Path(path))
+    return manifest
+
+
+def export_view(model: SignalAutoencoder, part: str, path: PathLike) -> None:
+    """Writes the encoder or the decoder as a standard `.keras` file, atomically.
+
+    The file holds only built-in Keras layers: sigae's normalization becomes a
+    `keras.layers.Normalization` with the fitted statistics, so
+    `keras.saving.load_model(path)` opens it in safe mode without sigae installed.
+
+    Args:
+        model: A trained model.
+        part: `"encoder"` or `"decoder"`.
+        path: Destination, which must end in `.keras`.
+
+    Raises:
+        SigaeError: For an unknown part or a path without the `.keras` suffix.
+    """
+    if part not in ("encoder", "decoder"):
+        raise SigaeError(f"part must be 'encoder' or 'decoder'. Received part={part!r}.")
+    if not str(path).endswith(".keras"):
+        raise SigaeError(f"{path}: an exported {part} must be a .keras file; add the suffix.")
+    view = model.encoder if part == "encoder" else model.decoder
+    plain = _plain_keras_copy(view)
+    with atomic_path(path) as temporary:
+        plain.save(temporary)
+
+
+def _plain_keras_copy(view: keras.Model) -> keras.Model:
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        if isinstance(layer, Standardize):
+            mean, std = (keras.ops.convert_to_numpy(w) for w in (layer.mean, layer.std))
+            return keras.layers.Normalization(
+                axis=-1 if layer.per_channel else None,
+                mean=mean.tolist(),
+                variance=np.square(std).tolist(),
+                invert=layer.invert,
+                name=layer.name,
+            )
+        return layer.__class__.from_config(layer.get_config())
+
+    plain = keras.models.clone_model(view, clone_function=clone)
+    for layer in view.layers:
+        if layer.weights and not isinstance(layer, Standardize):
+            plain.get_layer(layer.name).set_weights(layer.get_weights())
+    return plain
+
