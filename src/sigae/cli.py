@@ -258,10 +258,17 @@ def _positive_float(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error in one line on stderr, with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     from sigae import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sigae",
         description="1D convolutional autoencoders for signals. Encoder, decoder and "
         "autoencoder are three views over one set of weights.",
@@ -269,7 +276,7 @@ def _parser() -> argparse.ArgumentParser:
         "Run 'sigae COMMAND --help' for each command.",
     )
     parser.add_argument("--version", action="version", version=f"sigae {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, handler: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)

@@ -1,0 +1,130 @@
+"""fit: reproducible, guarded, early stopping that keeps the best weights, and continuable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sigae
+from conftest import signals, tiny_config
+
+
+def weights(model):
+    return model.autoencoder.get_weights()
+
+
+def test_same_seed_gives_the_same_model(data):
+    runs = []
+    for _ in range(2):
+        model = sigae.SignalAutoencoder(tiny_config())  # unseeded construction
+        model.fit(data, epochs=2, batch_size=16, seed=3, verbose=0)
+        runs.append(weights(model))
+    assert all(np.array_equal(a, b) for a, b in zip(*runs, strict=True))
+
+
+def test_different_seeds_give_different_models(data):
+    first = sigae.SignalAutoencoder(tiny_config())
+    first.fit(data, epochs=1, batch_size=16, seed=3, verbose=0)
+    second = sigae.SignalAutoencoder(tiny_config())
+    second.fit(data, epochs=1, batch_size=16, seed=4, verbose=0)
+    assert not np.array_equal(weights(first)[2], weights(second)[2])
+
+
+def test_history_records_loss_and_val_loss_per_epoch(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    history = model.fit(data, epochs=3, batch_size=16, patience=None, verbose=0)
+    assert len(history.loss) == len(history.val_loss) == 3
+    assert model.history == history
+
+
+def test_kept_weights_are_those_of_the_best_epoch(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    # A large learning rate makes the validation loss jump about, so the last epoch is
+    # rarely the best one; the check holds either way.
+    history = model.fit(data, epochs=8, batch_size=16, learning_rate=0.05, patience=None, verbose=0)
+    validation = data[-12:]
+    std = model.normalization[1]
+    now = float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))
+    assert now == pytest.approx(min(history.val_loss), rel=1e-4)
+    assert history.best_epoch == int(np.argmin(history.val_loss))
+
+
+def test_early_stopping_stops_after_patience_epochs_without_improvement(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    history = model.fit(data, epochs=200, batch_size=16, learning_rate=0.05, patience=2, verbose=0)
+    assert history.epochs < 200
+    assert history.epochs - 1 - history.best_epoch == 2
+
+
+def test_patience_none_trains_every_epoch(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    assert model.fit(data, epochs=5, batch_size=16, patience=None, verbose=0).epochs == 5
+
+
+def test_validation_data_replaces_the_split(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    history = model.fit(data, validation_data=signals(n=10, seed=9), epochs=2, batch_size=16,
+                        verbose=0)
+    assert len(history.val_loss) == 2
+
+
+def test_without_validation_the_training_loss_is_monitored(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    history = model.fit(data, validation_split=0.0, epochs=2, batch_size=16, verbose=0)
+    assert history.val_loss == () and history.best_loss == min(history.loss)
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_weights(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    model.fit(data, epochs=2, batch_size=16, verbose=0)
+    good = weights(model)
+    # An absurd learning rate makes the weights overflow within an epoch.
+    with pytest.raises(sigae.TrainingError, match=r"loss became NaN or infinite at epoch 1.*kept"):
+        model.fit(data, epochs=3, batch_size=16, learning_rate=1e30, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(good, weights(model), strict=True))
+    assert np.all(np.isfinite(model.reconstruct(data)))
+
+
+def test_a_second_fit_continues_from_the_trained_weights(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    first = model.fit(data, epochs=3, batch_size=16, patience=None, verbose=0)
+    second = model.fit(data, epochs=3, batch_size=16, patience=None, verbose=0)
+    assert model.history.epochs == 6
+    assert model.history.loss == first.loss + second.loss
+    # Continuing starts where the first run ended, not from fresh weights.
+    assert second.loss[0] < first.loss[0]
+
+
+def test_a_second_fit_never_ends_worse_than_it_began(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    model.fit(data, epochs=5, batch_size=16, verbose=0)
+    validation, std = data[-12:], model.normalization[1]
+
+    def validation_loss():
+        return float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))
+
+    before = validation_loss()
+    model.fit(data, epochs=2, batch_size=16, learning_rate=0.5, verbose=0)  # harsh steps
+    assert validation_loss() <= before * (1 + 1e-5)
+
+
+def test_validation_split_that_leaves_nothing_is_refused():
+    model = sigae.SignalAutoencoder(tiny_config())
+    with pytest.raises(sigae.DataError, match=r"leaves no signals for validation out of 2"):
+        model.fit(signals(n=2), validation_split=0.1, verbose=0)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "value", "message"),
+    [
+        ("epochs", 0, r"epochs must be a strictly positive integer"),
+        ("batch_size", -1, r"batch_size must be a strictly positive integer"),
+        ("validation_split", 1.0, r"validation_split must be in \[0, 1\)"),
+        ("patience", 0, r"patience must be a positive integer or None"),
+        ("learning_rate", 0, r"learning_rate must be a strictly positive number"),
+    ],
+)
+def test_invalid_training_settings_are_refused(data, keyword, value, message):
+    model = sigae.SignalAutoencoder(tiny_config())
+    with pytest.raises(sigae.ConfigError, match=message):
+        model.fit(data, **{keyword: value}, verbose=0)
