@@ -52,7 +52,7 @@ def save_model(model: SignalAutoencoder, path: PathLike) -> None:
         path: Destination file, conventionally with the `.sigae` suffix.
     """
     variables = model.autoencoder.weights
-    tensors = {v.path: np.ascontiguousarray(keras.ops.convert_to_numpy(v)) for v in variables}
+    tensors = {v.path: np.array(keras.ops.convert_to_numpy(v), order="C") for v in variables}
     if len(tensors) != len(variables):  # pragma: no cover - guarded by explicit layer names
         raise SigaeError("Internal error: two model variables share a path.")
     blob = safetensors.numpy.save(tensors)

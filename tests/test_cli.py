@@ -1,0 +1,228 @@
+"""The sigae command line, through its real entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sigae
+from sigae.cli import main
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, pattern):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert pattern in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, data, model_file):
+    directory = tmp_path_factory.mktemp("cli")
+    np.save(directory / "x.npy", data)
+    np.savetxt(directory / "x.csv", data[:, :, 0], delimiter=",")
+    np.savez(directory / "x.npz", signals=data, other=data[:2])
+    return directory
+
+
+def test_help_does_not_import_keras_and_is_fast():
+    code = (
+        "import sys, time; t = time.perf_counter(); from sigae.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'keras' not in sys.modules and 'jax' not in sys.modules\n"
+        "print(time.perf_counter() - t)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert float(result.stdout.strip().splitlines()[-1]) < 1.0
+
+
+def test_console_script_runs(tmp_path):
+    script = Path(sys.executable).parent / "sigae"
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True,
+                            check=False, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("sigae ")
+
+
+def test_train_writes_a_model_and_prints_a_summary(capsys, files, tmp_path):
+    out = tmp_path / "m.sigae"
+    code, stdout, _ = run(capsys, "train", files / "x.npy", "--out", out, "--epochs", 2,
+                          "--batch-size", 16, "--latent-dim", 3, "--seed", 0, "--quiet")
+    assert code == 0
+    assert "trained 'default' on 60 signals of length 48 x 1 channel(s) for 2 epochs" in stdout
+    assert "best validation loss" in stdout
+    model = sigae.load(out)
+    assert model.config.latent_dim == 3 and model.history.epochs == 2
+
+
+def test_train_with_the_question_preset(capsys, files, tmp_path):
+    out = tmp_path / "q.sigae"
+    code, _, _ = run(capsys, "train", files / "x.csv", "--out", out, "--preset", "question",
+                     "--epochs", 1, "--patience", 0, "--quiet")
+    assert code == 0
+    assert sigae.load(out).config.decoder == "dense"
+
+
+@pytest.mark.parametrize(("command", "shape"), [("encode", (60, 4)), ("reconstruct", (60, 48, 1))])
+@pytest.mark.parametrize("suffix", [".npy", ".npz", ".csv"])
+def test_encode_and_reconstruct_write_by_extension(capsys, files, model_file, tmp_path,
+                                                   command, shape, suffix):
+    out = tmp_path / f"out{suffix}"
+    code, stdout, _ = run(capsys, command, model_file, files / "x.npy", "--out", out)
+    assert code == 0 and str(out) in stdout
+    result = np.load(out)["data"] if suffix == ".npz" else (
+        np.loadtxt(out, delimiter=",", ndmin=2) if suffix == ".csv" else np.load(out))
+    assert result.reshape(shape).shape == shape
+
+
+def test_decode_of_encoded_codes_equals_reconstruct(capsys, files, model_file, tmp_path):
+    run(capsys, "encode", model_file, files / "x.npz", "--key", "signals", "--out",
+        tmp_path / "codes.npy")
+    run(capsys, "decode", model_file, tmp_path / "codes.npy", "--out", tmp_path / "decoded.npy")
+    run(capsys, "reconstruct", model_file, files / "x.npy", "--out", tmp_path / "recon.npy")
+    assert np.array_equal(np.load(tmp_path / "decoded.npy"), np.load(tmp_path / "recon.npy"))
+
+
+@pytest.mark.parametrize("with_data", [True, False])
+def test_check_passes_on_a_sigae_model(capsys, files, model_file, with_data):
+    argv = ["check", model_file] + ([files / "x.csv"] if with_data else [])
+    code, stdout, _ = run(capsys, *argv)
+    assert code == 0
+    assert "max |decoder(encoder(x)) - autoencoder(x)| = 0" in stdout
+    assert stdout.strip().endswith("passed")
+
+
+def test_check_fails_with_exit_1_when_views_disagree(capsys, files, model_file, monkeypatch):
+    import sigae.checks
+
+    monkeypatch.setattr(sigae.checks, "_max_abs", lambda a, b: 0.5)
+    code, stdout, _ = run(capsys, "check", model_file, files / "x.npy")
+    assert code == 1 and "FAIL" in stdout and stdout.strip().endswith("FAILED")
+
+
+def test_info_shows_layers_normalization_and_training(capsys, model_file):
+    code, stdout, _ = run(capsys, "info", model_file)
+    assert code == 0
+    for expected in ("encoder  latent", "decoder  decoder_output", "normalization (per_channel)",
+                     "trainable parameters", "training: 4 epochs", "jax backend"):
+        assert expected in stdout
+
+
+def test_export_writes_a_plain_keras_file(capsys, model_file, tmp_path):
+    import keras
+
+    out = tmp_path / "decoder.keras"
+    code, _, _ = run(capsys, "export", model_file, "--part", "decoder", "--out", out)
+    assert code == 0
+    decoder = keras.saving.load_model(out, safe_mode=True)
+    assert decoder.output_shape == (None, 48, 1)
+
+
+def test_demo_trains_saves_plots_and_checks(capsys, tmp_path):
+    code, stdout, _ = run(capsys, "demo", "--out", tmp_path, "--epochs", 1, "--quiet")
+    assert code == 0
+    assert "consistency check      passed" in stdout
+    for name in ("model.sigae", "loss.png", "reconstruction.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- bad input: one line on stderr, exit 2, no traceback, nothing overwritten ------------
+
+
+@pytest.fixture
+def bad(tmp_path):
+    np.save(tmp_path / "object.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    nan = np.ones((3, 48))
+    nan[1, 2] = np.nan
+    np.save(tmp_path / "nan.npy", nan)
+    np.save(tmp_path / "short.npy", np.ones((3, 40)))
+    np.save(tmp_path / "stereo.npy", np.ones((3, 48, 2)))
+    (tmp_path / "words.csv").write_text("1,2\nfoo,3\n")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "existing.npy").write_bytes(b"precious")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("absent.npy", "absent.npy: no such file"),
+        ("object.npy", "object.npy: holds Python objects"),
+        ("words.csv", "words.csv: line 2, column 1: 'foo' is not a number"),
+        ("nan.npy", "nan.npy: holds 1 NaN or infinite value(s), the first at index (1, 2)"),
+        ("short.npy", "short.npy: x holds signals of length 40, but the model takes length 48"),
+        ("stereo.npy", "stereo.npy: x holds 2 channel(s), but the model takes 1"),
+        ("dir", "dir: is a directory"),
+    ],
+)
+def test_bad_data_is_one_line_exit_2_and_nothing_is_overwritten(capsys, bad, model_file,
+                                                                  name, message):
+    code, _, err = run(capsys, "encode", model_file, bad / name, "--out", bad / "existing.npy")
+    assert_one_line_error(code, err, message)
+    assert (bad / "existing.npy").read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["encode", "{bad}/object.npy", "{x}", "--out", "{bad}/o.npy"], "not a sigae model file"),
+        (["encode", "{bad}/dir", "{x}", "--out", "{bad}/o.npy"], "is a directory; expected a .sigae"),
+        (["encode", "{model}", "{x}", "--out", "{x}"], "is also an input"),
+        (["encode", "{model}", "{x}", "--out", "{bad}/o.txt"], "output must end in .npy or .npz or .csv"),
+        (["encode", "{model}", "{x}", "--out", "{bad}/nowhere/o.npy"], "does not exist; create it"),
+        (["encode", "{model}", "{npz}", "--out", "{bad}/o.npy"], "choose one with --key NAME"),
+        (["train", "{x}", "--out", "{bad}/m.keras"], "output must end in .sigae"),
+        (["train", "{x}", "--out", "{bad}/m.sigae", "--epochs", "0"], "expected an integer >= 1"),
+        (["train", "{x}", "--out", "{bad}/m.sigae", "--validation-split", "2"], "in [0, 1)"),
+        (["decode", "{model}", "{x}", "--out", "{bad}/o.npy"], "codes must have shape (n_signals, 4)"),
+        (["export", "{model}", "--part", "latent", "--out", "{bad}/e.keras"], "invalid choice"),
+        (["info", "{bad}/absent.sigae"], "no such model file"),
+        (["check", "{model}", "{bad}/short.npy"], "takes length 48"),
+        (["bogus"], "invalid choice"),
+    ],
+)
+def test_bad_invocations_are_one_line_exit_2(capsys, bad, files, model_file, argv, message):
+    argv = [a.format(bad=bad, x=files / "x.npy", npz=files / "x.npz", model=model_file)
+            for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse usage errors
+        code = exit_.code
+    _, err = capsys.readouterr()
+    assert_one_line_error(code, err, message)
+
+
+def test_a_tampered_model_is_one_line_exit_2(capsys, files, model_file, tmp_path):
+    tampered = tmp_path / "t.sigae"
+    with zipfile.ZipFile(model_file) as source, zipfile.ZipFile(tampered, "w") as target:
+        manifest = json.loads(source.read("manifest.json"))
+        manifest["weights"]["sha256"] = "0" * 64
+        target.writestr("manifest.json", json.dumps(manifest))
+        target.writestr("weights.safetensors", source.read("weights.safetensors"))
+    code, _, err = run(capsys, "reconstruct", tampered, files / "x.npy", "--out", tmp_path / "r.npy")
+    assert_one_line_error(code, err, "SHA-256 does not match")
+    assert not (tmp_path / "r.npy").exists()
+
+
+def test_errors_through_the_real_console_script_have_no_traceback(tmp_path):
+    script = Path(sys.executable).parent / "sigae"
+    result = subprocess.run([str(script), "info", str(tmp_path / "absent.sigae")],
+                            capture_output=True, text=True, check=False, timeout=120,
+                            env={**os.environ}, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
