@@ -56,7 +56,7 @@ def test_file_is_a_zip_of_a_json_manifest_and_safetensors(model_file):
     assert manifest["config"] == tiny_config().to_dict()
     assert set(manifest["versions"]) >= {"sigae", "keras", "backend"}
     assert len(manifest["weights"]["sha256"]) == 64
-    assert set(manifest["history"]) == {"loss", "val_loss", "best_epoch"}
+    assert set(manifest["history"]) == {"loss", "val_loss", "best_epoch", "initial_loss"}
     assert manifest["normalization"]["kind"] == "per_channel"
     assert "normalize/mean" in tensors and "latent/kernel" in tensors
 

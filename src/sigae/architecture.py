@@ -103,21 +103,27 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=4 * len(config.blocks) + 8)
     next_seed = iter(int(s) for s in seeds)
 
-    def conv(filters: int, kernel_size: int, activation: str, name: str) -> keras.layers.Layer:
+    def conv(
+        filters: int, kernel_size: int, activation: str, name: str, *, zero: bool = False
+    ) -> keras.layers.Layer:
+        initializer = keras.initializers.GlorotUniform(seed=next(next_seed))
         return keras.layers.Conv1D(
             filters,
             kernel_size,
             activation=activation,
             padding=config.padding,
-            kernel_initializer=keras.initializers.GlorotUniform(seed=next(next_seed)),
+            kernel_initializer="zeros" if zero else initializer,
             name=name,
         )
 
-    def dense(units: int, activation: str, name: str) -> keras.layers.Layer:
+    def dense(
+        units: int, activation: str, name: str, *, zero: bool = False
+    ) -> keras.layers.Layer:
+        initializer = keras.initializers.GlorotUniform(seed=next(next_seed))
         return keras.layers.Dense(
             units,
             activation=activation,
-            kernel_initializer=keras.initializers.GlorotUniform(seed=next(next_seed)),
+            kernel_initializer="zeros" if zero else initializer,
             name=name,
         )
 
@@ -127,7 +133,7 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
 
     # Encoder: (batch, length, channels) -> (batch, latent_dim)
     signals = keras.Input((config.length, config.channels), name="signals")
-    h = normalize(signals)
+    normalized = h = normalize(signals)
     for i, block in enumerate(config.blocks):
         h = conv(block.filters, block.kernel_size, config.activation, f"encoder_conv_{i}")(h)
         if block.pool > 1:
@@ -135,7 +141,12 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
                 block.pool, padding=config.padding, name=f"encoder_pool_{i}"
             )(h)
     h = keras.layers.Flatten(name="encoder_flatten")(h)  # (batch, steps * filters)
-    code = dense(config.latent_dim, config.latent_activation, "latent")(h)
+    # With a linear path the convolutional code starts at zero, so the code starts as PCA's.
+    code = dense(config.latent_dim, config.latent_activation, "latent", zero=config.linear_path)(h)
+    if config.linear_path:
+        flat = keras.layers.Flatten(name="linear_flatten")(normalized)
+        linear_code = dense(config.latent_dim, "linear", "linear_encoder")(flat)
+        code = keras.layers.Add(name="code")([linear_code, code])
     encoder = keras.Model(signals, code, name="encoder")
 
     # Decoder: (batch, latent_dim) -> (batch, length, channels), in data units
@@ -144,12 +155,34 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
         h = _dense_decoder(config, code_in, conv, dense)
     else:
         h = _convolutional_decoder(config, code_in, conv, dense)
+    if config.linear_path:
+        linear = dense(config.length * config.channels, "linear", "linear_decoder")(code_in)
+        linear = keras.layers.Reshape((config.length, config.channels), name="linear_reshape")(
+            linear
+        )
+        h = keras.layers.Add(name="decoder_sum")([linear, h])
     decoded = denormalize(h)
     decoder = keras.Model(code_in, decoded, name="decoder")
 
     x = keras.Input((config.length, config.channels), name="signals")
     autoencoder = Autoencoder(x, decoder(encoder(x)), name="autoencoder", scale=normalize)
     return Views(encoder, decoder, autoencoder, normalize, denormalize)
+
+
+def set_linear_path(views: Views, components: np.ndarray, mean: np.ndarray) -> None:
+    """Sets the linear encoder and decoder to a PCA solution.
+
+    Args:
+        views: Views of a model built with `linear_path=True`.
+        components: Principal axes, array of shape `(latent_dim, length * channels)`;
+            rows beyond the data's rank may be zero.
+        mean: Mean of the flattened normalized training signals, shape `(length * channels,)`.
+    """
+    encoder = views.encoder.get_layer("linear_encoder")
+    decoder = views.decoder.get_layer("linear_decoder")
+    # code = (x - mean) @ components.T ; reconstruction = code @ components + mean
+    encoder.set_weights([components.T, -mean @ components.T])
+    decoder.set_weights([components, mean])
 
 
 def _dense_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any:
@@ -160,20 +193,24 @@ def _dense_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any
         if block.pool > 1:
             h = keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")(h)
     h = keras.layers.Flatten(name="decoder_flatten")(h)
-    h = dense(config.length * config.channels, "linear", "decoder_dense")(h)
+    h = dense(config.length * config.channels, "linear", "decoder_dense", zero=config.linear_path)(h)
     return keras.layers.Reshape((config.length, config.channels), name="decoder_output")(h)
 
 
 def _convolutional_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any:
+    # The encoder in reverse: block i upsamples, then convolves back to the channels that
+    # entered encoder block i, so the widest convolutions run at the lowest resolution.
     steps, filters = config.encoded_length, config.encoded_filters
     h = dense(steps * filters, config.activation, "decoder_dense")(code)
     h = keras.layers.Reshape((steps, filters), name="decoder_reshape")(h)
     for i, block in reversed(list(enumerate(config.blocks))):
         if block.pool > 1:
             h = keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")(h)
-        h = conv(block.filters, block.kernel_size, config.activation, f"decoder_conv_{i}")(h)
+        if i > 0:
+            h = conv(config.blocks[i - 1].filters, block.kernel_size, config.activation,
+                     f"decoder_conv_{i}")(h)
     kernel_size = config.blocks[0].kernel_size if config.blocks else 1
-    h = conv(config.channels, kernel_size, "linear", "decoder_output")(h)
+    h = conv(config.channels, kernel_size, "linear", "decoder_output", zero=config.linear_path)(h)
     # "same" pooling rounds lengths up, so the upsampled signal is at least `length` long.
     extra = steps * int(np.prod([b.pool for b in config.blocks])) - config.length
     if extra:

@@ -87,8 +87,10 @@ def _train(args: argparse.Namespace) -> int:
     print(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} channel(s) "
           f"for {history.epochs} epochs")
     if best is not None:
-        print(f"best {monitored} loss {best:.5f} (MSE, normalized units) "
-              f"at epoch {model.history.best_epoch + 1}")
+        kept = ("the starting weights were kept" if model.history.best_epoch is None
+                else f"at epoch {model.history.best_epoch + 1}")
+        print(f"best {monitored} loss {best:.5f} (MSE, normalized units), {kept}; "
+              f"it was {model.history.initial_loss:.5f} before training")
     print(f"saved {args.out}")
     return 0
 

@@ -80,6 +80,12 @@ class ModelConfig:
             then `Flatten` and a `Dense(length * channels)` head.
         normalization: `"per_channel"`: one mean and standard deviation per channel;
             `"global"`: one scalar mean and standard deviation, as in the question.
+        linear_path: Add a linear encoder and decoder (`Dense` layers on the flattened
+            signal) beside the convolutional path; the code and the output are the sums
+            of both paths. At the first `fit` the linear path is set to the PCA solution
+            of the normalized training signals and the convolutional path to contribute
+            nothing, so training starts exactly at PCA's reconstruction and can only
+            improve on it. Needs `latent_activation="linear"`.
 
     Raises:
         ConfigError: If the configuration cannot build a model, for example a `length`
@@ -105,6 +111,10 @@ class ModelConfig:
     padding: Padding = "same"
     decoder: DecoderKind = "convolutional"
     normalization: Normalization = "per_channel"
+    # A linear encoder/decoder pair set to the PCA solution of the training data at the
+    # first fit, beside the convolutional path which starts at zero: training starts at
+    # PCA's error and early stopping can only keep or improve it.
+    linear_path: bool = True
 
     def __post_init__(self) -> None:
         _positive_int("length", self.length)
@@ -122,6 +132,16 @@ class ModelConfig:
         _one_of("padding", self.padding, ("same", "valid"))
         _one_of("decoder", self.decoder, ("convolutional", "dense"))
         _one_of("normalization", self.normalization, ("global", "per_channel"))
+        if not isinstance(self.linear_path, bool):
+            raise ConfigError(
+                f"linear_path must be True or False. Received linear_path={self.linear_path!r}."
+            )
+        if self.linear_path and self.latent_activation != "linear":
+            raise ConfigError(
+                "linear_path=True adds a linear code to the convolutional one, so it needs "
+                f"latent_activation='linear'. Received latent_activation="
+                f"{self.latent_activation!r}; use 'linear' or linear_path=False."
+            )
         if self.decoder == "convolutional" and self.padding != "same":
             raise ConfigError(
                 "decoder='convolutional' needs padding='same' to return exactly `length` "
@@ -245,6 +265,7 @@ def _question(length: int, channels: int) -> ModelConfig:
         padding="valid",
         decoder="dense",
         normalization="global",
+        linear_path=False,
     )
 
 

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from sigae import config as config_module
-from sigae.architecture import MIN_STD, Views, build_views
+from sigae.architecture import MIN_STD, Views, build_views, set_linear_path
 from sigae.config import ModelConfig
 from sigae.errors import DataError, NotFittedError, TrainingError
 from sigae.training import GuardCallback, TrainingConfig, TrainingHistory
@@ -176,6 +176,12 @@ class SignalAutoencoder:
             keras.utils.set_random_seed(settings.seed)
         if not self._fitted:
             self._set_normalization(*fit_normalization(x_train, self.config.normalization))
+            if self.config.linear_path:
+                mean, std = self.normalization
+                components, center = fit_pca(
+                    (x_train - mean) / std, self.config.latent_dim, seed=settings.seed
+                )
+                set_linear_path(self._views, components, center)
         self._compile(settings.learning_rate)
 
         monitor_data = x_val if x_val is not None else x_train
@@ -201,7 +207,10 @@ class SignalAutoencoder:
         )
         self._fitted = True
         run = TrainingHistory(
-            loss=tuple(guard.losses), val_loss=tuple(guard.val_losses), best_epoch=guard.best_epoch
+            loss=tuple(guard.losses),
+            val_loss=tuple(guard.val_losses),
+            best_epoch=guard.best_epoch,
+            initial_loss=baseline,
         )
         offset = self.history.epochs
         self.history = TrainingHistory(
@@ -209,6 +218,8 @@ class SignalAutoencoder:
             val_loss=self.history.val_loss + run.val_loss,
             best_epoch=self.history.best_epoch if run.best_epoch is None
             else offset + run.best_epoch,
+            initial_loss=baseline if self.history.initial_loss is None
+            else self.history.initial_loss,
         )
         if guard.diverged_at is not None:
             epoch, batch = guard.diverged_at
@@ -398,3 +409,28 @@ def fit_normalization(x: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]
     std = np.std(x, axis=axis, dtype="float64")
     std = np.where(std < MIN_STD, 1.0, std)
     return np.asarray(mean, dtype="float32"), np.asarray(std, dtype="float32")
+
+
+def fit_pca(x: np.ndarray, n_components: int, *, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Principal axes of signals, for the linear path and the PCA baseline.
+
+    Args:
+        x: Normalized signals, array of shape `(n_signals, length, channels)`.
+        n_components: Number of axes wanted.
+        seed: Seed of the randomized solver that scikit-learn picks for large data.
+
+    Returns:
+        `(components, mean)`: float32 arrays of shapes `(n_components, length * channels)`
+        and `(length * channels,)`. Rows beyond the rank of `x` are zero.
+    """
+    from sklearn.decomposition import PCA
+
+    flat = x.reshape(len(x), -1).astype("float64")
+    rank = min(n_components, flat.shape[0] - 1, flat.shape[1])
+    components = np.zeros((n_components, flat.shape[1]), dtype="float64")
+    mean = flat.mean(axis=0)
+    if rank >= 1:
+        pca = PCA(n_components=rank, svd_solver="auto", random_state=seed).fit(flat)
+        components[:rank] = pca.components_
+        mean = pca.mean_
+    return components.astype("float32"), mean.astype("float32")

@@ -20,6 +20,9 @@ def plot_history(history: TrainingHistory, *, title: str = "Training") -> Figure
     axes.plot(epochs, history.loss, label="training loss")
     if history.val_loss:
         axes.plot(epochs, history.val_loss, label="validation loss")
+    if history.initial_loss is not None:
+        axes.axhline(history.initial_loss, color="grey", linestyle="--", linewidth=0.8,
+                     label="before training")
     if history.best_epoch is not None:
         axes.axvline(history.best_epoch + 1, color="grey", linestyle=":",
                      label=f"kept weights (epoch {history.best_epoch + 1})")

@@ -46,9 +46,11 @@ def describe(path: str | os.PathLike[str]) -> str:
     history = model.history
     if history.epochs:
         monitored = "validation" if history.val_loss else "training"
+        kept = ("the starting weights" if history.best_epoch is None
+                else f"epoch {history.best_epoch + 1}")
         lines.append(
-            f"training: {history.epochs} epochs; kept epoch {(history.best_epoch or 0) + 1} with "
-            f"{monitored} loss {history.best_loss:.5f}; last training loss "
+            f"training: {history.epochs} epochs; kept {kept} with {monitored} loss "
+            f"{history.best_loss:.5f} (start {history.initial_loss:.5f}); last training loss "
             f"{history.loss[-1]:.5f} (MSE, normalized units)"
         )
     else:

@@ -73,12 +73,16 @@ class TrainingHistory:
     Args:
         loss: Training loss per epoch.
         val_loss: Validation loss per epoch (empty without validation).
-        best_epoch: Index of the epoch whose weights the model holds, or `None`.
+        best_epoch: Index of the epoch whose weights the model holds; `None` when no
+            epoch improved on the starting weights, which are then kept.
+        initial_loss: Monitored loss (validation if any) of the weights before the first
+            epoch: PCA's error for a model with a linear path.
     """
 
     loss: tuple[float, ...] = field(default=())
     val_loss: tuple[float, ...] = field(default=())
     best_epoch: int | None = None
+    initial_loss: float | None = None
 
     @property
     def epochs(self) -> int:
@@ -88,20 +92,22 @@ class TrainingHistory:
     def best_loss(self) -> float | None:
         """The monitored loss (validation if any) of the kept weights."""
         if self.best_epoch is None:
-            return None
+            return self.initial_loss
         losses = self.val_loss or self.loss
         return losses[self.best_epoch]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"loss": list(self.loss), "val_loss": list(self.val_loss),
-                "best_epoch": self.best_epoch}
+        return dataclasses.asdict(self) | {"loss": list(self.loss), "val_loss": list(self.val_loss)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingHistory:
+        initial = data.get("initial_loss")
+        best = data.get("best_epoch")
         return cls(
             loss=tuple(float(v) for v in data.get("loss", [])),
             val_loss=tuple(float(v) for v in data.get("val_loss", [])),
-            best_epoch=data.get("best_epoch"),
+            best_epoch=None if best is None else int(best),
+            initial_loss=None if initial is None else float(initial),
         )
 
 

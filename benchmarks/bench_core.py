@@ -1,0 +1,142 @@
+"""Core benchmark: the `question` preset against sigae's default design, side by side.
+
+On the embedded dataset (1500 x 501 training signals, batch 100, validation split 0.2):
+
+- median seconds per epoch of each design;
+- the validation loss the `question` preset reaches after 100 epochs, and the wall time the
+  default design needs to reach it (median over seeds);
+- encode throughput in signals/s (median of repeats);
+- peak resident memory of each training run (each run is its own process).
+
+Usage (from the repository root):
+
+    .venv/bin/python benchmarks/bench_core.py --out benchmarks/out/core.json
+
+Each phase runs in a fresh subprocess so that timings and peak memory are not mixed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+QUESTION_EPOCHS = 100
+
+
+def _train_phase(preset: str, seed: int, epochs: int, patience: int | None,
+                 target: float | None) -> dict:
+    import sigae  # first: it makes JAX Keras's default backend
+
+    import keras
+
+    train, test = sigae.datasets.oscillations(seed=0)
+    model = sigae.SignalAutoencoder.from_preset(preset, length=501, seed=seed)
+    epoch_ends: list[tuple[float, float]] = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_ends.append((time.perf_counter() - start, float(logs["val_loss"])))
+
+    # Time the epochs through an extra callback on the autoencoder's own fit.
+    fit = model.autoencoder.fit
+    model.autoencoder.fit = lambda *a, **k: fit(*a, **{**k, "callbacks": [*k["callbacks"], Clock()]})
+    start = time.perf_counter()
+    history = model.fit(train, epochs=epochs, patience=patience, seed=seed, verbose=0)
+    total = time.perf_counter() - start
+    durations = np.diff([0.0] + [t for t, _ in epoch_ends])
+    reached = None
+    if target is not None:
+        reached = next((t for t, v in epoch_ends if v <= target), None)
+
+    x = np.concatenate([test] * 20)  # 10,000 signals
+    model.encode(x[:1000], batch_size=1000)  # compile
+    rates = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        model.encode(x, batch_size=1000)
+        rates.append(len(x) / (time.perf_counter() - t0))
+    return {
+        "preset": preset,
+        "seed": seed,
+        "parameters": model.count_params()["autoencoder"],
+        "epochs": history.epochs,
+        "total_seconds": total,
+        # The first epoch includes compilation; the median is over the rest.
+        "median_epoch_seconds": float(np.median(durations[1:])),
+        "first_epoch_seconds": float(durations[0]),
+        "final_val_loss": history.val_loss[-1],
+        "best_val_loss": min(history.val_loss),
+        "seconds_to_target": reached,
+        "encode_signals_per_second": float(np.median(rates)),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _run_phase(*args: str) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--phase", *args], check=True,
+                            capture_output=True, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/core.json"))
+    parser.add_argument("--seeds", type=int, default=3, help="default-design runs (seeds)")
+    parser.add_argument("--default-epochs", type=int, default=200)
+    parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.phase:
+        preset, seed, epochs, patience, target = args.phase
+        result = _train_phase(preset, int(seed), int(epochs),
+                              None if patience == "none" else int(patience),
+                              None if target == "none" else float(target))
+        print(json.dumps(result))
+        return
+
+    question = _run_phase("question", "0", str(QUESTION_EPOCHS), "none", "none")
+    target = question["final_val_loss"]
+    print(f"question: {question}", flush=True)
+    defaults = []
+    for seed in range(args.seeds):
+        run = _run_phase("default", str(seed), str(args.default_epochs), "20", repr(target))
+        print(f"default seed {seed}: {run}", flush=True)
+        defaults.append(run)
+
+    reach = [r["seconds_to_target"] for r in defaults]
+    reached = [t for t in reach if t is not None]
+    summary = {
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": __import__("os").cpu_count(),
+            "python": platform.python_version(),
+        },
+        "question": question,
+        "default_runs": defaults,
+        "target_val_loss": target,
+        "question_wall_seconds_100_epochs": question["total_seconds"],
+        "default_median_seconds_to_target": float(np.median(reached)) if len(reached) == len(reach)
+        else None,
+        "default_median_epoch_seconds": float(np.median([r["median_epoch_seconds"]
+                                                         for r in defaults])),
+    }
+    if summary["default_median_seconds_to_target"] is not None:
+        summary["time_ratio"] = (summary["default_median_seconds_to_target"]
+                                 / summary["question_wall_seconds_100_epochs"])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2))
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("question", "default_runs")},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
