@@ -4,7 +4,8 @@ On the embedded dataset (1500 x 501 training signals, batch 100, validation spli
 
 - median seconds per epoch of each design;
 - the validation loss the `question` preset reaches after 100 epochs, and the wall time the
-  default design needs to reach it (median over seeds);
+  default design needs to reach it (median over seeds) at the question's latent size (32),
+  and, separately, at ModelConfig's own default latent size;
 - encode throughput in signals/s (median of repeats);
 - peak resident memory of each training run (each run is its own process).
 
@@ -32,13 +33,14 @@ QUESTION_EPOCHS = 100
 
 
 def _train_phase(preset: str, seed: int, epochs: int, patience: int | None,
-                 target: float | None) -> dict:
+                 target: float | None, latent_dim: int | None) -> dict:
     import sigae  # first: it makes JAX Keras's default backend
 
     import keras
 
     train, test = sigae.datasets.oscillations(seed=0)
-    model = sigae.SignalAutoencoder.from_preset(preset, length=501, seed=seed)
+    overrides = {"latent_dim": latent_dim} if latent_dim else {}
+    model = sigae.SignalAutoencoder.from_preset(preset, length=501, seed=seed, **overrides)
     epoch_ends: list[tuple[float, float]] = []
 
     class Clock(keras.callbacks.Callback):
@@ -65,6 +67,7 @@ def _train_phase(preset: str, seed: int, epochs: int, patience: int | None,
         rates.append(len(x) / (time.perf_counter() - t0))
     return {
         "preset": preset,
+        "latent_dim": model.config.latent_dim,
         "seed": seed,
         "parameters": model.count_params()["autoencoder"],
         "epochs": history.epochs,
@@ -72,6 +75,7 @@ def _train_phase(preset: str, seed: int, epochs: int, patience: int | None,
         # The first epoch includes compilation; the median is over the rest.
         "median_epoch_seconds": float(np.median(durations[1:])),
         "first_epoch_seconds": float(durations[0]),
+        "initial_val_loss": history.initial_loss,
         "final_val_loss": history.val_loss[-1],
         "best_val_loss": min(history.val_loss),
         "seconds_to_target": reached,
@@ -90,26 +94,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/core.json"))
     parser.add_argument("--seeds", type=int, default=3, help="default-design runs (seeds)")
-    parser.add_argument("--default-epochs", type=int, default=200)
+    parser.add_argument("--default-epochs", type=int, default=100)
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.phase:
-        preset, seed, epochs, patience, target = args.phase
+        preset, seed, epochs, patience, target, latent_dim = args.phase
         result = _train_phase(preset, int(seed), int(epochs),
                               None if patience == "none" else int(patience),
-                              None if target == "none" else float(target))
+                              None if target == "none" else float(target),
+                              None if latent_dim == "none" else int(latent_dim))
         print(json.dumps(result))
         return
 
-    question = _run_phase("question", "0", str(QUESTION_EPOCHS), "none", "none")
+    question = _run_phase("question", "0", str(QUESTION_EPOCHS), "none", "none", "none")
     target = question["final_val_loss"]
     print(f"question: {question}", flush=True)
+    # The default design at the question's latent size (32): the like-for-like comparison.
     defaults = []
     for seed in range(args.seeds):
-        run = _run_phase("default", str(seed), str(args.default_epochs), "20", repr(target))
+        run = _run_phase("default", str(seed), str(args.default_epochs), "10", repr(target),
+                         str(question["latent_dim"]))
         print(f"default seed {seed}: {run}", flush=True)
         defaults.append(run)
+    # And at ModelConfig's own default latent size, with half the code dimensions.
+    own = _run_phase("default", "0", str(args.default_epochs), "10", repr(target), "none")
+    print(f"default, own latent size: {own}", flush=True)
 
     reach = [r["seconds_to_target"] for r in defaults]
     reached = [t for t in reach if t is not None]
@@ -122,6 +132,7 @@ def main() -> None:
         },
         "question": question,
         "default_runs": defaults,
+        "default_own_latent_run": own,
         "target_val_loss": target,
         "question_wall_seconds_100_epochs": question["total_seconds"],
         "default_median_seconds_to_target": float(np.median(reached)) if len(reached) == len(reach)

@@ -1,0 +1,67 @@
+"""The default design starts at PCA's solution and can only improve on it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sigae
+from conftest import signals, tiny_config
+
+
+def pca_validation_mse(train, validation, k):
+    """PCA reconstruction error in normalized units, from numpy's SVD alone."""
+    mean, std = train.mean(axis=(0, 1)), train.std(axis=(0, 1))
+    a = ((train - mean) / std).reshape(len(train), -1)
+    b = ((validation - mean) / std).reshape(len(validation), -1)
+    center = a.mean(axis=0)
+    _, _, axes = np.linalg.svd(a - center, full_matrices=False)
+    p = axes[:k]
+    return float(np.mean(np.square((b - center) @ p.T @ p + center - b)))
+
+
+@pytest.fixture(scope="module")
+def harmonics():
+    # Two harmonics with random amplitudes and phases: rank 4 for PCA, noisy.
+    rng = np.random.default_rng(5)
+    t = np.linspace(0, 1, 40)
+    a = rng.normal(size=(80, 4, 1))
+    x = (a[:, 0] * np.sin(6 * t) + a[:, 1] * np.cos(6 * t)
+         + np.tanh(3 * a[:, 2]) * np.sin(17 * t + a[:, 3]))[:, :, None]
+    return (x + rng.normal(0, 0.05, x.shape)).astype("float32")
+
+
+def test_training_starts_exactly_at_the_pca_error(harmonics):
+    model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=True, latent_dim=3))
+    model.fit(harmonics, epochs=1, batch_size=16, seed=0, verbose=0)
+    expected = pca_validation_mse(harmonics[:64], harmonics[64:], 3)
+    assert model.history.initial_loss == pytest.approx(expected, abs=1e-4)
+
+
+def test_after_training_the_error_is_never_above_pca(harmonics):
+    model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=True, latent_dim=3))
+    model.fit(harmonics, epochs=15, batch_size=16, seed=0, verbose=0)
+    validation, std = harmonics[64:], model.normalization[1]
+    now = float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))
+    assert now <= pca_validation_mse(harmonics[:64], validation, 3) + 1e-5
+
+
+def test_the_linear_path_keeps_every_guarantee(harmonics, tmp_path):
+    model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=True, latent_dim=3))
+    model.fit(harmonics, epochs=2, batch_size=16, seed=0, verbose=0)
+    assert np.array_equal(model.decode(model.encode(harmonics)), model.reconstruct(harmonics))
+    model.save(tmp_path / "m.sigae")
+    loaded = sigae.load(tmp_path / "m.sigae")
+    assert np.array_equal(loaded.reconstruct(harmonics), model.reconstruct(harmonics))
+
+
+def test_more_latent_dimensions_than_signals_leave_the_extra_ones_to_the_convolutions():
+    x = signals(n=6, length=40)
+    model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=True, latent_dim=8))
+    model.fit(x, epochs=1, batch_size=2, seed=0, verbose=0, validation_split=0.0)
+    assert np.all(np.isfinite(model.encode(x)))
+
+
+def test_the_linear_path_needs_a_linear_code():
+    with pytest.raises(sigae.ConfigError, match=r"linear_path=True .* needs latent_activation='linear'"):
+        sigae.ModelConfig(length=40, latent_activation="tanh")
