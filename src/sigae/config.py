@@ -74,8 +74,9 @@ class ModelConfig:
             unbounded, which suits studying them; the question's model uses `"tanh"`.
         padding: `"same"` keeps lengths through convolutions and pools (odd lengths
             round up); `"valid"` shrinks them, as in the question's model.
-        decoder: `"convolutional"` (default): `Dense` to a short feature map, then
-            upsampling and convolutions, cropped to exactly `length`. `"dense"`: the
+        decoder: `"convolutional"` (default): `Dense` to the last encoder feature map,
+            then the blocks in reverse (upsampling, then a convolution back to the block's
+            input channels), cropped to exactly `length`. `"dense"`: the
             question's decoder, convolutions on the code seen as a 1-channel sequence,
             then `Flatten` and a `Dense(length * channels)` head.
         normalization: `"per_channel"`: one mean and standard deviation per channel;

@@ -119,8 +119,9 @@ class SignalAutoencoder:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
         On the first call the normalization statistics are fitted on the training signals
-        only (after the validation split). Later calls keep them and continue training the
-        same weights with the same optimizer.
+        only (after the validation split), and a model with `linear_path` gets the PCA
+        solution of those signals in its linear path. Later calls keep both and continue
+        training the same weights with the same optimizer.
 
         Args:
             x: Training signals, array of shape `(n_signals, length, channels)` or
