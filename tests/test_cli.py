@@ -64,7 +64,7 @@ def test_train_writes_a_model_and_prints_a_summary(capsys, files, tmp_path):
                           "--batch-size", 16, "--latent-dim", 3, "--seed", 0, "--quiet")
     assert code == 0
     assert "trained 'default' on 60 signals of length 48 x 1 channel(s) for 2 epochs" in stdout
-    assert "best validation loss" in stdout
+    assert "validation NMSE" in stdout and "(PCA with 3 dims: " in stdout
     model = sigae.load(out)
     assert model.config.latent_dim == 3 and model.history.epochs == 2
 
@@ -118,7 +118,8 @@ def test_info_shows_layers_normalization_and_training(capsys, model_file):
     code, stdout, _ = run(capsys, "info", model_file)
     assert code == 0
     for expected in ("encoder  latent", "decoder  decoder_output", "normalization (per_channel)",
-                     "trainable parameters", "training: 4 epochs", "jax backend"):
+                     "trainable parameters", "training: 4 epochs", "jax backend",
+                     "baseline: validation NMSE"):
         assert expected in stdout
 
 

@@ -65,3 +65,26 @@ def test_more_latent_dimensions_than_signals_leave_the_extra_ones_to_the_convolu
 def test_the_linear_path_needs_a_linear_code():
     with pytest.raises(sigae.ConfigError, match=r"linear_path=True .* needs latent_activation='linear'"):
         sigae.ModelConfig(length=40, latent_activation="tanh")
+
+
+def test_every_fit_stores_the_pca_baseline_of_an_independent_svd(harmonics):
+    model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=False, latent_dim=3))
+    model.fit(harmonics, epochs=2, batch_size=16, seed=0, verbose=0)
+    comparison = model.comparison
+    validation = harmonics[64:]
+    mean, std = model.normalization
+    variance = float(np.var((validation - mean) / std))
+    assert comparison.data == "validation" and comparison.n_signals == 16
+    assert comparison.pca_nmse == pytest.approx(
+        pca_validation_mse(harmonics[:64], validation, 3) / variance, rel=1e-4)
+    own = float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))
+    assert comparison.nmse == pytest.approx(own / variance, rel=1e-4)
+    assert comparison.summary() == (
+        f"validation NMSE {comparison.nmse:.4g} (PCA with 3 dims: {comparison.pca_nmse:.4g})")
+
+
+def test_the_baseline_is_saved_with_the_model(harmonics, tmp_path):
+    model = sigae.SignalAutoencoder(tiny_config(length=40, latent_dim=3))
+    model.fit(harmonics, epochs=1, batch_size=16, seed=0, verbose=0)
+    model.save(tmp_path / "m.sigae")
+    assert sigae.load(tmp_path / "m.sigae").comparison == model.comparison

@@ -7,6 +7,7 @@ import pytest
 
 import sigae
 from conftest import signals, tiny_config
+from sigae.training import TrainingConfig
 
 
 def weights(model):
@@ -117,10 +118,11 @@ def test_validation_split_that_leaves_nothing_is_refused():
 @pytest.mark.parametrize(
     ("keyword", "value", "message"),
     [
-        ("epochs", 0, r"epochs must be a strictly positive integer"),
-        ("batch_size", -1, r"batch_size must be a strictly positive integer"),
+        ("epochs", 0, r"epochs must be a strictly positive integer or 'auto'"),
+        ("batch_size", -1, r"batch_size must be a strictly positive integer or 'auto'"),
         ("validation_split", 1.0, r"validation_split must be in \[0, 1\)"),
-        ("patience", 0, r"patience must be a positive integer or None"),
+        ("patience", 0, r"patience must be a positive integer, None or 'auto'"),
+        ("weight_decay", -1, r"weight_decay must be a number >= 0 or 'auto'"),
         ("learning_rate", 0, r"learning_rate must be a strictly positive number"),
     ],
 )
@@ -128,3 +130,41 @@ def test_invalid_training_settings_are_refused(data, keyword, value, message):
     model = sigae.SignalAutoencoder(tiny_config())
     with pytest.raises(sigae.ConfigError, match=message):
         model.fit(data, **{keyword: value}, verbose=0)
+
+
+@pytest.mark.parametrize(
+    ("n_train", "expected"),
+    [
+        (1200, (100, 100, 10, 0.0)),
+        (800, (100, 100, 10, 0.0)),
+        (500, (50, 200, 20, 1e-4)),
+        (100, (12, 300, 30, 1e-3)),
+        (24, (8, 300, 30, 1e-3)),
+    ],
+)
+def test_auto_settings_follow_the_data_size(n_train, expected):
+    resolved = TrainingConfig().resolved(n_train)
+    assert (resolved.batch_size, resolved.epochs, resolved.patience,
+            resolved.weight_decay) == expected
+
+
+def test_explicit_settings_override_the_automatic_ones():
+    resolved = TrainingConfig(epochs=7, batch_size=3, patience=None, weight_decay=0).resolved(30)
+    assert (resolved.epochs, resolved.batch_size, resolved.patience, resolved.weight_decay) == (
+        7, 3, None, 0)
+
+
+def test_large_data_trains_with_the_questions_plain_adam(data):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    model.fit(data, epochs=1, batch_size=16, weight_decay=0, verbose=0)
+    assert type(model.autoencoder.optimizer).__name__ == "Adam"
+
+
+def test_weight_decay_spares_the_pca_initialized_linear_path(data):
+    model = sigae.SignalAutoencoder(tiny_config(linear_path=True), seed=0)
+    model.fit(data, epochs=1, batch_size=16, weight_decay=1e-3, verbose=0)
+    optimizer = model.autoencoder.optimizer
+    assert type(optimizer).__name__ == "AdamW"
+    decayed = {v.path for v in model.autoencoder.trainable_weights if optimizer._use_weight_decay(v)}
+    assert "latent/kernel" in decayed
+    assert not any(path.startswith("linear_") for path in decayed)

@@ -50,6 +50,7 @@ def _demo(args: argparse.Namespace) -> int:
     check = result.check
     print(f"trained the default design for {result.epochs} epochs")
     print(f"best validation loss   {result.best_val_loss:.5f} (MSE, normalized units)")
+    print(f"baseline               {result.comparison.summary()}")
     print(f"test MSE               {result.test_mse:.5f} (normalized units, 500 test signals)")
     print(f"consistency check      {'passed' if check.passed else 'FAILED'}: shared weights "
           f"{check.shared_weights}, max |eD - AE| = {check.views_max_abs_difference:.3g}, "
@@ -73,24 +74,20 @@ def _train(args: argparse.Namespace) -> int:
     with _context(args.data):
         history = model.fit(
             x,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
+            epochs=_auto(args.epochs),
+            batch_size=_auto(args.batch_size),
             validation_split=args.validation_split,
-            patience=args.patience or None,
+            patience=None if args.patience == 0 else _auto(args.patience),
             learning_rate=args.learning_rate,
             seed=args.seed,
             verbose=_verbosity(args),
         )
     model.save(args.out)
-    monitored = "validation" if history.val_loss else "training"
-    best = model.history.best_loss
     print(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} channel(s) "
-          f"for {history.epochs} epochs")
-    if best is not None:
-        kept = ("the starting weights were kept" if model.history.best_epoch is None
-                else f"at epoch {model.history.best_epoch + 1}")
-        print(f"best {monitored} loss {best:.5f} (MSE, normalized units), {kept}; "
-              f"it was {model.history.initial_loss:.5f} before training")
+          f"for {history.epochs} epochs; "
+          + ("kept the starting weights" if model.history.best_epoch is None
+             else f"kept epoch {model.history.best_epoch + 1}"))
+    print(model.comparison.summary())
     print(f"saved {args.out}")
     return 0
 
@@ -214,6 +211,11 @@ class _context:
         return False
 
 
+def _auto(value: int | None) -> int | str:
+    """An option left unset is chosen by the library from the data size."""
+    return "auto" if value is None else value
+
+
 def _verbosity(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
@@ -309,15 +311,18 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=["default", "question"], default="default",
                        help="design: sigae's default or the question's model (default: default)")
     train.add_argument("--latent-dim", type=_positive_int, help="size of the code")
-    train.add_argument("--epochs", type=_positive_int, default=100,
-                       help="maximum epochs (default: 100)")
-    train.add_argument("--batch-size", type=_positive_int, default=100,
-                       help="signals per step (default: 100)")
+    train.add_argument("--epochs", type=_positive_int,
+                       help="maximum epochs (default: chosen from the number of signals; "
+                       "100 for 800 or more)")
+    train.add_argument("--batch-size", type=_positive_int,
+                       help="signals per step (default: chosen from the number of signals; "
+                       "100 for 800 or more)")
     train.add_argument("--validation-split", type=_fraction, default=0.2,
                        help="fraction held out from the end for validation (default: 0.2)")
-    train.add_argument("--patience", type=_non_negative_int, default=10,
+    train.add_argument("--patience", type=_non_negative_int,
                        help="early-stopping patience in epochs, 0 to train all epochs; the best "
-                       "weights are kept either way (default: 10)")
+                       "weights are kept either way (default: chosen from the number of "
+                       "signals; 10 for 800 or more)")
     train.add_argument("--learning-rate", type=_positive_float, default=1e-3,
                        help="Adam's learning rate (default: 0.001)")
     train.add_argument("--seed", type=int, default=None,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from sigae import datasets
+from sigae.baseline import Comparison
 from sigae.checks import CheckReport, check_consistency
 from sigae.model import SignalAutoencoder
 from sigae.plotting import plot_history, plot_reconstruction
@@ -23,6 +24,7 @@ class DemoResult:
     epochs: int
     best_val_loss: float
     test_mse: float
+    comparison: Comparison
     check: CheckReport
 
 
@@ -79,5 +81,6 @@ def run_demo(
         epochs=history.epochs,
         best_val_loss=float(model.history.best_loss or float("nan")),
         test_mse=test_mse,
+        comparison=model.comparison,
         check=check_consistency(model, test),
     )

@@ -18,7 +18,8 @@ from sigae import config as config_module
 from sigae.architecture import MIN_STD, Views, build_views, set_linear_path
 from sigae.config import ModelConfig
 from sigae.errors import DataError, NotFittedError, TrainingError
-from sigae.training import GuardCallback, TrainingConfig, TrainingHistory
+from sigae.baseline import Comparison, fit_pca, nmse, pca_reconstruct
+from sigae.training import AUTO, GuardCallback, TrainingConfig, TrainingHistory
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class SignalAutoencoder:
         self.config = config
         self._views: Views = build_views(config, seed)
         self.history = TrainingHistory()
+        self.comparison: Comparison | None = None
         self._fitted = False
 
     @classmethod
@@ -107,12 +109,13 @@ class SignalAutoencoder:
         self,
         x: np.ndarray,
         *,
-        epochs: int = 100,
-        batch_size: int = 100,
+        epochs: int | str = AUTO,
+        batch_size: int | str = AUTO,
         validation_split: float = 0.2,
         validation_data: np.ndarray | None = None,
-        patience: int | None = 10,
+        patience: int | str | None = AUTO,
         learning_rate: float = 1e-3,
+        weight_decay: float | str = AUTO,
         seed: int | None = None,
         verbose: str | int = "auto",
     ) -> TrainingHistory:
@@ -121,7 +124,12 @@ class SignalAutoencoder:
         On the first call the normalization statistics are fitted on the training signals
         only (after the validation split), and a model with `linear_path` gets the PCA
         solution of those signals in its linear path. Later calls keep both and continue
-        training the same weights with the same optimizer.
+        training the same weights with the same optimizer (a new one if `weight_decay`
+        changes). Every call ends by comparing the model with PCA (`self.comparison`).
+
+        Settings left at `"auto"` are chosen from the number of training signals; for 800
+        or more they are the question's (batch 100, 100 epochs) with patience 10. See
+        `sigae.training.TrainingConfig` for the table.
 
         Args:
             x: Training signals, array of shape `(n_signals, length, channels)` or
@@ -135,6 +143,8 @@ class SignalAutoencoder:
                 weights of the best epoch (or the starting weights, if no epoch beat
                 them) are restored at the end in both cases.
             learning_rate: Adam's learning rate.
+            weight_decay: Decoupled weight decay of the convolutional path (AdamW); 0
+                trains with plain Adam, as the question did.
             seed: Makes the run reproducible: seeds the initial weights of an untrained
                 model, the shuffling and the backend's random state.
             verbose: Keras verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (one line
@@ -145,6 +155,7 @@ class SignalAutoencoder:
             the history of all calls.
 
         Raises:
+            ConfigError: For an invalid setting.
             DataError: If `x` or `validation_data` has the wrong shape or non-finite values.
             TrainingError: If the loss becomes NaN or infinite; the last good weights are kept.
         """
@@ -154,39 +165,29 @@ class SignalAutoencoder:
             validation_split=validation_split,
             patience=patience,
             learning_rate=learning_rate,
+            weight_decay=weight_decay,
             seed=seed,
         )
-        x = self._check_signals(x, "x")
         if validation_data is not None:
-            x_train, x_val = x, self._check_signals(validation_data, "validation_data")
-        elif settings.validation_split > 0:
-            n_val = int(round(len(x) * settings.validation_split))
-            if n_val < 1 or n_val >= len(x):
-                raise DataError(
-                    f"validation_split={validation_split} leaves no signals for "
-                    f"{'validation' if n_val < 1 else 'training'} out of {len(x)}. "
-                    "Give more signals, another validation_split, or validation_data."
-                )
-            x_train, x_val = x[:-n_val], x[-n_val:]
-        else:
-            x_train, x_val = x, None
-
+            validation_data = self._check_signals(validation_data, "validation_data")
+        x_train, x_val = self._split(self._check_signals(x, "x"), settings, validation_data)
+        settings = settings.resolved(len(x_train))
         if settings.seed is not None:
             if not self._fitted:
                 self._reinitialize(settings.seed)
             keras.utils.set_random_seed(settings.seed)
         if not self._fitted:
             self._set_normalization(*fit_normalization(x_train, self.config.normalization))
-            if self.config.linear_path:
-                mean, std = self.normalization
-                components, center = fit_pca(
-                    (x_train - mean) / std, self.config.latent_dim, seed=settings.seed
-                )
-                set_linear_path(self._views, components, center)
-        self._compile(settings.learning_rate)
+        mean, std = self.normalization
+        components, center = fit_pca(
+            (x_train - mean) / std, self.config.latent_dim, seed=settings.seed
+        )
+        if not self._fitted and self.config.linear_path:
+            set_linear_path(self._views, components, center)
+        self._compile(settings.learning_rate, settings.weight_decay)
 
         monitor_data = x_val if x_val is not None else x_train
-        baseline = float(
+        start_loss = float(
             self.autoencoder.evaluate(
                 monitor_data, monitor_data, batch_size=settings.batch_size, verbose=0
             )
@@ -194,7 +195,7 @@ class SignalAutoencoder:
         guard = GuardCallback(
             monitor="val_loss" if x_val is not None else "loss",
             patience=settings.patience,
-            baseline=baseline,
+            baseline=start_loss,
         )
         self.autoencoder.fit(
             x_train,
@@ -211,16 +212,12 @@ class SignalAutoencoder:
             loss=tuple(guard.losses),
             val_loss=tuple(guard.val_losses),
             best_epoch=guard.best_epoch,
-            initial_loss=baseline,
+            initial_loss=start_loss,
         )
         offset = self.history.epochs
-        self.history = TrainingHistory(
-            loss=self.history.loss + run.loss,
-            val_loss=self.history.val_loss + run.val_loss,
-            best_epoch=self.history.best_epoch if run.best_epoch is None
-            else offset + run.best_epoch,
-            initial_loss=baseline if self.history.initial_loss is None
-            else self.history.initial_loss,
+        self.history = self.history.extended(run)
+        self.comparison = self._compare_with_pca(
+            monitor_data, components, center, "validation" if x_val is not None else "training"
         )
         if guard.diverged_at is not None:
             epoch, batch = guard.diverged_at
@@ -234,8 +231,39 @@ class SignalAutoencoder:
                 f"Training diverged: the loss became NaN or infinite at {where}; {kept}. "
                 f"Lower learning_rate (now {settings.learning_rate}) or check the data scale."
             )
-        logger.info("trained %d epochs; best monitored loss %s", run.epochs, guard.best)
+        logger.info("trained %d epochs; %s", run.epochs, self.comparison.summary())
         return run
+
+    @staticmethod
+    def _split(
+        x: np.ndarray, settings: TrainingConfig, validation_data: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        if validation_data is not None:
+            return x, validation_data
+        if settings.validation_split == 0:
+            return x, None
+        n_val = int(round(len(x) * settings.validation_split))
+        if n_val < 1 or n_val >= len(x):
+            raise DataError(
+                f"validation_split={settings.validation_split} leaves no signals for "
+                f"{'validation' if n_val < 1 else 'training'} out of {len(x)}. "
+                "Give more signals, another validation_split, or validation_data."
+            )
+        return x[:-n_val], x[-n_val:]
+
+    def _compare_with_pca(
+        self, x: np.ndarray, components: np.ndarray, center: np.ndarray, data: str
+    ) -> Comparison:
+        mean, std = self.normalization
+        normalized = (x - mean) / std
+        model_output = (self.reconstruct(x) - mean) / std
+        return Comparison(
+            data=data,
+            n_signals=len(x),
+            latent_dim=self.config.latent_dim,
+            nmse=nmse(model_output, normalized),
+            pca_nmse=nmse(pca_reconstruct(normalized, components, center), normalized),
+        )
 
     def _reinitialize(self, seed: int) -> None:
         # A twin built with the seed gives reproducible initial values; copying them into the
@@ -248,12 +276,22 @@ class SignalAutoencoder:
             layer.mean.assign(mean.astype("float32"))
             layer.std.assign(std.astype("float32"))
 
-    def _compile(self, learning_rate: float) -> None:
+    def _compile(self, learning_rate: float, weight_decay: float) -> None:
         model = self.autoencoder
-        if model.compiled:
+        if model.compiled and getattr(model.optimizer, "weight_decay", None) == (
+            weight_decay or None
+        ):
             model.optimizer.learning_rate.assign(learning_rate)
             return
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+        if weight_decay:
+            optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+            # The linear path holds the PCA solution; decaying it would pull it away.
+            linear = [v for v in model.trainable_weights if v.path.startswith("linear_")]
+            if linear:
+                optimizer.exclude_from_weight_decay(var_list=linear)
+        else:
+            optimizer = keras.optimizers.Adam(learning_rate)
+        model.compile(optimizer=optimizer, loss="mse")
 
     # -- inference -------------------------------------------------------------------
 
@@ -411,27 +449,3 @@ def fit_normalization(x: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]
     std = np.where(std < MIN_STD, 1.0, std)
     return np.asarray(mean, dtype="float32"), np.asarray(std, dtype="float32")
 
-
-def fit_pca(x: np.ndarray, n_components: int, *, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Principal axes of signals, for the linear path and the PCA baseline.
-
-    Args:
-        x: Normalized signals, array of shape `(n_signals, length, channels)`.
-        n_components: Number of axes wanted.
-        seed: Seed of the randomized solver that scikit-learn picks for large data.
-
-    Returns:
-        `(components, mean)`: float32 arrays of shapes `(n_components, length * channels)`
-        and `(length * channels,)`. Rows beyond the rank of `x` are zero.
-    """
-    from sklearn.decomposition import PCA
-
-    flat = x.reshape(len(x), -1).astype("float64")
-    rank = min(n_components, flat.shape[0] - 1, flat.shape[1])
-    components = np.zeros((n_components, flat.shape[1]), dtype="float64")
-    mean = flat.mean(axis=0)
-    if rank >= 1:
-        pca = PCA(n_components=rank, svd_solver="auto", random_state=seed).fit(flat)
-        components[:rank] = pca.components_
-        mean = pca.mean_
-    return components.astype("float32"), mean.astype("float32")

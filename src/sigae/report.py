@@ -53,6 +53,8 @@ def describe(path: str | os.PathLike[str]) -> str:
             f"{history.best_loss:.5f} (start {history.initial_loss:.5f}); last training loss "
             f"{history.loss[-1]:.5f} (MSE, normalized units)"
         )
+        if model.comparison is not None:
+            lines.append(f"baseline: {model.comparison.summary()}")
     else:
         lines.append("training: none recorded")
     versions = manifest.get("versions", {})

@@ -3,8 +3,8 @@
 A `.sigae` file is a zip archive with exactly two members:
 
 - `manifest.json`: format name and version, the `ModelConfig`, the normalization
-  statistics, the training history, the sigae / Keras / backend versions, and the name,
-  shape and SHA-256 of the weights;
+  statistics, the training history, the comparison with PCA, the sigae / Keras / backend
+  versions, and the name, shape and SHA-256 of the weights;
 - `weights.safetensors`: every variable of the model, keyed by its Keras path.
 
 `load` rebuilds the layers from the configuration with sigae's own code and then sets the
@@ -29,6 +29,7 @@ import safetensors.numpy
 import sigae
 from sigae._atomic import atomic_path
 from sigae.architecture import Standardize, build_views
+from sigae.baseline import Comparison
 from sigae.config import ModelConfig
 from sigae.errors import ConfigError, ModelFileError, SigaeError
 from sigae.training import TrainingHistory
@@ -76,6 +77,7 @@ def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarr
             "std": np.atleast_1d(std).tolist(),
         },
         "history": model.history.to_dict(),
+        "comparison": model.comparison.to_dict() if model.comparison else None,
         "weights": {
             "file": WEIGHTS,
             "sha256": hashlib.sha256(blob).hexdigest(),
@@ -129,7 +131,12 @@ def load(path: PathLike) -> SignalAutoencoder:
     model = SignalAutoencoder(config)
     for variable in model.autoencoder.weights:
         variable.assign(tensors[variable.path])
-    model.history = TrainingHistory.from_dict(manifest.get("history") or {})
+    try:
+        model.history = TrainingHistory.from_dict(manifest.get("history") or {})
+        comparison = manifest.get("comparison")
+        model.comparison = Comparison.from_dict(comparison) if comparison else None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise ModelFileError(f"{path}: the training record is damaged ({error}).") from None
     model._fitted = bool(manifest.get("fitted", True))
     return model
 

@@ -17,9 +17,25 @@ import numpy as np
 from sigae.errors import ConfigError
 
 
+AUTO = "auto"
+"""Marks a training setting to be chosen from the number of training signals."""
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
-    """How to train. Defaults follow the question: Adam, MSE, batch 100, 20% validation.
+    """How to train. `"auto"` settings are chosen from the number of training signals.
+
+    For 800 or more training signals the automatic settings are the question's: batch 100,
+    100 epochs, Adam at 1e-3, no weight decay, with early stopping after 10 epochs without
+    improvement. Smaller sets get smaller batches (so an epoch still makes several steps),
+    more epochs and more patience (their validation loss is noisier), and weight decay on
+    the convolutional path (the PCA-initialized linear path is never decayed):
+
+    | training signals | batch_size    | epochs | patience | weight_decay |
+    |------------------|---------------|--------|----------|--------------|
+    | >= 800           | 100           | 100    | 10       | 0            |
+    | 200 to 799       | 50            | 200    | 20       | 1e-4         |
+    | < 200            | n // 8, >= 8  | 300    | 30       | 1e-3         |
 
     Args:
         epochs: Maximum number of passes over the training data.
@@ -29,38 +45,70 @@ class TrainingConfig:
         patience: Epochs without improvement of the monitored loss before stopping early;
             `None` trains all `epochs`. The best weights are restored either way.
         learning_rate: Adam's learning rate.
+        weight_decay: Decoupled weight decay (AdamW) of the convolutional path.
         seed: Seeds weight initialization (of an untrained model), shuffling and any
             random layer, for a reproducible run; `None` leaves the global state alone.
     """
 
-    epochs: int = 100
-    batch_size: int = 100
+    epochs: int | str = AUTO
+    batch_size: int | str = AUTO
     validation_split: float = 0.2
-    patience: int | None = 10
+    patience: int | str | None = AUTO
     learning_rate: float = 1e-3
+    weight_decay: float | str = AUTO
     seed: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if value != AUTO and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
                 raise ConfigError(
-                    f"{name} must be a strictly positive integer. Received {name}={value!r}."
+                    f"{name} must be a strictly positive integer or 'auto'. "
+                    f"Received {name}={value!r}."
                 )
-        if not 0.0 <= self.validation_split < 1.0:
+        if not (isinstance(self.validation_split, int | float)
+                and 0.0 <= self.validation_split < 1.0):
             raise ConfigError(
                 "validation_split must be in [0, 1). "
                 f"Received validation_split={self.validation_split!r}."
             )
-        if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):
+        if self.patience not in (None, AUTO) and (
+            isinstance(self.patience, bool) or not isinstance(self.patience, int)
+            or self.patience < 1
+        ):
             raise ConfigError(
-                f"patience must be a positive integer or None. Received patience={self.patience!r}."
+                "patience must be a positive integer, None or 'auto'. "
+                f"Received patience={self.patience!r}."
             )
         if not (isinstance(self.learning_rate, int | float) and self.learning_rate > 0):
             raise ConfigError(
                 "learning_rate must be a strictly positive number. "
                 f"Received learning_rate={self.learning_rate!r}."
             )
+        if self.weight_decay != AUTO and not (
+            isinstance(self.weight_decay, int | float) and self.weight_decay >= 0
+        ):
+            raise ConfigError(
+                "weight_decay must be a number >= 0 or 'auto'. "
+                f"Received weight_decay={self.weight_decay!r}."
+            )
+
+    def resolved(self, n_train: int) -> TrainingConfig:
+        """Returns a copy with every `"auto"` setting chosen for `n_train` signals."""
+        if n_train >= 800:
+            batch_size, epochs, patience, weight_decay = 100, 100, 10, 0.0
+        elif n_train >= 200:
+            batch_size, epochs, patience, weight_decay = 50, 200, 20, 1e-4
+        else:
+            batch_size, epochs, patience, weight_decay = max(8, n_train // 8), 300, 30, 1e-3
+        return dataclasses.replace(
+            self,
+            batch_size=batch_size if self.batch_size == AUTO else self.batch_size,
+            epochs=epochs if self.epochs == AUTO else self.epochs,
+            patience=patience if self.patience == AUTO else self.patience,
+            weight_decay=weight_decay if self.weight_decay == AUTO else self.weight_decay,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -95,6 +143,16 @@ class TrainingHistory:
             return self.initial_loss
         losses = self.val_loss or self.loss
         return losses[self.best_epoch]
+
+    def extended(self, run: TrainingHistory) -> TrainingHistory:
+        """This history followed by a later `fit` call's `run`."""
+        offset = self.epochs
+        return TrainingHistory(
+            loss=self.loss + run.loss,
+            val_loss=self.val_loss + run.val_loss,
+            best_epoch=self.best_epoch if run.best_epoch is None else offset + run.best_epoch,
+            initial_loss=run.initial_loss if self.initial_loss is None else self.initial_loss,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self) | {"loss": list(self.loss), "val_loss": list(self.val_loss)}
