@@ -34,9 +34,9 @@ QUESTION_EPOCHS = 100
 
 def _train_phase(preset: str, seed: int, epochs: int, patience: int | None,
                  target: float | None, latent_dim: int | None) -> dict:
-    import sigae  # first: it makes JAX Keras's default backend
-
     import keras
+
+    import sigae  # first: it makes JAX Keras's default backend
 
     train, test = sigae.datasets.oscillations(seed=0)
     overrides = {"latent_dim": latent_dim} if latent_dim else {}
@@ -49,7 +49,9 @@ def _train_phase(preset: str, seed: int, epochs: int, patience: int | None,
 
     # Time the epochs through an extra callback on the autoencoder's own fit.
     fit = model.autoencoder.fit
-    model.autoencoder.fit = lambda *a, **k: fit(*a, **{**k, "callbacks": [*k["callbacks"], Clock()]})
+    model.autoencoder.fit = lambda *a, **k: fit(
+        *a, **{**k, "callbacks": [*k["callbacks"], Clock()]}
+    )
     start = time.perf_counter()
     history = model.fit(train, epochs=epochs, patience=patience, seed=seed, verbose=0)
     total = time.perf_counter() - start

@@ -99,8 +99,8 @@ def _long_vibration(rng: np.random.Generator, n: int, length: int) -> np.ndarray
         start = rng.uniform(0, 0.6, (n, 1))
         f = rng.uniform(10, 40, (n, 1))
         active = t >= start
-        x += active * rng.uniform(0.2, 1, (n, 1)) * np.exp(-(t - start) * rng.uniform(3, 10, (n, 1))) \
-            * np.sin(2 * np.pi * f * (t - start))
+        decay = np.exp(-(t - start) * rng.uniform(3, 10, (n, 1)))
+        x += active * rng.uniform(0.2, 1, (n, 1)) * decay * np.sin(2 * np.pi * f * (t - start))
     return x + rng.normal(0, 0.05, x.shape)
 
 

@@ -13,15 +13,15 @@ LENGTH = 48
 
 def tiny_config(length: int = LENGTH, channels: int = 1, **changes) -> ModelConfig:
     """A convolutional model small enough to train in a second."""
-    values = dict(
-        length=length,
-        channels=channels,
-        latent_dim=4,
-        blocks=(ConvBlock(4, 3, 2), ConvBlock(8, 3, 2)),
+    values = {
+        "length": length,
+        "channels": channels,
+        "latent_dim": 4,
+        "blocks": (ConvBlock(4, 3, 2), ConvBlock(8, 3, 2)),
         # Training mechanics are easier to observe without the PCA start; the linear path
         # has tests of its own.
-        linear_path=False,
-    )
+        "linear_path": False,
+    }
     values.update(changes)
     return ModelConfig(**values)
 

@@ -55,7 +55,8 @@ def test_console_script_runs(tmp_path):
     script = Path(sys.executable).parent / "sigae"
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True,
                             check=False, timeout=60)
-    assert result.returncode == 0 and result.stdout.startswith("sigae ")
+    assert result.returncode == 0
+    assert result.stdout.startswith("sigae ")
 
 
 def test_train_writes_a_model_and_prints_a_summary(capsys, files, tmp_path):
@@ -64,9 +65,11 @@ def test_train_writes_a_model_and_prints_a_summary(capsys, files, tmp_path):
                           "--batch-size", 16, "--latent-dim", 3, "--seed", 0, "--quiet")
     assert code == 0
     assert "trained 'default' on 60 signals of length 48 x 1 channel(s) for 2 epochs" in stdout
-    assert "validation NMSE" in stdout and "(PCA with 3 dims: " in stdout
+    assert "validation NMSE" in stdout
+    assert "(PCA with 3 dims: " in stdout
     model = sigae.load(out)
-    assert model.config.latent_dim == 3 and model.history.epochs == 2
+    assert model.config.latent_dim == 3
+    assert model.history.epochs == 2
 
 
 def test_train_with_the_question_preset(capsys, files, tmp_path):
@@ -83,7 +86,8 @@ def test_encode_and_reconstruct_write_by_extension(capsys, files, model_file, tm
                                                    command, shape, suffix):
     out = tmp_path / f"out{suffix}"
     code, stdout, _ = run(capsys, command, model_file, files / "x.npy", "--out", out)
-    assert code == 0 and str(out) in stdout
+    assert code == 0
+    assert str(out) in stdout
     result = np.load(out)["data"] if suffix == ".npz" else (
         np.loadtxt(out, delimiter=",", ndmin=2) if suffix == ".csv" else np.load(out))
     assert result.reshape(shape).shape == shape
@@ -111,7 +115,9 @@ def test_check_fails_with_exit_1_when_views_disagree(capsys, files, model_file, 
 
     monkeypatch.setattr(sigae.checks, "_max_abs", lambda a, b: 0.5)
     code, stdout, _ = run(capsys, "check", model_file, files / "x.npy")
-    assert code == 1 and "FAIL" in stdout and stdout.strip().endswith("FAILED")
+    assert code == 1
+    assert "FAIL" in stdout
+    assert stdout.strip().endswith("FAILED")
 
 
 def test_info_shows_layers_normalization_and_training(capsys, model_file):
@@ -226,4 +232,5 @@ def test_errors_through_the_real_console_script_have_no_traceback(tmp_path):
                             capture_output=True, text=True, check=False, timeout=120,
                             env={**os.environ}, stdin=subprocess.DEVNULL)
     assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "Traceback" not in result.stderr

@@ -10,14 +10,16 @@ import sigae
 
 def test_default_split_is_the_questions_1500_and_500():
     train, test = sigae.datasets.oscillations()
-    assert train.shape == (1500, 501, 1) and test.shape == (500, 501, 1)
+    assert train.shape == (1500, 501, 1)
+    assert test.shape == (500, 501, 1)
     assert train.dtype == np.float32
 
 
 def test_same_seed_same_signals_other_seed_other_signals():
     a, b = sigae.datasets.oscillations(40, 64, seed=1), sigae.datasets.oscillations(40, 64, seed=1)
     c = sigae.datasets.oscillations(40, 64, seed=2)
-    assert np.array_equal(a.train, b.train) and not np.array_equal(a.train, c.train)
+    assert np.array_equal(a.train, b.train)
+    assert not np.array_equal(a.train, c.train)
 
 
 def test_signals_are_damped_oscillations():

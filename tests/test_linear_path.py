@@ -74,7 +74,8 @@ def test_every_fit_stores_the_pca_baseline_of_an_independent_svd(harmonics):
     validation = harmonics[64:]
     mean, std = model.normalization
     variance = float(np.var((validation - mean) / std))
-    assert comparison.data == "validation" and comparison.n_signals == 16
+    assert comparison.data == "validation"
+    assert comparison.n_signals == 16
     assert comparison.pca_nmse == pytest.approx(
         pca_validation_mse(harmonics[:64], validation, 3) / variance, rel=1e-4)
     own = float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))

@@ -14,8 +14,8 @@ import pytest
 import safetensors.numpy
 
 import sigae
-from sigae import saving
 from conftest import tiny_config
+from sigae import saving
 
 
 def rewrite(path, target, *, manifest=None, weights=None):
@@ -52,13 +52,15 @@ def test_file_is_a_zip_of_a_json_manifest_and_safetensors(model_file):
         assert sorted(archive.namelist()) == ["manifest.json", "weights.safetensors"]
         manifest = json.loads(archive.read("manifest.json"))
         tensors = safetensors.numpy.load(archive.read("weights.safetensors"))
-    assert manifest["format"] == "sigae-model" and manifest["format_version"] == 1
+    assert manifest["format"] == "sigae-model"
+    assert manifest["format_version"] == 1
     assert manifest["config"] == tiny_config().to_dict()
     assert set(manifest["versions"]) >= {"sigae", "keras", "backend"}
     assert len(manifest["weights"]["sha256"]) == 64
     assert set(manifest["history"]) == {"loss", "val_loss", "best_epoch", "initial_loss"}
     assert manifest["normalization"]["kind"] == "per_channel"
-    assert "normalize/mean" in tensors and "latent/kernel" in tensors
+    assert "normalize/mean" in tensors
+    assert "latent/kernel" in tensors
 
 
 def test_saving_replaces_an_existing_file(trained, tmp_path):

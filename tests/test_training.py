@@ -72,7 +72,8 @@ def test_validation_data_replaces_the_split(data):
 def test_without_validation_the_training_loss_is_monitored(data):
     model = sigae.SignalAutoencoder(tiny_config(), seed=0)
     history = model.fit(data, validation_split=0.0, epochs=2, batch_size=16, verbose=0)
-    assert history.val_loss == () and history.best_loss == min(history.loss)
+    assert history.val_loss == ()
+    assert history.best_loss == min(history.loss)
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_weights(data):

@@ -55,7 +55,8 @@ def test_bitwise_equality_and_sharing_hold_after_more_training(data):
     model.fit(data, epochs=2, batch_size=16, seed=1, verbose=0)
     before = model.reconstruct(data)
     model.fit(data, epochs=2, batch_size=16, patience=None, seed=2, verbose=0)
-    assert model.encoder is encoder and model.decoder is decoder
+    assert model.encoder is encoder
+    assert model.decoder is decoder
     assert all(a is b for a, b in zip(encoder.weights + decoder.weights,
                                       model.autoencoder.weights, strict=True))
     after = model.reconstruct(data)

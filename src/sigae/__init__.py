@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 # JAX is sigae's default Keras backend; an explicit KERAS_BACKEND wins.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-from sigae.config import PRESETS, ConvBlock, ModelConfig  # noqa: E402
-from sigae.errors import (  # noqa: E402
+from sigae.config import PRESETS, ConvBlock, ModelConfig
+from sigae.errors import (
     ConfigError,
     DataError,
     ModelFileError,

@@ -193,7 +193,8 @@ def _dense_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any
         if block.pool > 1:
             h = keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")(h)
     h = keras.layers.Flatten(name="decoder_flatten")(h)
-    h = dense(config.length * config.channels, "linear", "decoder_dense", zero=config.linear_path)(h)
+    units = config.length * config.channels
+    h = dense(units, "linear", "decoder_dense", zero=config.linear_path)(h)
     return keras.layers.Reshape((config.length, config.channels), name="decoder_output")(h)
 
 

@@ -8,13 +8,14 @@ becomes one line on stderr and exit code 2; a failed `check` exits with 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sigae.errors import SigaeError
+from sigae.errors import DataError, SigaeError
 
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
@@ -71,7 +72,7 @@ def _train(args: argparse.Namespace) -> int:
     model = SignalAutoencoder.from_preset(
         args.preset, length=length, channels=channels, seed=args.seed, **overrides
     )
-    with _context(args.data):
+    with _blame(args.data):
         history = model.fit(
             x,
             epochs=_auto(args.epochs),
@@ -79,6 +80,7 @@ def _train(args: argparse.Namespace) -> int:
             validation_split=args.validation_split,
             patience=None if args.patience == 0 else _auto(args.patience),
             learning_rate=args.learning_rate,
+            weight_decay=_auto(args.weight_decay),
             seed=args.seed,
             verbose=_verbosity(args),
         )
@@ -93,38 +95,31 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _encode(args: argparse.Namespace) -> int:
-    return _apply(args, lambda model, x: model.encode(x, batch_size=args.batch_size))
+    return _apply(args, args.data, lambda model, x: model.encode(x, batch_size=args.batch_size))
 
 
 def _reconstruct(args: argparse.Namespace) -> int:
-    return _apply(args, lambda model, x: model.reconstruct(x, batch_size=args.batch_size))
+    return _apply(
+        args, args.data, lambda model, x: model.reconstruct(x, batch_size=args.batch_size)
+    )
 
 
 def _decode(args: argparse.Namespace) -> int:
+    return _apply(args, args.codes, lambda model, c: model.decode(c, batch_size=args.batch_size))
+
+
+def _apply(args: argparse.Namespace, source: Path, function: Callable[[Any, Any], Any]) -> int:
+    """Loads the model and `source`, applies `function` and writes the result to --out."""
     from sigae.data import FORMATS, read_array, write_array
     from sigae.saving import load
 
-    _check_output(args.out, FORMATS, inputs=[args.model, args.codes])
+    _check_output(args.out, FORMATS, inputs=[args.model, source])
     model = load(args.model)
-    codes = read_array(args.codes, key=args.key)
-    with _context(args.codes):
-        signals = model.decode(codes, batch_size=args.batch_size)
-    write_array(args.out, signals)
-    print(f"decoded {len(codes)} codes -> {args.out} {signals.shape}")
-    return 0
-
-
-def _apply(args: argparse.Namespace, function: Callable[[Any, Any], Any]) -> int:
-    from sigae.data import FORMATS, read_array, write_array
-    from sigae.saving import load
-
-    _check_output(args.out, FORMATS, inputs=[args.model, args.data])
-    model = load(args.model)
-    x = read_array(args.data, key=args.key)
-    with _context(args.data):
+    x = read_array(source, key=args.key)
+    with _blame(source):
         result = function(model, x)
     write_array(args.out, result)
-    print(f"{args.command}: {len(x)} signals -> {args.out} {result.shape}")
+    print(f"{args.command}: {len(x)} rows of {source} -> {args.out} {result.shape}")
     return 0
 
 
@@ -140,7 +135,7 @@ def _check(args: argparse.Namespace) -> int:
     else:
         x = probe_signals(model)
         source = "64 seeded random signals at the training data's scale"
-    with _context(args.data or args.model):
+    with _blame(args.data or args.model):
         report = check_consistency(model, x, batch_size=args.batch_size)
 
     def verdict(ok: bool) -> str:
@@ -194,24 +189,18 @@ def _check_output(out: Path, suffixes: Sequence[str], *, inputs: Sequence[Path])
             raise SigaeError(f"{out}: is also an input; choose another output file.")
 
 
-class _context:
+@contextlib.contextmanager
+def _blame(path: Path) -> Iterator[None]:
     """Prefixes a data-shape error from the library with the file it came from."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type | None, error: BaseException | None, trace: Any) -> bool:
-        from sigae.errors import DataError
-
-        if isinstance(error, DataError) and not str(error).startswith(str(self.path)):
-            raise DataError(f"{self.path}: {error}") from None
-        return False
+    try:
+        yield
+    except DataError as error:
+        if str(error).startswith(str(path)):
+            raise
+        raise DataError(f"{path}: {error}") from None
 
 
-def _auto(value: int | None) -> int | str:
+def _auto(value: float | None) -> float | str:
     """An option left unset is chosen by the library from the data size."""
     return "auto" if value is None else value
 
@@ -222,44 +211,27 @@ def _verbosity(args: argparse.Namespace) -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, received {value}")
-    return value
+def _number(convert: type, condition: str, test: Callable[[float], bool]) -> Callable[[str], Any]:
+    """An argparse type: `convert` the text and check `test`, described by `condition`."""
+    noun = "an integer" if convert is int else "a number"
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, received {text!r}") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"expected {noun} {condition}, received {value}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, received {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, received {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, received {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, received {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, received {value}")
-    return value
+_positive_int = _number(int, ">= 1", lambda v: v >= 1)
+_non_negative_int = _number(int, ">= 0", lambda v: v >= 0)
+_positive_float = _number(float, "> 0", lambda v: v > 0)
+_non_negative_float = _number(float, ">= 0", lambda v: v >= 0)
+_fraction = _number(float, "in [0, 1)", lambda v: 0 <= v < 1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -325,6 +297,9 @@ def _parser() -> argparse.ArgumentParser:
                        "signals; 10 for 800 or more)")
     train.add_argument("--learning-rate", type=_positive_float, default=1e-3,
                        help="Adam's learning rate (default: 0.001)")
+    train.add_argument("--weight-decay", type=_non_negative_float,
+                       help="AdamW weight decay of the convolutional path, 0 for plain Adam "
+                       "(default: chosen from the number of signals; 0 for 800 or more)")
     train.add_argument("--seed", type=int, default=None,
                        help="seed of weights and shuffling, for a reproducible run")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")

@@ -101,11 +101,11 @@ class ModelConfig:
     length: int
     channels: int = 1
     latent_dim: int = 16
-    # Three halving stages: a 501-sample signal becomes 63 steps of 64 features, enough
-    # receptive field for an oscillation period while staying ~40x cheaper than the
-    # question's 256-filter first layer.
+    # Three halving stages: a 501-sample signal becomes 63 steps of 32 features. On the
+    # damped oscillations (1000 signals, latent 8, 30 epochs) twice these widths took 1.8x
+    # the time (28.9 s vs 15.8 s) for 8% less error (NMSE 0.0365 vs 0.0397).
     blocks: tuple[ConvBlock, ...] = field(
-        default=(ConvBlock(32, 7, 2), ConvBlock(64, 5, 2), ConvBlock(64, 3, 2))
+        default=(ConvBlock(16, 7, 2), ConvBlock(32, 5, 2), ConvBlock(32, 3, 2))
     )
     activation: str = "tanh"
     latent_activation: str = "linear"

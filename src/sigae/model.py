@@ -16,9 +16,9 @@ import numpy as np
 
 from sigae import config as config_module
 from sigae.architecture import MIN_STD, Views, build_views, set_linear_path
+from sigae.baseline import Comparison, fit_pca, nmse, pca_reconstruct
 from sigae.config import ModelConfig
 from sigae.errors import DataError, NotFittedError, TrainingError
-from sigae.baseline import Comparison, fit_pca, nmse, pca_reconstruct
 from sigae.training import AUTO, GuardCallback, TrainingConfig, TrainingHistory
 
 logger = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ class SignalAutoencoder:
             return x, validation_data
         if settings.validation_split == 0:
             return x, None
-        n_val = int(round(len(x) * settings.validation_split))
+        n_val = round(len(x) * settings.validation_split)
         if n_val < 1 or n_val >= len(x):
             raise DataError(
                 f"validation_split={settings.validation_split} leaves no signals for "

@@ -16,7 +16,6 @@ import numpy as np
 
 from sigae.errors import ConfigError
 
-
 AUTO = "auto"
 """Marks a training setting to be chosen from the number of training signals."""
 
