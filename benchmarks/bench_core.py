@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -28,6 +29,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+# Before Keras is imported anywhere: JAX, as sigae itself defaults to.
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
 QUESTION_EPOCHS = 100
 
@@ -129,7 +133,7 @@ def main() -> None:
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
-            "cpus": __import__("os").cpu_count(),
+            "cpus": os.cpu_count(),
             "python": platform.python_version(),
         },
         "question": question,

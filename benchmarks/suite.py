@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+# Before Keras is imported anywhere: JAX, as sigae itself defaults to.
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
 N_TEST = 300
 
@@ -173,7 +177,7 @@ def main() -> None:
                   f"  ratio {cell['ratio']:.3f}", flush=True)
     ratios = [c["ratio"] for c in cells]
     summary = {
-        "machine": {"platform": platform.platform(), "cpus": __import__("os").cpu_count(),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                     "python": platform.python_version()},
         "cells": cells,
         "max_ratio": max(ratios),

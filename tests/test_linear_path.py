@@ -9,9 +9,14 @@ import sigae
 from conftest import signals, tiny_config
 
 
-def pca_validation_mse(train, validation, k):
-    """PCA reconstruction error in normalized units, from numpy's SVD alone."""
-    mean, std = train.mean(axis=(0, 1)), train.std(axis=(0, 1))
+def pca_validation_mse(train, validation, k, stats_from=None):
+    """PCA reconstruction error in normalized units, from numpy's SVD alone.
+
+    PCA is fitted on `train`; the normalization statistics come from `stats_from`
+    (default `train`), as the model fits them on its training split only.
+    """
+    stats_from = train if stats_from is None else stats_from
+    mean, std = stats_from.mean(axis=(0, 1)), stats_from.std(axis=(0, 1))
     a = ((train - mean) / std).reshape(len(train), -1)
     b = ((validation - mean) / std).reshape(len(validation), -1)
     center = a.mean(axis=0)
@@ -34,7 +39,7 @@ def harmonics():
 def test_training_starts_exactly_at_the_pca_error(harmonics):
     model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=True, latent_dim=3))
     model.fit(harmonics, epochs=1, batch_size=16, seed=0, verbose=0)
-    expected = pca_validation_mse(harmonics[:64], harmonics[64:], 3)
+    expected = pca_validation_mse(harmonics, harmonics[64:], 3, stats_from=harmonics[:64])
     assert model.history.initial_loss == pytest.approx(expected, abs=1e-4)
 
 
@@ -43,7 +48,7 @@ def test_after_training_the_error_is_never_above_pca(harmonics):
     model.fit(harmonics, epochs=15, batch_size=16, seed=0, verbose=0)
     validation, std = harmonics[64:], model.normalization[1]
     now = float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))
-    assert now <= pca_validation_mse(harmonics[:64], validation, 3) + 1e-5
+    assert now <= pca_validation_mse(harmonics, validation, 3, stats_from=harmonics[:64]) + 1e-5
 
 
 def test_the_linear_path_keeps_every_guarantee(harmonics, tmp_path):
@@ -77,7 +82,8 @@ def test_every_fit_stores_the_pca_baseline_of_an_independent_svd(harmonics):
     assert comparison.data == "validation"
     assert comparison.n_signals == 16
     assert comparison.pca_nmse == pytest.approx(
-        pca_validation_mse(harmonics[:64], validation, 3) / variance, rel=1e-4)
+        pca_validation_mse(harmonics, validation, 3, stats_from=harmonics[:64]) / variance,
+        rel=1e-4)
     own = float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))
     assert comparison.nmse == pytest.approx(own / variance, rel=1e-4)
     assert comparison.summary() == (
@@ -89,3 +95,26 @@ def test_the_baseline_is_saved_with_the_model(harmonics, tmp_path):
     model.fit(harmonics, epochs=1, batch_size=16, seed=0, verbose=0)
     model.save(tmp_path / "m.sigae")
     assert sigae.load(tmp_path / "m.sigae").comparison == model.comparison
+
+
+def test_an_epoch_must_beat_the_start_clearly_to_replace_it():
+    from sigae.training import GuardCallback
+
+    start = np.random.default_rng(0).uniform(0.5, 1.5, 20)
+    noisy = start + np.random.default_rng(1).normal(-0.01, 0.2, 20)  # slightly lower, noisy
+    assert not GuardCallback("val_loss", 5, 1.0, lambda: noisy, start)._beats_start_clearly()
+    assert GuardCallback("val_loss", 5, 1.0, lambda: start * 0.8, start)._beats_start_clearly()
+
+
+def test_without_a_clear_gain_the_model_stays_pca_of_every_signal(harmonics):
+    model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=True, latent_dim=3))
+    model.fit(harmonics, epochs=2, batch_size=16, learning_rate=1e-12, seed=0, verbose=0)
+    assert model.history.best_epoch is None
+    mean, std = model.normalization
+    a = ((harmonics - mean) / std).reshape(len(harmonics), -1)
+    center = a.mean(axis=0)
+    _, _, axes = np.linalg.svd(a - center, full_matrices=False)
+    p = axes[:3]
+    expected = ((a - center) @ p.T @ p + center).reshape(harmonics.shape) * std + mean
+    np.testing.assert_allclose(model.reconstruct(harmonics), expected, atol=2e-3)
+    assert model.comparison.ratio == pytest.approx(1.0, abs=1e-3)

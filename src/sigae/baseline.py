@@ -23,7 +23,8 @@ class Comparison:
         n_signals: Number of signals compared on.
         latent_dim: Dimensions of both the model's code and PCA.
         nmse: The model's NMSE.
-        pca_nmse: PCA's NMSE, fitted on the training signals.
+        pca_nmse: PCA's NMSE, PCA being fitted on all the signals given to `fit` (the
+            solution the linear path of the default design starts from).
     """
 
     data: str
@@ -72,7 +73,7 @@ def fit_pca(
     rank = min(n_components, flat.shape[0] - 1, flat.shape[1])
     components = np.zeros((n_components, flat.shape[1]), dtype="float64")
     mean = flat.mean(axis=0)
-    if rank >= 1:
+    if rank >= 1 and np.var(flat, axis=0).sum() > 0:  # constant signals have no axes
         pca = PCA(n_components=rank, svd_solver="auto", random_state=seed).fit(flat)
         components[:rank] = pca.components_
         mean = pca.mean_

@@ -47,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from sigae.demo import run_demo
 
-    result = run_demo(args.out, epochs=args.epochs, seed=args.seed, verbose=_verbosity(args))
+    result = run_demo(
+        args.out, epochs=_auto(args.epochs), seed=args.seed, verbose=_verbosity(args)
+    )
     check = result.check
     print(f"trained the default design for {result.epochs} epochs")
     print(f"best validation loss   {result.best_val_loss:.5f} (MSE, normalized units)")
@@ -270,8 +272,8 @@ def _parser() -> argparse.ArgumentParser:
                    "save it, plot it and check its consistency (about a minute on 2 cores).")
     demo.add_argument("--out", type=Path, default=Path("sigae-demo"),
                       help="output directory (default: sigae-demo)")
-    demo.add_argument("--epochs", type=_positive_int, default=60,
-                      help="maximum epochs; early stopping usually ends sooner (default: 60)")
+    demo.add_argument("--epochs", type=_positive_int,
+                      help="maximum epochs (default: 100, with early stopping)")
     demo.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffling")
     demo.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 

@@ -31,8 +31,8 @@ class DemoResult:
 def run_demo(
     out_dir: str | Path,
     *,
-    epochs: int = 60,
-    patience: int = 10,
+    epochs: int | str = "auto",
+    patience: int | str | None = "auto",
     seed: int = 0,
     verbose: str | int = "auto",
 ) -> DemoResult:
@@ -43,8 +43,8 @@ def run_demo(
 
     Args:
         out_dir: Output directory.
-        epochs: Maximum epochs (early stopping usually ends sooner).
-        patience: Early-stopping patience.
+        epochs: Maximum epochs; `"auto"` is 100 for the 1200 training signals.
+        patience: Early-stopping patience; `"auto"` is 10 here.
         seed: Seed of the data split, the weights and the shuffling.
         verbose: Keras verbosity of training.
 

@@ -122,10 +122,15 @@ class SignalAutoencoder:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
         On the first call the normalization statistics are fitted on the training signals
-        only (after the validation split), and a model with `linear_path` gets the PCA
-        solution of those signals in its linear path. Later calls keep both and continue
-        training the same weights with the same optimizer (a new one if `weight_decay`
-        changes). Every call ends by comparing the model with PCA (`self.comparison`).
+        only (after the validation split), and a model with `linear_path` gets in its linear
+        path the PCA solution of all of `x` (PCA is closed-form, so it needs no held-out
+        signals). Later calls keep both and continue training the same weights with the
+        same optimizer (a new one if `weight_decay` changes). Every call ends by comparing
+        the model with that PCA on the validation signals (`self.comparison`).
+
+        An epoch replaces the starting weights only if it beats them by more than twice
+        the standard error of the per-signal differences on the validation signals, so
+        a small validation set cannot pick an epoch that is better by chance.
 
         Settings left at `"auto"` are chosen from the number of training signals; for 800
         or more they are the question's (batch 100, 100 epochs) with patience 10. See
@@ -170,7 +175,9 @@ class SignalAutoencoder:
         )
         if validation_data is not None:
             validation_data = self._check_signals(validation_data, "validation_data")
-        x_train, x_val = self._split(self._check_signals(x, "x"), settings, validation_data)
+        x_all = self._check_signals(x, "x")
+        x_train, x_val = self._split(x_all, settings, validation_data)
+        first_fit = not self._fitted
         settings = settings.resolved(len(x_train))
         if settings.seed is not None:
             if not self._fitted:
@@ -179,10 +186,12 @@ class SignalAutoencoder:
         if not self._fitted:
             self._set_normalization(*fit_normalization(x_train, self.config.normalization))
         mean, std = self.normalization
+        # PCA is closed-form and needs no held-out signals, so it is fitted on all of `x`;
+        # the validation signals only judge whether the convolutional path adds anything.
         components, center = fit_pca(
-            (x_train - mean) / std, self.config.latent_dim, seed=settings.seed
+            (x_all - mean) / std, self.config.latent_dim, seed=settings.seed
         )
-        if not self._fitted and self.config.linear_path:
+        if first_fit and self.config.linear_path:
             set_linear_path(self._views, components, center)
         self._compile(settings.learning_rate, settings.weight_decay)
 
@@ -196,6 +205,8 @@ class SignalAutoencoder:
             monitor="val_loss" if x_val is not None else "loss",
             patience=settings.patience,
             baseline=start_loss,
+            errors=None if x_val is None else lambda: self._signal_errors(x_val),
+            start_errors=None if x_val is None else self._signal_errors(x_val),
         )
         self.autoencoder.fit(
             x_train,
@@ -250,6 +261,12 @@ class SignalAutoencoder:
                 "Give more signals, another validation_split, or validation_data."
             )
         return x[:-n_val], x[-n_val:]
+
+    def _signal_errors(self, x: np.ndarray) -> np.ndarray:
+        """Per-signal MSE of the autoencoder in normalized units, shape `(n_signals,)`."""
+        std = self.normalization[1]
+        output = self.autoencoder.predict(x, batch_size=256, verbose=0)
+        return np.mean(np.square((output - x) / std), axis=(1, 2))
 
     def _compare_with_pca(
         self, x: np.ndarray, components: np.ndarray, center: np.ndarray, data: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,9 +177,21 @@ class GuardCallback(keras.callbacks.Callback):
         patience: Epochs without improvement before stopping; `None` never stops early.
         baseline: Monitored loss of the weights at the start, so that training never ends
             worse than it began.
+        errors: Returns the per-signal validation errors of the current weights. When
+            given with `start_errors`, an epoch replaces the starting weights only if it
+            beats them by more than twice the standard error of the paired per-signal
+            differences: on a few validation signals a smaller gain is as likely noise.
+        start_errors: Per-signal validation errors of the starting weights.
     """
 
-    def __init__(self, monitor: str, patience: int | None, baseline: float) -> None:
+    def __init__(
+        self,
+        monitor: str,
+        patience: int | None,
+        baseline: float,
+        errors: Callable[[], np.ndarray] | None = None,
+        start_errors: np.ndarray | None = None,
+    ) -> None:
         super().__init__()
         self.monitor = monitor
         self.patience = patience
@@ -190,6 +203,15 @@ class GuardCallback(keras.callbacks.Callback):
         self.losses: list[float] = []
         self.val_losses: list[float] = []
         self._epoch = 0
+        self._errors = errors
+        self._start_errors = start_errors
+
+    def _beats_start_clearly(self) -> bool:
+        if self._errors is None or self._start_errors is None or len(self._start_errors) < 2:
+            return True
+        differences = self._errors() - self._start_errors
+        standard_error = float(np.std(differences, ddof=1)) / math.sqrt(len(differences))
+        return float(np.mean(differences)) < -2.0 * standard_error
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best_weights = self.model.get_weights()
@@ -215,7 +237,7 @@ class GuardCallback(keras.callbacks.Callback):
         self.losses.append(loss)
         if "val_loss" in logs:
             self.val_losses.append(float(logs["val_loss"]))
-        if value < self.best:
+        if value < self.best and (self.best_epoch is not None or self._beats_start_clearly()):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             self.best_weights = self.model.get_weights()
         else:
