@@ -180,10 +180,10 @@ class SignalAutoencoder:
         first_fit = not self._fitted
         settings = settings.resolved(len(x_train))
         if settings.seed is not None:
-            if not self._fitted:
+            if first_fit:
                 self._reinitialize(settings.seed)
             keras.utils.set_random_seed(settings.seed)
-        if not self._fitted:
+        if first_fit:
             self._set_normalization(*fit_normalization(x_train, self.config.normalization))
         mean, std = self.normalization
         # PCA is closed-form and needs no held-out signals, so it is fitted on all of `x`;
@@ -196,17 +196,14 @@ class SignalAutoencoder:
         self._compile(settings.learning_rate, settings.weight_decay)
 
         monitor_data = x_val if x_val is not None else x_train
-        start_loss = float(
-            self.autoencoder.evaluate(
-                monitor_data, monitor_data, batch_size=settings.batch_size, verbose=0
-            )
-        )
+        start_errors = self._signal_errors(monitor_data)
+        start_loss = float(np.mean(start_errors))
         guard = GuardCallback(
             monitor="val_loss" if x_val is not None else "loss",
             patience=settings.patience,
             baseline=start_loss,
             errors=None if x_val is None else lambda: self._signal_errors(x_val),
-            start_errors=None if x_val is None else self._signal_errors(x_val),
+            start_errors=None if x_val is None else start_errors,
         )
         self.autoencoder.fit(
             x_train,
