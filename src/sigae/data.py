@@ -161,14 +161,19 @@ def _validated(array: np.ndarray, path: Path) -> np.ndarray:
     if 0 in array.shape:
         raise DataError(f"{path}: holds an empty array of shape {array.shape}.")
     array = np.asarray(array, dtype="float32")
+    check_finite(array, f"{path}:")
+    return array
+
+
+def check_finite(array: np.ndarray, what: str) -> None:
+    """Raises `DataError` naming how many values are NaN or infinite, and the first one."""
     bad = ~np.isfinite(array)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise DataError(
-            f"{path}: holds {int(bad.sum())} NaN or infinite value(s), the first at index "
+            f"{what} holds {int(bad.sum())} NaN or infinite value(s), the first at index "
             f"{first}. Remove or fill them first."
         )
-    return array
 
 
 def write_array(path: PathLike, array: np.ndarray, *, key: str = "data") -> None:

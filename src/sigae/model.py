@@ -18,6 +18,7 @@ from sigae import config as config_module
 from sigae.architecture import MIN_STD, Views, build_views, set_linear_path
 from sigae.baseline import Comparison, fit_pca, nmse, pca_reconstruct
 from sigae.config import ModelConfig
+from sigae.data import check_finite
 from sigae.errors import DataError, NotFittedError, TrainingError
 from sigae.training import AUTO, GuardCallback, TrainingConfig, TrainingHistory
 
@@ -393,7 +394,7 @@ class SignalAutoencoder:
                 f"codes must have shape (n_signals, {self.config.latent_dim}) for this model "
                 f"(latent_dim={self.config.latent_dim}). Received shape {codes.shape}."
             )
-        _check_finite(codes, "codes")
+        check_finite(codes, "codes")
         return codes
 
 
@@ -423,7 +424,7 @@ def check_signals(x: Any, config: ModelConfig, name: str = "x") -> np.ndarray:
             f"{name} holds {x.shape[2]} channel(s), but the model takes {config.channels}. "
             f"Expected shape {expected}; received {x.shape}."
         )
-    _check_finite(x, name)
+    check_finite(x, name)
     return x
 
 
@@ -435,16 +436,6 @@ def _as_float_array(x: Any, name: str) -> np.ndarray:
             "Convert it to float first."
         )
     return np.ascontiguousarray(array, dtype="float32")
-
-
-def _check_finite(x: np.ndarray, name: str) -> None:
-    bad = ~np.isfinite(x)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise DataError(
-            f"{name} holds {int(bad.sum())} NaN or infinite value(s), the first at index "
-            f"{first}. Remove or fill them before using the model."
-        )
 
 
 def fit_normalization(x: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
