@@ -204,3 +204,23 @@ print(float(np.max(np.abs(got - expected))))
 def test_export_needs_the_keras_suffix(trained, tmp_path):
     with pytest.raises(sigae.SigaeError, match=r"must be a .keras file"):
         trained.export_decoder(tmp_path / "decoder.h5")
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        tiny_config(),
+        tiny_config(linear_path=True, channels=3, normalization="global"),
+        tiny_config(blocks=(), linear_path=True),
+        tiny_config(decoder="dense", latent_dim=8),
+        tiny_config(decoder="dense", padding="valid", latent_dim=9, linear_path=True),
+        sigae.ModelConfig(length=501),
+        sigae.config.preset("question", length=501),
+    ],
+    ids=["tiny", "linear-3ch-global", "no-blocks", "dense", "dense-valid", "default", "question"],
+)
+def test_declared_shapes_match_the_built_model(config):
+    from sigae.architecture import build_views, weight_shapes
+
+    built = {v.path: tuple(v.shape) for v in build_views(config).autoencoder.weights}
+    assert weight_shapes(config) == built

@@ -217,3 +217,46 @@ def _convolutional_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any
     if extra:
         h = keras.layers.Cropping1D((0, extra), name="decoder_crop")(h)
     return h
+
+
+def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The path and shape of every variable `build_views(config)` creates, computed
+    without creating any, so that a model file declaring an enormous model can be refused
+    before anything is allocated, on every backend. A test keeps it equal to the real one.
+    """
+    shapes: dict[str, tuple[int, ...]] = {}
+    statistics = (config.channels,) if config.normalization == "per_channel" else ()
+
+    def add(name: str, kernel: tuple[int, ...]) -> None:
+        shapes[f"{name}/kernel"] = kernel
+        shapes[f"{name}/bias"] = (kernel[-1],)
+
+    for name in ("normalize", "denormalize"):
+        shapes[f"{name}/mean"] = shapes[f"{name}/std"] = statistics
+    flat_signal = config.length * config.channels
+    channels = config.channels
+    for i, block in enumerate(config.blocks):
+        add(f"encoder_conv_{i}", (block.kernel_size, channels, block.filters))
+        channels = block.filters
+    add("latent", (config.encoded_length * config.encoded_filters, config.latent_dim))
+    if config.linear_path:
+        add("linear_encoder", (flat_signal, config.latent_dim))
+        add("linear_decoder", (config.latent_dim, flat_signal))
+    if config.decoder == "dense":
+        steps, channels = config.latent_dim, 1
+        for i, block in reversed(list(enumerate(config.blocks))):
+            add(f"decoder_conv_{i}", (block.kernel_size, channels, block.filters))
+            if config.padding == "valid":
+                steps -= block.kernel_size - 1
+            steps, channels = steps * block.pool, block.filters
+        add("decoder_dense", (steps * channels, flat_signal))
+    else:
+        channels = config.encoded_filters
+        add("decoder_dense", (config.latent_dim, config.encoded_length * channels))
+        for i in range(len(config.blocks) - 1, 0, -1):
+            block, filters = config.blocks[i], config.blocks[i - 1].filters
+            add(f"decoder_conv_{i}", (block.kernel_size, channels, filters))
+            channels = filters
+        kernel_size = config.blocks[0].kernel_size if config.blocks else 1
+        add("decoder_output", (kernel_size, channels, config.channels))
+    return shapes
