@@ -121,10 +121,13 @@ def test_check_fails_with_exit_1_when_views_disagree(capsys, files, model_file, 
 
 
 def test_info_shows_layers_normalization_and_training(capsys, model_file):
+    import keras
+
     code, stdout, _ = run(capsys, "info", model_file)
     assert code == 0
     for expected in ("encoder  latent", "decoder  decoder_output", "normalization (per_channel)",
-                     "trainable parameters", "training: 4 epochs", "jax backend",
+                     "trainable parameters", "training: 4 epochs",
+                     f"{keras.backend.backend()} backend",
                      "baseline: validation NMSE"):
         assert expected in stdout
 
