@@ -100,31 +100,26 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     Returns:
         `Views` whose models share their layer objects.
     """
-    seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=4 * len(config.blocks) + 8)
-    next_seed = iter(int(s) for s in seeds)
+    rng = np.random.default_rng(seed)
+
+    def initializer(zero: bool) -> Any:
+        # A seed is drawn either way, so `zero` never shifts the other layers' seeds.
+        layer_seed = int(rng.integers(2**31 - 1))
+        return "zeros" if zero else keras.initializers.GlorotUniform(seed=layer_seed)
 
     def conv(
         filters: int, kernel_size: int, activation: str, name: str, *, zero: bool = False
     ) -> keras.layers.Layer:
-        initializer = keras.initializers.GlorotUniform(seed=next(next_seed))
         return keras.layers.Conv1D(
-            filters,
-            kernel_size,
-            activation=activation,
-            padding=config.padding,
-            kernel_initializer="zeros" if zero else initializer,
-            name=name,
+            filters, kernel_size, activation=activation, padding=config.padding,
+            kernel_initializer=initializer(zero), name=name,
         )
 
     def dense(
         units: int, activation: str, name: str, *, zero: bool = False
     ) -> keras.layers.Layer:
-        initializer = keras.initializers.GlorotUniform(seed=next(next_seed))
         return keras.layers.Dense(
-            units,
-            activation=activation,
-            kernel_initializer="zeros" if zero else initializer,
-            name=name,
+            units, activation=activation, kernel_initializer=initializer(zero), name=name
         )
 
     per_channel = config.normalization == "per_channel"
