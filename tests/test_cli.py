@@ -39,16 +39,17 @@ def files(tmp_path_factory, data, model_file):
     return directory
 
 
-def test_help_does_not_import_keras_and_is_fast():
+def test_help_does_not_import_keras_or_the_backend():
+    # What keeps `sigae --help` instant; its speed itself is not asserted here.
     code = (
-        "import sys, time; t = time.perf_counter(); from sigae.cli import main\n"
+        "import sys; from sigae.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "assert 'keras' not in sys.modules and 'jax' not in sys.modules\n"
-        "print(time.perf_counter() - t)"
+        "heavy = [m for m in ('keras', 'jax', 'matplotlib', 'sklearn') if m in sys.modules]\n"
+        "print(heavy)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=60)
-    assert float(result.stdout.strip().splitlines()[-1]) < 1.0
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_console_script_runs(tmp_path):
