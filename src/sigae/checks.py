@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sigae.model import SignalAutoencoder
+from sigae.model import SignalAutoencoder, check_signals
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def check_consistency(
     )
 
     # Each view's own compiled forward pass; neither is defined in terms of the other.
-    x = model._check_signals(x, "x")
+    x = check_signals(x, model.config)
     codes = model.encoder.predict(x, batch_size=batch_size, verbose=0)
     via_parts = model.decoder.predict(codes, batch_size=batch_size, verbose=0)
     via_whole = model.autoencoder.predict(x, batch_size=batch_size, verbose=0)

@@ -342,7 +342,7 @@ class SignalAutoencoder:
         Equals `decode(encode(x))` bit for bit on CPU for the same `batch_size`.
 
         Returns:
-            float32 array of the shape `(n_signals, length, channels)`.
+            float32 array of shape `(n_signals, length, channels)`.
         """
         self._require_fitted("reconstruct")
         return self._predict(self.autoencoder, self._check_signals(x, "x"), batch_size)
