@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from sigae.model import SignalAutoencoder
-from sigae.saving import load, read_manifest
+from sigae.saving import load_with_manifest
 
 
 def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:
@@ -22,8 +22,7 @@ def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:
 
 def describe(path: str | os.PathLike[str]) -> str:
     """A human-readable summary of a `.sigae` file: layers, normalization, training."""
-    manifest = read_manifest(path)
-    model = load(path)
+    model, manifest = load_with_manifest(path)
     config = model.config
     lines = [f"{path}", ""]
     lines.append(f"{'view':<8} {'layer':<20} {'output shape':<16} {'parameters':>12}")

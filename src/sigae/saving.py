@@ -95,7 +95,12 @@ def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarr
 
 
 def load(path: PathLike) -> SignalAutoencoder:
-    """Loads a model saved with `SignalAutoencoder.save`.
+    """Loads a model saved with `SignalAutoencoder.save`; see `load_with_manifest`."""
+    return load_with_manifest(path)[0]
+
+
+def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any]]:
+    """Loads a model saved with `SignalAutoencoder.save`, and its verified manifest.
 
     The layers are rebuilt from the stored configuration by sigae's code; only data
     (JSON and safetensors) is read from the file.
@@ -104,7 +109,8 @@ def load(path: PathLike) -> SignalAutoencoder:
         path: A `.sigae` file.
 
     Returns:
-        The model, its three views sharing one set of weights.
+        The model, its three views sharing one set of weights, and the manifest (versions
+        and format of the file).
 
     Raises:
         ModelFileError: If the file is missing, not a sigae model, truncated, tampered
@@ -138,7 +144,7 @@ def load(path: PathLike) -> SignalAutoencoder:
     except (TypeError, ValueError, KeyError, AttributeError) as error:
         raise ModelFileError(f"{path}: the training record is damaged ({error}).") from None
     model._fitted = bool(manifest.get("fitted", True))
-    return model
+    return model, manifest
 
 
 def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
@@ -232,12 +238,6 @@ def _safetensors_shapes(blob: bytes, path: Path) -> dict[str, list[int]]:
             raise ModelFileError(f"{path}: weight {name!r} is not float32; refused.")
         shapes[name] = list(entry.get("shape", []))
     return shapes
-
-
-def read_manifest(path: PathLike) -> dict[str, Any]:
-    """Returns the verified manifest of a `.sigae` file without building the model."""
-    manifest, _ = _read_archive(Path(path))
-    return manifest
 
 
 def export_view(model: SignalAutoencoder, part: str, path: PathLike) -> None:
