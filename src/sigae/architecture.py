@@ -20,7 +20,6 @@ from sigae.config import ModelConfig
 MIN_STD = 1e-8
 
 
-@keras.saving.register_keras_serializable(package="sigae")
 class Standardize(keras.layers.Layer):
     """`(x - mean) / std`, or its inverse `x * std + mean`, with the statistics as weights.
 

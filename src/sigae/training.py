@@ -110,10 +110,6 @@ class TrainingConfig:
             weight_decay=weight_decay if self.weight_decay == AUTO else self.weight_decay,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
 @dataclass(frozen=True)
 class TrainingHistory:
     """Loss per epoch, in normalized units, over every `fit` call of a model.
