@@ -14,6 +14,7 @@ import pytest
 
 import sigae
 from sigae.cli import main
+from sigae.io import load_signals
 
 
 def run(capsys, *argv):
@@ -81,17 +82,17 @@ def test_train_with_the_question_preset(capsys, files, tmp_path):
     assert sigae.load(out).config.decoder == "dense"
 
 
-@pytest.mark.parametrize(("command", "shape"), [("encode", (60, 4)), ("reconstruct", (60, 48, 1))])
-@pytest.mark.parametrize("suffix", [".npy", ".npz", ".csv"])
-def test_encode_and_reconstruct_write_by_extension(capsys, files, model_file, tmp_path,
-                                                   command, shape, suffix):
+@pytest.mark.parametrize("command", ["encode", "reconstruct"])
+@pytest.mark.parametrize("suffix", [".npy", ".npz", ".csv", ".parquet", ".h5"])
+def test_encode_and_reconstruct_write_by_extension(capsys, files, model_file, trained, data,
+                                                   tmp_path, command, suffix):
     out = tmp_path / f"out{suffix}"
     code, stdout, _ = run(capsys, command, model_file, files / "x.npy", "--out", out)
     assert code == 0
     assert str(out) in stdout
-    result = np.load(out)["data"] if suffix == ".npz" else (
-        np.loadtxt(out, delimiter=",", ndmin=2) if suffix == ".csv" else np.load(out))
-    assert result.reshape(shape).shape == shape
+    expected = getattr(trained, command)(data)
+    result = np.asarray(load_signals(out)).reshape(expected.shape)
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
 
 
 def test_decode_of_encoded_codes_equals_reconstruct(capsys, files, model_file, tmp_path):
@@ -175,9 +176,9 @@ def bad(tmp_path):
         ("absent.npy", "absent.npy: no such file"),
         ("object.npy", "object.npy: holds Python objects"),
         ("words.csv", "words.csv: line 2, column 1: 'foo' is not a number"),
-        ("nan.npy", "nan.npy: holds 1 NaN or infinite value(s), the first at index (1, 2)"),
-        ("short.npy", "short.npy: x holds signals of length 40, but the model takes length 48"),
-        ("stereo.npy", "stereo.npy: x holds 2 channel(s), but the model takes 1"),
+        ("nan.npy", "nan.npy: holds 1 NaN or infinite value(s), the first at index (1, 2, 0)"),
+        ("short.npy", "short.npy holds signals of length 40, but the model takes length 48"),
+        ("stereo.npy", "stereo.npy holds 2 channel(s), but the model takes 1"),
         ("dir", "dir: is a directory"),
     ],
 )
@@ -194,13 +195,13 @@ def test_bad_data_is_one_line_exit_2_and_nothing_is_overwritten(capsys, bad, mod
         (["encode", "{bad}/object.npy", "{x}", "--out", "{bad}/o.npy"], "not a sigae model file"),
         (["encode", "{bad}/dir", "{x}", "--out", "{bad}/o.npy"], "is a directory; expected a .sigae"),
         (["encode", "{model}", "{x}", "--out", "{x}"], "is also an input"),
-        (["encode", "{model}", "{x}", "--out", "{bad}/o.txt"], "output must end in .npy or .npz or .csv"),
+        (["encode", "{model}", "{x}", "--out", "{bad}/o.txt"], "output must end in .npy or .npz or .csv or .parquet or .h5"),
         (["encode", "{model}", "{x}", "--out", "{bad}/nowhere/o.npy"], "does not exist; create it"),
         (["encode", "{model}", "{npz}", "--out", "{bad}/o.npy"], "choose one with --key NAME"),
         (["train", "{x}", "--out", "{bad}/m.keras"], "output must end in .sigae"),
         (["train", "{x}", "--out", "{bad}/m.sigae", "--epochs", "0"], "expected an integer >= 1"),
         (["train", "{x}", "--out", "{bad}/m.sigae", "--validation-split", "2"], "in [0, 1)"),
-        (["decode", "{model}", "{x}", "--out", "{bad}/o.npy"], "codes must have shape (n_signals, 4)"),
+        (["decode", "{model}", "{x}", "--out", "{bad}/o.npy"], "this model's codes have shape (n, 4)"),
         (["export", "{model}", "--part", "latent", "--out", "{bad}/e.keras"], "invalid choice"),
         (["info", "{bad}/absent.sigae"], "no such model file"),
         (["check", "{model}", "{bad}/short.npy"], "takes length 48"),

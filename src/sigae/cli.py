@@ -20,7 +20,10 @@ from sigae.errors import DataError, SigaeError
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
 
-_DATA_HELP = "signals: .npy, .npz (see --key) or .csv; shape (n, length) or (n, length, channels)"
+_DATA_HELP = ("signals: .npy, .npz, .mat, .csv/.tsv/.txt, .h5, .parquet or .wav; one signal "
+              "per row (n, length) or (n, length, channels), see --layout and --window")
+_OUT_HELP = ("output file: .npy, .npz, .csv, .parquet or .h5 (by extension); all but .npy "
+             "also hold each row's source_row and source_start")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,12 +67,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from sigae.data import read_array
     from sigae.model import SignalAutoencoder
 
     _check_output(args.out, (".sigae",), inputs=[args.data])
-    x = read_array(args.data, key=args.key)
-    length, channels = x.shape[1], (x.shape[2] if x.ndim == 3 else 1)
+    x = _load(args, args.data)
+    _, length, channels = x.shape
     overrides = {"latent_dim": args.latent_dim} if args.latent_dim is not None else {}
     model = SignalAutoencoder.from_preset(
         args.preset, length=length, channels=channels, seed=args.seed, **overrides
@@ -97,42 +99,73 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _encode(args: argparse.Namespace) -> int:
-    return _apply(args, args.data, lambda model, x: model.encode(x, batch_size=args.batch_size))
+    return _apply(args, args.data, "codes", lambda model: (
+        model.config.length, (model.config.latent_dim,), model.encode))
 
 
 def _reconstruct(args: argparse.Namespace) -> int:
-    return _apply(
-        args, args.data, lambda model, x: model.reconstruct(x, batch_size=args.batch_size)
-    )
+    return _apply(args, args.data, "signals", lambda model: (
+        model.config.length, (model.config.length, model.config.channels), model.reconstruct))
 
 
 def _decode(args: argparse.Namespace) -> int:
-    return _apply(args, args.codes, lambda model, c: model.decode(c, batch_size=args.batch_size))
+    def plan(model: Any) -> tuple[int, tuple[int, ...], Callable[..., Any]]:
+        def decode(codes: Any, batch_size: int) -> Any:
+            return model.decode(codes[:, :, 0], batch_size=batch_size)
+
+        return (model.config.latent_dim, (model.config.length, model.config.channels), decode)
+
+    return _apply(args, args.codes, "signals", plan)
 
 
-def _apply(args: argparse.Namespace, source: Path, function: Callable[[Any, Any], Any]) -> int:
-    """Loads the model and `source`, applies `function` and writes the result to --out."""
-    from sigae.data import FORMATS, read_array, write_array
+def _apply(
+    args: argparse.Namespace, source: Path, name: str,
+    plan: Callable[[Any], tuple[int, tuple[int, ...], Callable[..., Any]]],
+) -> int:
+    """Streams `source` through the model, block by block, into --out.
+
+    `plan(model)` gives the input length the model takes, the shape of one result row
+    and the function from a block of input rows to a block of results.
+    """
+    from sigae.io.write import OUTPUT_EXTENSIONS, open_writer
     from sigae.saving import load
+    from sigae.streaming import stream
 
-    _check_output(args.out, FORMATS, inputs=[args.model, source])
+    _check_output(args.out, OUTPUT_EXTENSIONS, inputs=[args.model, source])
     model = load(args.model)
-    x = read_array(source, key=args.key)
-    with _blame(source):
-        result = function(model, x)
-    write_array(args.out, result)
-    print(f"{args.command}: {len(x)} rows of {source} -> {args.out} {result.shape}")
+    length, row_shape, function = plan(model)
+    signals = _load(args, source, length=length)
+    if args.command == "decode":
+        if signals.shape[1:] != (length, 1):
+            raise DataError(
+                f"{signals.source}: holds rows of shape {signals.shape[1:]}; this model's "
+                f"codes have shape (n, {length}) (latent_dim={length})."
+            )
+    else:
+        from sigae.model import check_signals
+
+        check_signals(signals, model.config)
+    shape = (len(signals), *row_shape)
+    with _blame(source), open_writer(
+        args.out, shape, name=name, index=(signals.row, signals.start), source=str(source)
+    ) as writer:
+        stream(
+            lambda block: function(block, batch_size=args.batch_size), signals.data,
+            writer.write, batch_size=args.batch_size, what=f"{signals.source}:", progress=True,
+        )
+    print(f"{args.command}: {len(signals)} rows of {source} -> {args.out} {shape}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from sigae.checks import check_consistency, probe_signals
-    from sigae.data import read_array
     from sigae.saving import load
 
     model = load(args.model)
     if args.data is not None:
-        x = read_array(args.data, key=args.key)
+        x = np.asarray(_load(args, args.data, length=model.config.length))
         source = str(args.data)
     else:
         x = probe_signals(model)
@@ -173,6 +206,14 @@ def _export(args: argparse.Namespace) -> int:
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _load(args: argparse.Namespace, path: Path, *, length: int | None = None) -> Any:
+    """Reads DATA with the command's --key, --layout, --window and --hop."""
+    from sigae.io import load_signals
+
+    return load_signals(path, key=args.key, layout=args.layout, window=args.window,
+                        hop=args.hop, length=length)
 
 
 def _check_output(out: Path, suffixes: Sequence[str], *, inputs: Sequence[Path]) -> None:
@@ -265,8 +306,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--batch-size", type=_positive_int, default=100,
                          help="signals per forward pass (default: 100)")
 
-    def key(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--key", help="array name inside an .npz holding several")
+    def data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> None:
+        sub.add_argument("--key", help="what to read where the file holds several: the "
+                         ".npz array, .mat variable, HDF5 dataset path or Parquet list column")
+        sub.add_argument("--layout", choices=["auto", "rows", "columns"], default="auto",
+                         help="signals are the rows or the columns of a 2-D array (default: "
+                         "auto: rows, a single row or column is one recording, and the "
+                         "orientation matching the model's length wins)")
+        if windows:
+            sub.add_argument("--window", type=_positive_int, metavar="LENGTH",
+                             help="cut each recording into windows of LENGTH samples")
+            sub.add_argument("--hop", type=_positive_int, metavar="H",
+                             help="samples between window starts (default: LENGTH)")
+        else:
+            sub.set_defaults(window=None, hop=None)
 
     demo = command("demo", _demo, "Train the default design on the embedded oscillations, "
                    "save it, plot it and check its consistency (about a minute on 2 cores).")
@@ -281,7 +334,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
     train.add_argument("--out", type=Path, required=True, metavar="MODEL",
                        help="model file to write, ending in .sigae")
-    key(train)
+    data_options(train)
     train.add_argument("--preset", choices=["default", "question"], default="default",
                        help="design: sigae's default or the question's model (default: default)")
     train.add_argument("--latent-dim", type=_positive_int, help="size of the code")
@@ -313,18 +366,17 @@ def _parser() -> argparse.ArgumentParser:
         sub = command(name, handler, help_text)
         sub.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
         sub.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
-        sub.add_argument("--out", type=Path, required=True,
-                         help="output file: .npy, .npz or .csv (by extension)")
-        key(sub)
+        sub.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
+        data_options(sub)
         batch_size(sub)
 
     decode = command("decode", _decode, "Decode codes to signals in the training data's units.")
     decode.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
     decode.add_argument("codes", type=Path, metavar="CODES",
-                        help="codes: .npy, .npz or .csv of shape (n, latent_dim)")
-    decode.add_argument("--out", type=Path, required=True,
-                        help="output file: .npy, .npz or .csv (by extension)")
-    key(decode)
+                        help="codes of shape (n, latent_dim), in any DATA format, e.g. "
+                        "the output of encode")
+    decode.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
+    data_options(decode, windows=False)
     batch_size(decode)
 
     check = command("check", _check, "Check that the views share one set of weights, agree "
@@ -332,7 +384,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
     check.add_argument("data", type=Path, nargs="?", metavar="DATA",
                        help=f"{_DATA_HELP} (default: seeded random signals)")
-    key(check)
+    data_options(check)
     batch_size(check)
 
     info = command("info", _info, "Show a model's layers, normalization and training summary.")

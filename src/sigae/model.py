@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from typing import Any
 
 import keras
 import numpy as np
 
 from sigae import config as config_module
-from sigae.architecture import MIN_STD, Views, build_views, set_linear_path
-from sigae.baseline import Comparison, fit_pca, nmse, pca_reconstruct
+from sigae.architecture import Views, build_views, set_linear_path
+from sigae.baseline import Comparison, fit_pca, pca_reconstruct
 from sigae.config import ModelConfig
-from sigae.data import check_finite
 from sigae.errors import DataError, NotFittedError, TrainingError
+from sigae.io.arrays import DiskArray, SignalArray, check_finite, chunks, is_lazy, subset
+from sigae.io.signals import Signals
+from sigae.streaming import (
+    DiskBatches,
+    NmseAccumulator,
+    block_size,
+    fit_normalization,
+    pca_sample,
+    signal_errors,
+)
 from sigae.training import AUTO, GuardCallback, TrainingConfig, TrainingHistory
 
 logger = logging.getLogger(__name__)
@@ -108,12 +116,12 @@ class SignalAutoencoder:
 
     def fit(
         self,
-        x: np.ndarray,
+        x: np.ndarray | Signals | SignalArray,
         *,
         epochs: int | str = AUTO,
         batch_size: int | str = AUTO,
         validation_split: float = 0.2,
-        validation_data: np.ndarray | None = None,
+        validation_data: np.ndarray | Signals | SignalArray | None = None,
         patience: int | str | None = AUTO,
         learning_rate: float = 1e-3,
         weight_decay: float | str = AUTO,
@@ -137,9 +145,15 @@ class SignalAutoencoder:
         or more they are the question's (batch 100, 100 epochs) with patience 10. See
         `sigae.training.TrainingConfig` for the table.
 
+        Data larger than memory streams from disk: give `Signals` loaded lazily (a `.npy`
+        or HDF5 file, see `sigae.load_signals`) or an `np.memmap`. The statistics are then
+        computed in one pass over the file, PCA is fitted on 20,000 signals spread over it
+        (`sigae.streaming.pca_sample`), and each batch is read when needed
+        (`sigae.streaming.DiskBatches`); memory does not grow with the file.
+
         Args:
             x: Training signals, array of shape `(n_signals, length, channels)` or
-                `(n_signals, length)` for one channel.
+                `(n_signals, length)` for one channel, or `Signals`.
             epochs: Maximum number of epochs.
             batch_size: Signals per gradient step.
             validation_split: Fraction held out from the end of `x` for validation, as
@@ -187,10 +201,11 @@ class SignalAutoencoder:
         if first_fit:
             self._set_normalization(*fit_normalization(x_train, self.config.normalization))
         mean, std = self.normalization
-        # PCA is closed-form and needs no held-out signals, so it is fitted on all of `x`;
-        # the validation signals only judge whether the convolutional path adds anything.
+        # PCA is closed-form and needs no held-out signals, so it is fitted on all of `x`
+        # (a spread sample of large data); the validation signals only judge whether the
+        # convolutional path adds anything.
         components, center = fit_pca(
-            (x_all - mean) / std, self.config.latent_dim, seed=settings.seed
+            (pca_sample(x_all) - mean) / std, self.config.latent_dim, seed=settings.seed
         )
         if first_fit and self.config.linear_path:
             set_linear_path(self._views, components, center)
@@ -206,15 +221,19 @@ class SignalAutoencoder:
             errors=None if x_val is None else lambda: self._signal_errors(x_val),
             start_errors=None if x_val is None else start_errors,
         )
+        if is_lazy(x_train):
+            data: dict[str, Any] = {
+                "x": DiskBatches(x_train, settings.batch_size, settings.seed),
+                "validation_data": None if x_val is None
+                else DiskBatches(x_val, settings.batch_size, shuffle=False),
+            }
+        else:
+            data = {
+                "x": x_train, "y": x_train, "batch_size": settings.batch_size,
+                "validation_data": None if x_val is None else (x_val, x_val),
+            }
         self.autoencoder.fit(
-            x_train,
-            x_train,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            validation_data=(x_val, x_val) if x_val is not None else None,
-            shuffle=True,
-            callbacks=[guard],
-            verbose=verbose,
+            **data, epochs=settings.epochs, shuffle=True, callbacks=[guard], verbose=verbose
         )
         self._fitted = True
         run = TrainingHistory(
@@ -245,8 +264,8 @@ class SignalAutoencoder:
 
     @staticmethod
     def _split(
-        x: np.ndarray, settings: TrainingConfig, validation_data: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+        x: SignalArray, settings: TrainingConfig, validation_data: SignalArray | None
+    ) -> tuple[SignalArray, SignalArray | None]:
         if validation_data is not None:
             return x, validation_data
         if settings.validation_split == 0:
@@ -258,26 +277,30 @@ class SignalAutoencoder:
                 f"{'validation' if n_val < 1 else 'training'} out of {len(x)}. "
                 "Give more signals, another validation_split, or validation_data."
             )
-        return x[:-n_val], x[-n_val:]
+        return subset(x, 0, len(x) - n_val), subset(x, len(x) - n_val, len(x))
 
-    def _signal_errors(self, x: np.ndarray) -> np.ndarray:
+    def _signal_errors(self, x: SignalArray) -> np.ndarray:
         """Per-signal MSE of the autoencoder in normalized units, shape `(n_signals,)`."""
-        std = self.normalization[1]
-        output = self.autoencoder.predict(x, batch_size=256, verbose=0)
-        return np.mean(np.square((output - x) / std), axis=(1, 2))
+        return signal_errors(
+            lambda block: self.autoencoder.predict(block, batch_size=256, verbose=0),
+            x, self.normalization[1],
+        )
 
     def _compare_with_pca(
-        self, x: np.ndarray, components: np.ndarray, center: np.ndarray, data: str
+        self, x: SignalArray, components: np.ndarray, center: np.ndarray, data: str
     ) -> Comparison:
         mean, std = self.normalization
-        normalized = (x - mean) / std
-        model_output = (self.reconstruct(x) - mean) / std
+        model, pca = NmseAccumulator(), NmseAccumulator()
+        for _, block in chunks(x, block_size(100), what="validation signals"):
+            normalized = (block - mean) / std
+            model.add((self.reconstruct(block) - mean) / std, normalized)
+            pca.add(pca_reconstruct(normalized, components, center), normalized)
         return Comparison(
             data=data,
             n_signals=len(x),
             latent_dim=self.config.latent_dim,
-            nmse=nmse(model_output, normalized),
-            pca_nmse=nmse(pca_reconstruct(normalized, components, center), normalized),
+            nmse=model.value,
+            pca_nmse=pca.value,
         )
 
     def _reinitialize(self, seed: int) -> None:
@@ -310,11 +333,13 @@ class SignalAutoencoder:
 
     # -- inference -------------------------------------------------------------------
 
-    def encode(self, x: np.ndarray, *, batch_size: int = 100) -> np.ndarray:
+    def encode(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = 100
+               ) -> np.ndarray:
         """Maps raw signals to codes.
 
         Args:
-            x: Array of shape `(n_signals, length, channels)` or `(n_signals, length)`.
+            x: Array of shape `(n_signals, length, channels)` or `(n_signals, length)`, or
+                `Signals`; lazy data is read in blocks.
             batch_size: Signals per forward pass.
 
         Returns:
@@ -336,7 +361,8 @@ class SignalAutoencoder:
         self._require_fitted("decode")
         return self._predict(self.decoder, self._check_codes(codes), batch_size)
 
-    def reconstruct(self, x: np.ndarray, *, batch_size: int = 100) -> np.ndarray:
+    def reconstruct(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = 100
+                    ) -> np.ndarray:
         """The autoencoder view's own forward pass.
 
         Equals `decode(encode(x))` bit for bit on CPU for the same `batch_size`.
@@ -348,10 +374,15 @@ class SignalAutoencoder:
         return self._predict(self.autoencoder, self._check_signals(x, "x"), batch_size)
 
     @staticmethod
-    def _predict(model: keras.Model, x: np.ndarray, batch_size: int) -> np.ndarray:
+    def _predict(model: keras.Model, x: SignalArray, batch_size: int) -> np.ndarray:
         if len(x) == 0:
             return np.zeros((0, *model.output_shape[1:]), dtype="float32")
-        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype="float32")
+        if not is_lazy(x):
+            return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), "float32")
+        return np.concatenate([
+            np.asarray(model.predict(block, batch_size=batch_size, verbose=0), "float32")
+            for _, block in chunks(x, block_size(batch_size))
+        ])
 
     # -- saving ----------------------------------------------------------------------
 
@@ -398,34 +429,47 @@ class SignalAutoencoder:
         return codes
 
 
-def check_signals(x: Any, config: ModelConfig, name: str = "x") -> np.ndarray:
+def check_signals(x: Any, config: ModelConfig, name: str = "x") -> SignalArray:
     """Validates signals for a model and returns them as float32 `(n, length, channels)`.
+
+    Lazy data (`Signals` read from disk, `np.memmap`) stays lazy: its shape is checked
+    here and its values block by block when read.
 
     Raises:
         DataError: On a wrong number of dimensions, length or channels, or non-finite values.
     """
+    if isinstance(x, Signals):
+        name, x = x.source, x.data
+    if isinstance(x, np.memmap):
+        x = DiskArray(x)
+    if is_lazy(x):
+        _check_shape(x.shape, config, name)
+        return x
     x = _as_float_array(x, name)
-    expected = f"(n_signals, {config.length}, {config.channels})"
     if x.ndim == 2 and config.channels == 1:
         x = x[:, :, None]
-    if x.ndim != 3:
-        also = f" or (n_signals, {config.length})" if config.channels == 1 else ""
-        raise DataError(
-            f"{name} must have shape {expected}{also}. Received shape {x.shape}."
-        )
-    if x.shape[1] != config.length:
-        raise DataError(
-            f"{name} holds signals of length {x.shape[1]}, but the model takes length "
-            f"{config.length}. Resample or cut the signals to {config.length} samples, or "
-            "train a model for this length."
-        )
-    if x.shape[2] != config.channels:
-        raise DataError(
-            f"{name} holds {x.shape[2]} channel(s), but the model takes {config.channels}. "
-            f"Expected shape {expected}; received {x.shape}."
-        )
+    _check_shape(x.shape, config, name)
     check_finite(x, name)
     return x
+
+
+def _check_shape(shape: tuple[int, ...], config: ModelConfig, name: str) -> None:
+    expected = f"(n_signals, {config.length}, {config.channels})"
+    if len(shape) != 3:
+        also = f" or (n_signals, {config.length})" if config.channels == 1 else ""
+        raise DataError(f"{name} must have shape {expected}{also}. Received shape {shape}.")
+    if shape[1] != config.length:
+        cut = (f"cut them into windows with --window {config.length} (sigae.windows)"
+               if shape[1] > config.length else "resample them")
+        raise DataError(
+            f"{name} holds signals of length {shape[1]}, but the model takes length "
+            f"{config.length}. {cut[0].upper()}{cut[1:]}, or train a model for this length."
+        )
+    if shape[2] != config.channels:
+        raise DataError(
+            f"{name} holds {shape[2]} channel(s), but the model takes {config.channels}. "
+            f"Expected shape {expected}; received {shape}."
+        )
 
 
 def _as_float_array(x: Any, name: str) -> np.ndarray:
@@ -436,21 +480,3 @@ def _as_float_array(x: Any, name: str) -> np.ndarray:
             "Convert it to float first."
         )
     return np.ascontiguousarray(array, dtype="float32")
-
-
-def fit_normalization(x: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of training signals `(n, length, channels)`.
-
-    Args:
-        x: The training signals.
-        kind: `"global"` (scalars) or `"per_channel"` (arrays of shape `(channels,)`).
-
-    Returns:
-        `(mean, std)` as float32; a std below `MIN_STD` (a constant signal) becomes 1.
-    """
-    axis: Sequence[int] | None = None if kind == "global" else (0, 1)
-    mean = np.mean(x, axis=axis, dtype="float64")
-    std = np.std(x, axis=axis, dtype="float64")
-    std = np.where(std < MIN_STD, 1.0, std)
-    return np.asarray(mean, dtype="float32"), np.asarray(std, dtype="float32")
-

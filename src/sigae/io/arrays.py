@@ -1,0 +1,208 @@
+"""Arrays of signals that may live on disk: one `(n_signals, length, channels)` protocol.
+
+Everything that consumes signals reads them through `x[start:stop]` slices, so a NumPy
+array, a memory-mapped `.npy` file, an HDF5 dataset or the windows of a long recording
+all work, and a lazy one is never read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import numpy as np
+
+from sigae.errors import DataError
+
+# Rows read at a time when streaming; 4096 signals of 501 float32 samples are 8 MB.
+CHUNK = 4096
+
+
+class SignalArray(Protocol):
+    """What sigae needs of signals: a shape, a length and float32 slices of rows."""
+
+    shape: tuple[int, ...]
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, item: slice) -> np.ndarray: ...
+
+
+class DiskArray:
+    """A lazy float32 `(n_signals, length, channels)` view of an array on disk.
+
+    Args:
+        base: Anything sliced like a NumPy array: `np.memmap`, `h5py.Dataset`.
+        transpose: Signals are the columns of a 2-D `base` (`--layout columns`).
+        rows: The `(start, stop)` rows of the view, all by default.
+
+    Slicing reads only the rows asked for and returns a float32 NumPy array.
+    """
+
+    def __init__(
+        self, base: Any, *, transpose: bool = False, rows: tuple[int, int] | None = None
+    ) -> None:
+        if transpose and len(base.shape) != 2:
+            raise DataError("layout 'columns' applies to 2-D arrays only.")
+        self.base = base
+        self.transpose = transpose
+        shape = tuple(int(s) for s in base.shape)
+        if len(shape) == 1:
+            shape = (1, shape[0])  # one recording
+        if transpose:
+            shape = (shape[1], shape[0])
+        if len(shape) == 2:
+            shape = (*shape, 1)
+        self._full = shape[0]
+        self.rows = rows or (0, shape[0])
+        self.shape = (self.rows[1] - self.rows[0], *shape[1:])
+
+    dtype = np.dtype("float32")
+    ndim = 3
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, item: slice) -> np.ndarray:
+        if not isinstance(item, slice):
+            raise TypeError("DiskArray takes slices of rows only")
+        start, stop, step = item.indices(len(self))
+        if step != 1:
+            raise TypeError("DiskArray takes contiguous slices only")
+        start, stop = self.rows[0] + start, self.rows[0] + max(start, stop)
+        if len(self.base.shape) == 1:
+            block = np.asarray(self.base[:])[None, :] if start < stop else np.zeros((0, 0))
+        elif self.transpose:
+            block = np.asarray(self.base[:, start:stop]).T
+        else:
+            block = np.asarray(self.base[start:stop])
+        return np.asarray(block, dtype="float32").reshape(stop - start, *self.shape[1:])
+
+    def subset(self, start: int, stop: int) -> DiskArray:
+        """The lazy view of rows `start:stop` of this one."""
+        return DiskArray(
+            self.base, transpose=self.transpose, rows=(self.rows[0] + start, self.rows[0] + stop)
+        )
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self[:] if dtype is None else self[:].astype(dtype)
+
+
+class Windowed:
+    """Fixed-length windows of recordings `(n_recordings, samples, channels)`, lazily.
+
+    Window `i` is recording `i // per_recording`, samples from `(i % per_recording) * hop`.
+    """
+
+    def __init__(self, recordings: SignalArray, length: int, hop: int) -> None:
+        self.recordings = recordings
+        self.length = length
+        self.hop = hop
+        samples = recordings.shape[1]
+        self.per_recording = (samples - length) // hop + 1
+        self.shape = (len(recordings) * self.per_recording, length, recordings.shape[2])
+
+    dtype = np.dtype("float32")
+    ndim = 3
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, item: slice) -> np.ndarray:
+        start, stop, step = item.indices(len(self))
+        if step != 1:
+            raise TypeError("Windowed takes contiguous slices only")
+        parts = []
+        index = start
+        while index < stop:
+            recording, first = divmod(index, self.per_recording)
+            last = min(self.per_recording, first + stop - index)
+            samples = slice(first * self.hop, (last - 1) * self.hop + self.length)
+            block = np.asarray(self.recordings[recording : recording + 1], dtype="float32")
+            block = block[0, samples]
+            views = np.lib.stride_tricks.sliding_window_view(block, self.length, axis=0)
+            parts.append(np.moveaxis(views[:: self.hop], 2, 1))
+            index += last - first
+        if not parts:
+            return np.zeros((0, *self.shape[1:]), dtype="float32")
+        return np.ascontiguousarray(np.concatenate(parts))
+
+    def subset(self, start: int, stop: int) -> Rows:
+        return Rows(self, start, stop)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self[:] if dtype is None else self[:].astype(dtype)
+
+
+class Rows:
+    """The lazy view of rows `start:stop` of another lazy array."""
+
+    def __init__(self, base: SignalArray, start: int, stop: int) -> None:
+        self.base, self.start = base, start
+        self.shape = (stop - start, *base.shape[1:])
+
+    dtype = np.dtype("float32")
+    ndim = 3
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, item: slice) -> np.ndarray:
+        start, stop, _ = item.indices(len(self))
+        return self.base[self.start + start : self.start + max(start, stop)]
+
+    def subset(self, start: int, stop: int) -> Rows:
+        return Rows(self.base, self.start + start, self.start + stop)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self[:] if dtype is None else self[:].astype(dtype)
+
+
+def is_lazy(x: Any) -> bool:
+    """Whether `x` is read from disk on demand rather than held in memory."""
+    return isinstance(x, DiskArray | Windowed | Rows)
+
+
+def subset(x: SignalArray, start: int, stop: int) -> SignalArray:
+    """Rows `start:stop` of `x`, without reading them when `x` is lazy."""
+    if isinstance(x, DiskArray | Windowed | Rows):
+        return x.subset(start, stop)
+    return x[start:stop]
+
+
+def chunks(x: SignalArray, size: int = CHUNK, *, what: str = "the data") -> Iterator[
+    tuple[int, np.ndarray]
+]:
+    """Yields `(start, rows)` of `x` as float32 blocks of at most `size` rows.
+
+    Raises:
+        DataError: At the first block holding NaN or infinite values, naming the first one
+            by its index in all of `x`.
+    """
+    for start in range(0, len(x), size):
+        block = np.asarray(x[start : start + size], dtype="float32")
+        if not np.isfinite(block).all():
+            check_finite(block, what, offset=start, partial=len(x) > size)
+        yield start, block
+
+
+def check_finite(
+    array: np.ndarray, what: str, *, offset: int = 0, partial: bool = False
+) -> None:
+    """Raises `DataError` naming how many values are NaN or infinite, and the first one.
+
+    Args:
+        array: The values.
+        what: How to name them in the message, e.g. a file name.
+        offset: Index of the first row of `array` in the whole data, for the message.
+        partial: `array` is one block of the data, so its count is a lower bound.
+    """
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = [int(i) for i in np.argwhere(bad)[0]]
+        first[0] += offset
+        count = f"{'at least ' if partial else ''}{int(bad.sum())}"
+        raise DataError(
+            f"{what} holds {count} NaN or infinite value(s), the first at index "
+            f"{tuple(first)}. Remove or fill them first."
+        )

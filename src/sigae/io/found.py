@@ -1,0 +1,124 @@
+"""What a reader found in a file, before sigae decides which axis holds the signals."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sigae.errors import DataError
+
+# Names of the provenance columns or arrays sigae writes next to its results.
+INDEX_NAMES = ("source_row", "source_start")
+
+# zlib cannot compress by more than about 1032:1, so a compressed array declaring more
+# than this many times its stored size is a lie, not data.
+MAX_COMPRESSION = 1100
+
+
+@dataclass
+class Found:
+    """An array as stored in a file, with what the reader knows about its orientation.
+
+    Args:
+        array: A NumPy array, `np.memmap` or `h5py.Dataset`, with 1 to 3 dimensions.
+        key: The array, variable, dataset or column it is, inside the file.
+        convention: `"rows"` when the format stores one signal per row; `"matlab"` when
+            rows and columns are equally likely; `"recording"` for one multichannel
+            recording `(samples, channels)` (WAV).
+        transposed: The stored array is the transpose of what the user sees (MATLAB
+            v7.3 files, which HDF5 stores in reverse axis order).
+        index: Provenance `(row, start)` stored beside the array by sigae, if any.
+        sample_rate: Samples per second, if the file says.
+    """
+
+    array: Any
+    key: str | None = None
+    convention: str = "rows"
+    transposed: bool = False
+    index: tuple[np.ndarray, np.ndarray] | None = None
+    sample_rate: float | None = None
+
+    @property
+    def lazy(self) -> bool:
+        return not isinstance(self.array, np.ndarray) or isinstance(self.array, np.memmap)
+
+
+def choose(path: Path, key: str | None, candidates: dict[str, str], what: str) -> str:
+    """Picks `key` among `candidates` (name -> description), or the only one there is.
+
+    Raises:
+        DataError: Listing the candidates, if `key` is not one or there is no single one.
+    """
+    listing = "; ".join(f"{name} {text}" for name, text in candidates.items()) or "none"
+    if key is None:
+        if len(candidates) == 1:
+            return next(iter(candidates))
+        raise DataError(
+            f"{path}: holds {len(candidates)} numeric {what}s ({listing}); choose one with "
+            "--key NAME." if candidates else f"{path}: holds no numeric {what}."
+        )
+    if key not in candidates:
+        raise DataError(f"{path}: has no numeric {what} {key!r}; it holds: {listing}.")
+    return key
+
+
+def describe(shape: Sequence[int], dtype: Any) -> str:
+    return f"({'x'.join(str(s) for s in shape)} {np.dtype(dtype)})"
+
+
+def check_declared_size(
+    path: Path, what: str, shape: Sequence[int], itemsize: int, stored: int, *,
+    compressed: bool = False,
+) -> None:
+    """Refuses an array whose declared size the file cannot hold, before allocating it.
+
+    Args:
+        path: The file, for the message.
+        what: The array, for the message.
+        shape: Declared shape.
+        itemsize: Bytes per value.
+        stored: Bytes the file really holds for the array.
+        compressed: The stored bytes are compressed (up to `MAX_COMPRESSION` times).
+    """
+    declared = int(np.prod(shape, dtype="float64")) * itemsize
+    limit = stored * (MAX_COMPRESSION if compressed else 1)
+    if declared > limit:
+        raise DataError(
+            f"{path}: {what} declares shape {tuple(shape)} ({_bytes(declared)}), but the file "
+            f"holds only {_bytes(stored)} for it; it is truncated or corrupt. Write it again."
+        )
+    memory = _physical_memory()
+    if memory and declared > memory:
+        raise DataError(
+            f"{path}: {what} declares shape {tuple(shape)} ({_bytes(declared)}), more than "
+            f"this machine's memory ({_bytes(memory)}). Store it as .npy or HDF5, which sigae "
+            "reads from disk in blocks."
+        )
+
+
+def reason(error: BaseException) -> str:
+    """The first line of a library's error message, for ours."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 0
+
+
+def _bytes(count: float) -> str:
+    if count < 1000:
+        return f"{count:.0f} bytes"
+    for unit in ("KB", "MB", "GB", "TB"):
+        count /= 1000
+        if count < 1000 or unit == "TB":
+            break
+    return f"{count:.1f} {unit}"

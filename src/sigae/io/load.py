@@ -1,0 +1,211 @@
+"""`load_signals`: any supported file to `Signals`, the format found from its content."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from sigae.errors import DataError
+from sigae.io import hdf5, matlab, numpy_files, parquet, text, wav
+from sigae.io.arrays import DiskArray, check_finite
+from sigae.io.found import Found
+from sigae.io.signals import Signals, windows
+
+PathLike = str | os.PathLike[str]
+LAYOUTS = ("auto", "rows", "columns")
+
+# Format name -> (reader, file extensions, description for messages).
+FORMATS: dict[str, tuple[Callable[[Path, str | None], Found], tuple[str, ...]]] = {
+    "npy": (numpy_files.read_npy, (".npy",)),
+    "npz": (numpy_files.read_npz, (".npz",)),
+    "mat": (matlab.read_mat, (".mat",)),
+    "text": (text.read_text, (".csv", ".tsv", ".txt", ".dat")),
+    "hdf5": (hdf5.read_hdf5, (".h5", ".hdf5", ".hdf", ".he5")),
+    "parquet": (parquet.read_parquet, (".parquet", ".pq")),
+    "wav": (wav.read_wav, (".wav", ".wave")),
+}
+EXTENSIONS = tuple(e for _, extensions in FORMATS.values() for e in extensions)
+
+
+def load_signals(
+    path: PathLike,
+    *,
+    key: str | None = None,
+    layout: str = "auto",
+    window: int | None = None,
+    hop: int | None = None,
+    length: int | None = None,
+) -> Signals:
+    """Reads signals from a file, in any format sigae knows, checked and as float32.
+
+    The format is found from the file's content (its magic bytes); an extension that
+    names another format is refused. `.npy` files and HDF5 datasets (also MATLAB v7.3)
+    stay on disk and are read in blocks when used (`signals.lazy`); other formats are
+    read into memory and checked for NaN and infinite values at once.
+
+    Args:
+        path: `.npy`, `.npz`, `.mat` (v4, v5-v7, v7.3), `.csv`/`.tsv`/`.txt`, `.h5`/
+            `.hdf5`, `.parquet` or `.wav`.
+        key: The array (`.npz`), variable (`.mat`), dataset path (HDF5) or list column
+            (Parquet) to read, where the file holds several.
+        layout: `"rows"`: one signal per row (`(n, length)` or `(n, length, channels)`);
+            `"columns"`: one signal per column of a 2-D array; `"auto"`: rows, except
+            that a single row or column is one recording, the orientation that gives
+            `length` wins, and a MATLAB matrix needs `length` or an explicit layout.
+        window: Cut each recording into windows of this many samples (see `windows`).
+        hop: Samples between window starts; `window` by default.
+        length: The signal length a model takes, to settle an `"auto"` layout.
+
+    Returns:
+        `Signals` of shape `(n_signals, length, channels)` with each signal's file, key,
+        row and start sample.
+
+    Raises:
+        DataError: For a missing, unreadable, empty, corrupt or ambiguous file, or values
+            that are not finite real numbers. The message names the file and the place.
+    """
+    path = Path(path)
+    if layout not in LAYOUTS:
+        raise DataError(f"layout must be one of {', '.join(LAYOUTS)}; received {layout!r}.")
+    kind = detect_format(path)
+    reader, _ = FORMATS[kind]
+    try:
+        found = reader(path, key)
+    except PermissionError:
+        raise DataError(f"{path}: permission denied; make the file readable.") from None
+    except MemoryError:
+        raise DataError(f"{path}: too large to read into memory; store it as .npy or HDF5, "
+                        "which sigae reads from disk in blocks.") from None
+    where = f"{path}" + (f" ({found.key})" if found.key else "")
+    array = found.array
+    _check_kind(where, array.dtype, tuple(array.shape))
+    transpose = _transpose(where, found, tuple(array.shape), layout, window, length)
+    data = DiskArray(array, transpose=transpose != found.transposed)
+    if not found.lazy:
+        data = data[:]
+        check_finite(data, f"{where}:")
+    if found.index is not None and len(found.index[0]) == len(data):
+        signals = Signals(data, *found.index, file=path, key=found.key,
+                          sample_rate=found.sample_rate)
+    else:
+        signals = Signals.of(data, file=path, key=found.key, sample_rate=found.sample_rate)
+    return signals if window is None else windows(signals, window, hop)
+
+
+def detect_format(path: Path) -> str:
+    """The format of `path` from its first bytes, checked against its extension.
+
+    Raises:
+        DataError: If the file is missing, a directory, empty, of no known format, or
+            its extension names another format than its content.
+    """
+    if not path.exists():
+        raise DataError(f"{path}: no such file. Check the path.")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory; expected a data file.")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1024)
+    except PermissionError:
+        raise DataError(f"{path}: permission denied; make the file readable.") from None
+    if not head:
+        raise DataError(f"{path}: is empty (0 bytes).")
+    content = _sniff(head)
+    suffix = path.suffix.lower()
+    named = next((k for k, (_, extensions) in FORMATS.items() if suffix in extensions), None)
+    if content is None:
+        if named in ("mat", "text"):  # MATLAB v4 has no magic bytes; text has none
+            return named
+        raise DataError(
+            f"{path}: not a file of a format sigae reads (its first bytes match none); "
+            f"use one of {', '.join(EXTENSIONS)}."
+        )
+    if named is not None and named != content:
+        raise DataError(
+            f"{path}: its extension says {named} but its content is {_NAMES[content]}; "
+            f"rename it to {FORMATS[content][1][0]}."
+        )
+    return content
+
+
+_NAMES = {"npy": "a NumPy .npy array", "npz": "a zip archive (.npz)", "mat": "a MATLAB file",
+          "text": "text", "hdf5": "an HDF5 file", "parquet": "a Parquet file",
+          "wav": "WAV audio"}
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "npz"
+    if head.startswith(b"MATLAB "):
+        return "mat"
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "hdf5"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head[:4] in (b"RIFF", b"RIFX") and head[8:12] == b"WAVE":
+        return "wav"
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if error.start < len(head) - 3:  # not just a character cut at the block end
+                return None
+        return "text"
+    return None
+
+
+def _check_kind(where: str, dtype: np.dtype, shape: tuple[int, ...]) -> None:
+    if dtype.kind == "c":
+        raise DataError(f"{where}: holds complex values ({dtype}); sigae takes real signals. "
+                        "Pass the real part, the magnitude, or both as two channels.")
+    if dtype.kind == "b":
+        raise DataError(f"{where}: holds boolean values; sigae takes numbers. Convert them "
+                        "to 0 and 1 first.")
+    if dtype.kind not in "iuf":
+        raise DataError(f"{where}: holds {dtype} values; expected real numbers.")
+    if not 1 <= len(shape) <= 3:
+        raise DataError(f"{where}: holds an array of shape {shape}; expected (n_signals, "
+                        "length) or (n_signals, length, channels), or one recording.")
+    if 0 in shape:
+        raise DataError(f"{where}: holds an empty array of shape {shape}.")
+
+
+def _transpose(
+    where: str, found: Found, shape: tuple[int, ...], layout: str, window: int | None,
+    length: int | None,
+) -> bool:
+    """Whether the signals are the columns of the (as-shown) 2-D array."""
+    if found.transposed:
+        shape = shape[::-1]
+    if len(shape) != 2 or found.convention == "recording":
+        if layout == "columns":
+            raise DataError(f"{where}: --layout columns applies to 2-D arrays; this one has "
+                            f"shape {shape}.")
+        return False
+    if layout != "auto":
+        return layout == "columns"
+    rows, columns = shape
+    if window is None and length is not None:
+        if columns == length and rows != length:
+            return False
+        if rows == length and columns != length:
+            return True
+        if rows == columns == length:
+            raise DataError(
+                f"{where}: a square {rows}x{columns} matrix fits the model either way; pass "
+                "--layout rows or --layout columns."
+            )
+    if 1 in shape:
+        return columns == 1  # a single row or column is one recording
+    if found.convention == "matlab":
+        raise DataError(
+            f"{where}: is a {rows}x{columns} matrix, and MATLAB files hold signals as rows or "
+            f"as columns; pass --layout rows ({rows} signals of {columns} samples) or "
+            f"--layout columns ({columns} signals of {rows} samples)."
+        )
+    return False

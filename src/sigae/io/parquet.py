@@ -1,0 +1,106 @@
+"""Parquet tables: one row per signal, as a list column or as wide numeric columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sigae.errors import DataError
+from sigae.io.found import INDEX_NAMES, Found, check_declared_size, choose, reason
+
+
+def read_parquet(path: Path, key: str | None) -> Found:
+    """Reads the list column `key` (or the only one), else every numeric column in order.
+
+    Columns that are neither numbers nor lists of numbers (labels, names) are ignored.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.ParquetFile(path)
+        schema = metadata.schema_arrow
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(f"{path}: not a readable Parquet file ({reason(error)}).") from None
+    n_rows = metadata.metadata.num_rows
+    lists = {f.name: f"(list of {_leaf(f.type)})" for f in schema
+             if _is_list(f.type) and _numeric(_leaf(f.type)) and f.name not in INDEX_NAMES}
+    wide = [f.name for f in schema
+            if _numeric(f.type) and f.name not in INDEX_NAMES and f.name != key]
+    if lists or key is not None:
+        key = choose(path, key, lists, "list column")
+        columns = [key]
+    elif wide:
+        columns = wide
+    else:
+        names = ", ".join(f"{f.name} ({f.type})" for f in schema) or "none"
+        raise DataError(f"{path}: holds no numeric columns or list columns; it has {names}.")
+    stored = path.stat().st_size
+    check_declared_size(path, "the table", (n_rows, len(columns)), 8, stored, compressed=True)
+    index_names = [name for name in INDEX_NAMES if name in schema.names]
+    try:
+        table = metadata.read(columns=columns + index_names)
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(f"{path}: is damaged ({reason(error)}).") from None
+    array = _list_values(path, table.column(key)) if key else _wide_values(path, table, columns)
+    index = None
+    if len(index_names) == 2:
+        index = tuple(table.column(n).to_numpy().astype("int64") for n in INDEX_NAMES)
+    return Found(array, key=key, index=index)  # type: ignore[arg-type]
+
+
+def _list_values(path: Path, column: Any) -> np.ndarray:
+    """A list column, or a list of lists (channels), as `(n, length[, channels])`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks()
+    shape = [len(column)]
+    while pa.types.is_list(column.type) or pa.types.is_large_list(column.type) or \
+            pa.types.is_fixed_size_list(column.type):
+        if column.null_count:
+            row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+            raise DataError(f"{path}: row {row} of the list column is empty (null).")
+        lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+        if len(lengths) and (lengths != lengths[0]).any():
+            row = int(np.flatnonzero(lengths != lengths[0])[0])
+            raise DataError(
+                f"{path}: list {row} has {lengths[row]} values, but the first has "
+                f"{lengths[0]}; every signal must have the same length."
+            )
+        shape.append(int(lengths[0]) if len(lengths) else 0)
+        column = column.flatten()
+    return _numbers(path, column).reshape(shape)
+
+
+def _wide_values(path: Path, table: Any, columns: list[str]) -> np.ndarray:
+    return np.stack([_numbers(path, table.column(name), name) for name in columns], axis=1)
+
+
+def _numbers(path: Path, column: Any, name: str | None = None) -> np.ndarray:
+    if column.null_count:
+        where = f"column {name!r}" if name else "the list column"
+        raise DataError(f"{path}: {where} holds {column.null_count} empty (null) value(s); "
+                        "fill them first.")
+    return np.asarray(column.to_numpy(zero_copy_only=False))
+
+
+def _is_list(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_list(kind) or pa.types.is_large_list(kind) or \
+        pa.types.is_fixed_size_list(kind)
+
+
+def _leaf(kind: Any) -> Any:
+    while _is_list(kind):
+        kind = kind.value_type
+    return kind
+
+
+def _numeric(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind)

@@ -1,0 +1,119 @@
+"""`Signals`: an array of signals plus where each one came from, and `windows`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sigae.errors import DataError
+from sigae.io.arrays import SignalArray, Windowed, is_lazy
+
+
+@dataclass(frozen=True, eq=False)
+class Signals:
+    """Signals of shape `(n_signals, length, channels)` and their provenance.
+
+    Args:
+        data: float32 signals: a NumPy array, or a lazy array read from disk on demand
+            (a memory-mapped `.npy` file or an HDF5 dataset, see `is_lazy`).
+        row: Index of each signal's recording in its file (row, column or array entry).
+        start: Sample at which each signal starts in its recording (0 unless windowed).
+        file: The file read, if any.
+        key: The array, dataset, variable or column read inside `file`, if any.
+        sample_rate: Samples per second, where the file says (WAV).
+
+    `np.asarray(signals)` reads all of the data into memory.
+    """
+
+    data: SignalArray
+    row: np.ndarray
+    start: np.ndarray
+    file: Path | None = None
+    key: str | None = None
+    sample_rate: float | None = None
+
+    @classmethod
+    def of(cls, data: SignalArray, **provenance: Any) -> Signals:
+        """Signals whose provenance is their position: row `i`, start 0."""
+        n = len(data)
+        return cls(data, np.arange(n, dtype="int64"), np.zeros(n, dtype="int64"), **provenance)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.data.shape)  # type: ignore[return-value]
+
+    @property
+    def lazy(self) -> bool:
+        """Whether the data stays on disk and is read in blocks."""
+        return is_lazy(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        array = np.asarray(self.data[:] if self.lazy else self.data)
+        return array if dtype is None else array.astype(dtype)
+
+    @property
+    def source(self) -> str:
+        """`file` or `file:key`, for messages."""
+        name = str(self.file) if self.file is not None else "signals"
+        return f"{name}:{self.key}" if self.key else name
+
+
+def windows(signals: Signals | np.ndarray, length: int, hop: int | None = None) -> Signals:
+    """Cuts recordings into windows of `length` samples, every `hop` samples.
+
+    Windows that would run past the end of a recording are dropped. Each window keeps
+    the row of its recording and its first sample in `start`, so results map back to
+    the recording. Lazy data stays lazy: a window is read only when asked for.
+
+    Args:
+        signals: `Signals`, or an array of recordings `(n, samples, channels)`,
+            `(n, samples)` or one recording `(samples,)`.
+        length: Samples per window.
+        hop: Samples between window starts; `length` (no overlap) by default.
+
+    Returns:
+        `Signals` of shape `(n_windows, length, channels)`.
+
+    Raises:
+        DataError: If `length` or `hop` is not a positive integer, or the recordings are
+            shorter than one window.
+    """
+    if not isinstance(signals, Signals):
+        array = np.asarray(signals, dtype="float32")
+        if array.ndim == 1:
+            array = array[None, :]
+        if array.ndim == 2:
+            array = array[:, :, None]
+        signals = Signals.of(array)
+    hop = length if hop is None else hop
+    for name, value in (("window", length), ("hop", hop)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise DataError(f"{name} must be a positive integer number of samples; received "
+                            f"{value!r}.")
+    samples = signals.shape[1]
+    if samples < length:
+        raise DataError(
+            f"{signals.source}: its recordings have {samples} samples, fewer than the window "
+            f"of {length}. Choose --window {samples} or less."
+        )
+    windowed = Windowed(signals.data, int(length), int(hop))
+    if not signals.lazy:
+        windowed_data: SignalArray = windowed[:]
+    else:
+        windowed_data = windowed
+    per = windowed.per_recording
+    offsets = np.tile(np.arange(per, dtype="int64") * hop, len(signals))
+    return Signals(
+        windowed_data,
+        row=np.repeat(signals.row, per),
+        start=np.repeat(signals.start, per) + offsets,
+        file=signals.file,
+        key=signals.key,
+        sample_rate=signals.sample_rate,
+    )

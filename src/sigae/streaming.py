@@ -1,0 +1,180 @@
+"""Statistics and batches over signals read in blocks, so memory does not grow with data.
+
+Every function here takes any `SignalArray` (a NumPy array, a memory-mapped `.npy`,
+an HDF5 dataset, windows of a recording) and reads it through `sigae.io.chunks`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import keras
+import numpy as np
+
+from sigae.architecture import MIN_STD
+from sigae.io.arrays import CHUNK, SignalArray, chunks
+
+# PCA (the linear path's start and the baseline) is fitted on at most this many signals,
+# taken as evenly spaced blocks across the data.
+PCA_SAMPLE = 20_000
+
+
+def fit_normalization(x: SignalArray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of training signals `(n, length, channels)`, in one pass.
+
+    Blocks are combined with Chan et al.'s pairwise update in float64, which is as
+    accurate as a two-pass computation.
+
+    Args:
+        x: The training signals, in memory or on disk.
+        kind: `"global"` (scalars) or `"per_channel"` (arrays of shape `(channels,)`).
+
+    Returns:
+        `(mean, std)` as float32; a std below `MIN_STD` (a constant signal) becomes 1.
+
+    Raises:
+        DataError: If a block holds NaN or infinite values.
+    """
+    axis: Sequence[int] | None = None if kind == "global" else (0, 1)
+    count, mean, m2 = 0, 0.0, 0.0
+    for _, block in chunks(x, what="x"):
+        block = block.astype("float64")
+        n = block.size if axis is None else block.shape[0] * block.shape[1]
+        block_mean = block.mean(axis=axis)
+        block_m2 = np.square(block - block_mean).sum(axis=axis)
+        delta = block_mean - mean
+        total = count + n
+        mean = mean + delta * n / total
+        m2 = m2 + block_m2 + np.square(delta) * count * n / total
+        count = total
+    std = np.sqrt(m2 / count)
+    std = np.where(std < MIN_STD, 1.0, std)
+    return np.asarray(mean, dtype="float32"), np.asarray(std, dtype="float32")
+
+
+def pca_sample(x: SignalArray, limit: int = PCA_SAMPLE) -> np.ndarray:
+    """All of `x` in memory if it has at most `limit` signals, else `limit` of them.
+
+    The sample is 100 contiguous blocks evenly spaced from the first signal to the last,
+    so reading it from disk is 100 sequential reads, and it is the same on every run.
+    """
+    n = len(x)
+    if n <= limit:
+        return np.asarray(x[:], dtype="float32")
+    size = limit // 100
+    starts = np.linspace(0, n - size, 100).astype(int)
+    return np.concatenate([np.asarray(x[s : s + size], dtype="float32") for s in starts])
+
+
+def signal_errors(
+    predict: Callable[[np.ndarray], np.ndarray], x: SignalArray, std: np.ndarray
+) -> np.ndarray:
+    """Per-signal MSE of `predict(x)` against `x` in units of `std`, shape `(n_signals,)`."""
+    parts = [np.mean(np.square((predict(block) - block) / std), axis=(1, 2))
+             for _, block in chunks(x, what="validation signals")]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+class NmseAccumulator:
+    """The normalized MSE `mean((y - t)^2) / var(t)` of blocks, added one at a time."""
+
+    def __init__(self) -> None:
+        self.error = self.total = self.total_sq = 0.0
+        self.count = 0
+
+    def add(self, output: np.ndarray, target: np.ndarray) -> None:
+        target = target.astype("float64")
+        self.error += float(np.square(output.astype("float64") - target).sum())
+        self.total += float(target.sum())
+        self.total_sq += float(np.square(target).sum())
+        self.count += target.size
+
+    @property
+    def value(self) -> float:
+        error = self.error / self.count
+        variance = self.total_sq / self.count - (self.total / self.count) ** 2
+        return error / variance if variance > 0 else error
+
+
+class DiskBatches(keras.utils.PyDataset):
+    """Training batches `(x, x)` read from disk, reshuffled every epoch.
+
+    A batch is 8 contiguous pieces of `batch_size / 8` rows from random places in the
+    data, so each read is sequential, yet batches mix signals from all over the file.
+
+    Args:
+        x: The signals.
+        batch_size: Rows per batch.
+        seed: Seeds the order; `None` draws it at random.
+        shuffle: Reshuffle each epoch; `False` reads in order (validation).
+    """
+
+    PIECES = 8
+
+    def __init__(self, x: SignalArray, batch_size: int, seed: int | None = None,
+                 shuffle: bool = True) -> None:
+        super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
+        self.x = x
+        self.piece = max(1, batch_size // self.PIECES) if shuffle else batch_size
+        self.per_batch = math.ceil(batch_size / self.piece)
+        self.n_pieces = math.ceil(len(x) / self.piece)
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+        self.order = np.arange(self.n_pieces)
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return math.ceil(self.n_pieces / self.per_batch)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        pieces = np.sort(self.order[index * self.per_batch : (index + 1) * self.per_batch])
+        batch = np.concatenate(
+            [np.asarray(self.x[p * self.piece : (p + 1) * self.piece]) for p in pieces]
+        )
+        return batch, batch
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.order = self.rng.permutation(self.n_pieces)
+
+
+def block_size(batch_size: int) -> int:
+    """Rows per streamed block: about `CHUNK`, and a whole multiple of `batch_size`.
+
+    Whole batches per block mean every forward pass sees the same batches as one call
+    on all of the data would, so streamed results are bitwise the same.
+    """
+    return max(1, CHUNK // batch_size) * batch_size
+
+
+def stream(
+    function: Callable[[np.ndarray], np.ndarray],
+    x: SignalArray,
+    write: Callable[[np.ndarray], None],
+    *,
+    batch_size: int,
+    what: str = "the data",
+    progress: bool = False,
+) -> None:
+    """Applies `function` to `x` block by block and hands each result to `write`.
+
+    Memory holds one block of input and one of output at a time. Blocks are whole
+    multiples of `batch_size` (see `block_size`), so the output is bitwise what one
+    call on all of `x` gives.
+
+    Args:
+        function: Maps a block of rows to a block of results, e.g. `model.encode`.
+        x: The input, in memory or on disk.
+        write: Receives each block of results, in order.
+        batch_size: Rows per forward pass inside `function`.
+        what: Names `x` in errors about its values.
+        progress: Show a progress bar on stderr when it is a terminal.
+    """
+    from tqdm import tqdm
+
+    with tqdm(total=len(x), unit=" signals", disable=None if progress else True,
+              leave=False, dynamic_ncols=True) as bar:
+        for _, block in chunks(x, block_size(batch_size), what=what):
+            write(function(block))
+            bar.update(len(block))
