@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sigae.errors import DataError
+from sigae.io.found import reason
 
 # Rows read at a time when streaming; 4096 signals of 501 float32 samples are 8 MB.
 CHUNK = 4096
@@ -35,17 +36,20 @@ class DiskArray:
         base: Anything sliced like a NumPy array: `np.memmap`, `h5py.Dataset`.
         transpose: Signals are the columns of a 2-D `base` (`--layout columns`).
         rows: The `(start, stop)` rows of the view, all by default.
+        name: Names the data in errors, e.g. its file.
 
     Slicing reads only the rows asked for and returns a float32 NumPy array.
     """
 
     def __init__(
-        self, base: Any, *, transpose: bool = False, rows: tuple[int, int] | None = None
+        self, base: Any, *, transpose: bool = False, rows: tuple[int, int] | None = None,
+        name: str = "the data",
     ) -> None:
         if transpose and len(base.shape) != 2:
             raise DataError("layout 'columns' applies to 2-D arrays only.")
         self.base = base
         self.transpose = transpose
+        self.name = name
         shape = tuple(int(s) for s in base.shape)
         if len(shape) == 1:
             shape = (1, shape[0])  # one recording
@@ -70,19 +74,22 @@ class DiskArray:
         if step != 1:
             raise TypeError("DiskArray takes contiguous slices only")
         start, stop = self.rows[0] + start, self.rows[0] + max(start, stop)
-        if len(self.base.shape) == 1:
-            block = np.asarray(self.base[:])[None, :] if start < stop else np.zeros((0, 0))
-        elif self.transpose:
-            block = np.asarray(self.base[:, start:stop]).T
-        else:
-            block = np.asarray(self.base[start:stop])
+        try:
+            if len(self.base.shape) == 1:
+                block = np.asarray(self.base[:])[None, :] if start < stop else np.zeros((0, 0))
+            elif self.transpose:
+                block = np.asarray(self.base[:, start:stop]).T
+            else:
+                block = np.asarray(self.base[start:stop])
+        except (OSError, RuntimeError, ValueError) as error:
+            raise DataError(f"{self.name}: reading rows {start} to {stop} failed; the file is "
+                            f"damaged ({reason(error)}).") from None
         return np.asarray(block, dtype="float32").reshape(stop - start, *self.shape[1:])
 
     def subset(self, start: int, stop: int) -> DiskArray:
         """The lazy view of rows `start:stop` of this one."""
-        return DiskArray(
-            self.base, transpose=self.transpose, rows=(self.rows[0] + start, self.rows[0] + stop)
-        )
+        return DiskArray(self.base, transpose=self.transpose, name=self.name,
+                         rows=(self.rows[0] + start, self.rows[0] + stop))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self[:] if dtype is None else self[:].astype(dtype)

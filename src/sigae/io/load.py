@@ -11,7 +11,7 @@ import numpy as np
 from sigae.errors import DataError
 from sigae.io import hdf5, matlab, numpy_files, parquet, text, wav
 from sigae.io.arrays import DiskArray, check_finite
-from sigae.io.found import Found
+from sigae.io.found import Found, reason
 from sigae.io.signals import Signals, windows
 
 PathLike = str | os.PathLike[str]
@@ -79,11 +79,19 @@ def load_signals(
     except MemoryError:
         raise DataError(f"{path}: too large to read into memory; store it as .npy or HDF5, "
                         "which sigae reads from disk in blocks.") from None
+    except DataError:
+        raise
+    except Exception as error:
+        # The parsing libraries raise many kinds of errors on damaged files; every one
+        # of them means the same to the user.
+        raise DataError(
+            f"{path}: cannot read this {_NAMES[kind]}; it is damaged ({reason(error)})."
+        ) from None
     where = f"{path}" + (f" ({found.key})" if found.key else "")
     array = found.array
     _check_kind(where, array.dtype, tuple(array.shape))
     transpose = _transpose(where, found, tuple(array.shape), layout, window, length)
-    data = DiskArray(array, transpose=transpose != found.transposed)
+    data = DiskArray(array, transpose=transpose != found.transposed, name=where)
     if not found.lazy:
         data = data[:]
         check_finite(data, f"{where}:")

@@ -29,7 +29,7 @@ def read_header(handle: IO[bytes], path: Path, what: str) -> tuple[tuple[int, ..
         else:
             header = np.lib.format.read_array_header_2_0(handle)
     except (ValueError, EOFError, OSError, SyntaxError) as error:
-        raise DataError(f"{path}: {what or 'the file'} is not a valid .npy array "
+        raise DataError(f"{path}: {what + ' ' if what else ''}is not a valid .npy array "
                         f"({reason(error)}).") from None
     shape, fortran_order, dtype = header
     if dtype.hasobject:

@@ -1,0 +1,63 @@
+"""Fuzzing the readers: damaged files of every format raise `SigaeError` or read cleanly."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io.wavfile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from formats import write, write_mat73
+from sigae import SigaeError
+from sigae.io import chunks, load_signals
+
+X = np.random.default_rng(3).normal(size=(4, 12)).astype("float32")
+
+
+def valid_file(suffix: str) -> tuple[bytes, dict]:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / f"x{suffix}"
+        if suffix == ".wav":
+            scipy.io.wavfile.write(path, 100, (X.reshape(-1, 2) * 1000).astype("int16"))
+            options = {}
+        elif suffix == ".v73.mat":
+            write_mat73(path, signals=X.astype("float64"))
+            options = {"layout": "rows"}
+        else:
+            options = write(path, X)
+        return path.read_bytes(), options
+
+
+SUFFIXES = [".npy", ".npz", ".csv", ".mat", ".v73.mat", ".h5", ".parquet", ".wav"]
+SAMPLES = {suffix: valid_file(suffix) for suffix in SUFFIXES}
+
+damage = st.tuples(
+    st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=8),
+    st.one_of(st.none(), st.floats(0, 1)),
+)
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(damage=damage)
+def test_damaged_files_raise_only_sigae_errors(tmp_path, suffix, damage):
+    content, options = SAMPLES[suffix]
+    edits, keep = damage
+    data = bytearray(content)
+    for where, byte in edits:
+        data[int(where * len(data))] = byte
+    if keep is not None:
+        data = data[: int(keep * len(data))]
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes(bytes(data))
+    try:
+        signals = load_signals(path, **options)
+        for _, block in chunks(signals.data, 2, what=str(path)):
+            assert block.dtype == np.float32
+    except SigaeError:
+        pass
