@@ -239,3 +239,79 @@ def test_errors_through_the_real_console_script_have_no_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "Traceback" not in result.stderr
+
+
+# -- every format in, every format out, windows and provenance ---------------------------
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz", ".csv", ".tsv", ".txt", ".mat", ".h5",
+                                    ".parquet"])
+def test_encode_reads_every_input_format(capsys, model_file, trained, data, tmp_path, suffix):
+    from formats import write
+
+    source = tmp_path / f"in{suffix}"
+    options = write(source, data[:, :, 0])
+    flags = [f"--{name}={value}" for name, value in options.items()]
+    code, _, err = run(capsys, "encode", model_file, source, *flags, "--out", tmp_path / "c.npy")
+    assert (code, err) == (0, "")
+    np.testing.assert_allclose(np.load(tmp_path / "c.npy"), trained.encode(data), rtol=1e-6)
+
+
+def test_windows_of_a_recording_map_back_through_encode_and_decode(capsys, model_file, trained,
+                                                                   tmp_path):
+    import scipy.io.wavfile
+
+    recording = (np.sin(np.arange(1000) / 5.0) * 20000).astype("int16")
+    scipy.io.wavfile.write(tmp_path / "run.wav", 1000, recording)
+    window = ["--window", "48", "--hop", "24"]
+    run(capsys, "encode", model_file, tmp_path / "run.wav", *window, "--out", tmp_path / "c.csv")
+    header = (tmp_path / "c.csv").read_text().splitlines()[0]
+    assert header.startswith("source_row,source_start,z0,z1")
+    run(capsys, "decode", model_file, tmp_path / "c.csv", "--out", tmp_path / "d.parquet")
+    run(capsys, "reconstruct", model_file, tmp_path / "run.wav", *window, "--out",
+        tmp_path / "r.h5")
+    decoded, reconstructed = load_signals(tmp_path / "d.parquet"), load_signals(tmp_path / "r.h5")
+    assert decoded.shape == (40, 48, 1)  # starts 0, 24, ..., 936
+    assert np.array_equal(np.asarray(decoded), np.asarray(reconstructed))
+    np.testing.assert_array_equal(decoded.start, np.arange(40) * 24)
+    np.testing.assert_array_equal(decoded.row, np.zeros(40))
+    windows = sigae.windows(recording / 32768.0, 48, 24)
+    np.testing.assert_allclose(np.asarray(reconstructed), trained.reconstruct(windows), rtol=1e-6)
+
+
+def test_train_streams_an_hdf5_dataset(capsys, data, tmp_path):
+    import h5py
+
+    with h5py.File(tmp_path / "x.h5", "w") as handle:
+        handle.create_dataset("run1/signals", data=data[:, :, 0], chunks=True)
+    code, stdout, _ = run(capsys, "train", tmp_path / "x.h5", "--out", tmp_path / "m.sigae",
+                          "--epochs", 1, "--quiet")
+    assert code == 0
+    assert "on 60 signals of length 48" in stdout
+
+
+@pytest.mark.parametrize(("setup", "argv", "message"), [
+    (lambda d: np.save(d / "long.npy", np.zeros(500)), ["encode", "{model}", "{d}/long.npy"],
+     "holds signals of length 500, but the model takes length 48. Cut them into windows with "
+     "--window 48"),
+    (lambda d: __import__("scipy.io").io.savemat(d / "m.mat", {"X": np.ones((30, 20))}),
+     ["train", "{d}/m.mat"], "pass --layout rows (30 signals of 20 samples) or --layout columns"),
+    (lambda d: np.save(d / "x.npy", np.ones((3, 48))) or (d / "x.npy").rename(d / "x.csv"),
+     ["encode", "{model}", "{d}/x.csv"],
+     "its extension says text but its content is a NumPy .npy array; rename it to .npy"),
+    (lambda d: np.save(d / "x.npy", np.ones((3, 48))),
+     ["encode", "{model}", "{d}/x.npy", "--window", "100"], "fewer than the window of 100"),
+    (lambda d: None, ["encode", "{model}", "{d}/x.npy", "--hop", "0"], "expected an integer >= 1"),
+])
+def test_data_errors_name_the_flag_that_fixes_them(capsys, model_file, tmp_path, setup, argv,
+                                                    message):
+    setup(tmp_path)
+    argv = [a.format(model=model_file, d=tmp_path) for a in argv]
+    out = ["--out", str(tmp_path / ("m.sigae" if argv[0] == "train" else "o.npy"))]
+    try:
+        code = main(argv + out)
+    except SystemExit as exit_:
+        code = exit_.code
+    _, err = capsys.readouterr()
+    assert_one_line_error(code, err, message)
+    assert not (tmp_path / "o.npy").exists() and not (tmp_path / "m.sigae").exists()

@@ -14,6 +14,8 @@ ae.fit(train, seed=0)
 codes = ae.encode(test)          # (500, 16)
 signals = ae.decode(codes)       # (500, 501, 1), in the units of `train`
 ae.save("model.sigae")
+recording = sigae.load_signals("run.wav", window=501, hop=250)  # any format, cut in windows
+codes = ae.encode(recording)     # recording.row / recording.start say where each came from
 ```
 """
 
@@ -39,6 +41,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from sigae import datasets
+    from sigae.io import Signals, load_signals, windows
     from sigae.model import SignalAutoencoder
     from sigae.saving import load
 
@@ -52,10 +55,13 @@ __all__ = [
     "NotFittedError",
     "SigaeError",
     "SignalAutoencoder",
+    "Signals",
     "TrainingError",
     "__version__",
     "datasets",
     "load",
+    "load_signals",
+    "windows",
 ]
 
 # Keras and the backend load on first use, so `import sigae` and `sigae --help` stay instant.
@@ -63,6 +69,9 @@ _LAZY = {
     "SignalAutoencoder": ("sigae.model", "SignalAutoencoder"),
     "load": ("sigae.saving", "load"),
     "datasets": ("sigae.datasets", None),
+    "Signals": ("sigae.io", "Signals"),
+    "load_signals": ("sigae.io", "load_signals"),
+    "windows": ("sigae.io", "windows"),
 }
 
 
