@@ -314,4 +314,5 @@ def test_data_errors_name_the_flag_that_fixes_them(capsys, model_file, tmp_path,
         code = exit_.code
     _, err = capsys.readouterr()
     assert_one_line_error(code, err, message)
-    assert not (tmp_path / "o.npy").exists() and not (tmp_path / "m.sigae").exists()
+    assert not (tmp_path / "o.npy").exists()
+    assert not (tmp_path / "m.sigae").exists()

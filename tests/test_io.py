@@ -224,9 +224,13 @@ def test_a_failed_write_keeps_the_previous_file(tmp_path):
 
     target = tmp_path / "out.npy"
     target.write_bytes(b"precious")
-    with pytest.raises(RuntimeError, match="stop"), open_writer(target, (4, 3)) as writer:
-        writer.write(np.ones((2, 3)))
-        raise RuntimeError("stop")
+    def fail_half_way():
+        with open_writer(target, (4, 3)) as writer:
+            writer.write(np.ones((2, 3)))
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        fail_half_way()
     assert target.read_bytes() == b"precious"
     assert list(tmp_path.iterdir()) == [target]
 
@@ -355,7 +359,7 @@ def test_arrays_of_the_wrong_kind_are_refused(tmp_path, array, message):
         load_signals(tmp_path / "a.npy")
 
 
-@pytest.mark.parametrize("suffix", SUFFIXES + [".wav"])
+@pytest.mark.parametrize("suffix", [*SUFFIXES, ".wav"])
 def test_truncated_files_of_every_format_are_refused_or_read_intact(tmp_path, suffix):
     path = tmp_path / f"x{suffix}"
     if suffix == ".wav":
@@ -373,7 +377,8 @@ def test_truncated_files_of_every_format_are_refused_or_read_intact(tmp_path, su
         # Text cut inside its last number, or a MATLAB file cut after the signals, is
         # still a valid file: what was read must be what was written.
         got = values(signals)
-        assert got.size > 0 and np.isfinite(got).all()
+        assert got.size > 0
+        assert np.isfinite(got).all()
 
 
 def test_nan_in_a_lazy_file_is_found_when_read_with_its_position(tmp_path):

@@ -7,6 +7,8 @@ all work, and a lazy one is never read whole.
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -27,6 +29,46 @@ class SignalArray(Protocol):
     def __len__(self) -> int: ...
 
     def __getitem__(self, item: slice) -> np.ndarray: ...
+
+
+class NpyFile:
+    """The array of a C-order `.npy` file, sliced with positioned reads.
+
+    Unlike a memory map, the pages read do not stay in the process's resident memory, so
+    streaming a file larger than memory keeps the process small. Supports `x[rows]`,
+    `x[rows, samples]`, and `x[samples]` for a 1-D array.
+    """
+
+    def __init__(self, path: str, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.shape, self.dtype, self.offset = shape, dtype, offset
+        self.ndim = len(shape)
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+        self._row = int(np.prod(shape[1:], dtype="int64")) * dtype.itemsize  # bytes per row
+        self._sample = int(np.prod(shape[2:], dtype="int64")) * dtype.itemsize
+
+    def __getitem__(self, key: slice | tuple[slice, slice]) -> np.ndarray:
+        if self.ndim == 1:
+            first, last, _ = key.indices(self.shape[0])  # type: ignore[union-attr]
+            return self._read(first * self.dtype.itemsize, max(0, last - first), (-1,))
+        rows, samples = key if isinstance(key, tuple) else (key, slice(None))
+        first, last, _ = rows.indices(self.shape[0])
+        count = max(0, last - first)
+        if count == 1 and samples != slice(None):
+            s0, s1, _ = samples.indices(self.shape[1])
+            return self._read(first * self._row + s0 * self._sample,
+                              max(0, s1 - s0) * self._sample // self.dtype.itemsize,
+                              (1, -1, *self.shape[2:]))
+        block = self._read(first * self._row, count * self._row // self.dtype.itemsize,
+                           (count, *self.shape[1:]))
+        return block[:, samples]
+
+    def _read(self, start: int, items: int, shape: tuple[int, ...]) -> np.ndarray:
+        size = items * self.dtype.itemsize
+        data = os.pread(self._fd, size, self.offset + start) if size else b""
+        if len(data) != size:
+            raise OSError(f"the file ends {size - len(data)} bytes early")
+        return np.frombuffer(data, dtype=self.dtype).reshape(shape)
 
 
 class DiskArray:
@@ -68,23 +110,28 @@ class DiskArray:
         return self.shape[0]
 
     def __getitem__(self, item: slice) -> np.ndarray:
-        if not isinstance(item, slice):
-            raise TypeError("DiskArray takes slices of rows only")
-        start, stop, step = item.indices(len(self))
-        if step != 1:
-            raise TypeError("DiskArray takes contiguous slices only")
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            raise TypeError("DiskArray takes contiguous slices of rows only")
+        return self.read(item)
+
+    def read(self, rows: slice, samples: slice = slice(None)) -> np.ndarray:
+        """The float32 block `[rows, samples, :]`, reading only those samples."""
+        start, stop, _ = rows.indices(len(self))
         start, stop = self.rows[0] + start, self.rows[0] + max(start, stop)
+        base = self.base
         try:
-            if len(self.base.shape) == 1:
-                block = np.asarray(self.base[:])[None, :] if start < stop else np.zeros((0, 0))
+            if len(base.shape) == 1:  # one recording: rows can only be 0:1
+                block = np.asarray(base[samples])[None, :] if start < stop else np.zeros((0, 0))
             elif self.transpose:
-                block = np.asarray(self.base[:, start:stop]).T
+                block = np.asarray(base[samples, start:stop]).T
             else:
-                block = np.asarray(self.base[start:stop])
+                block = np.asarray(base[start:stop, samples])
         except (OSError, RuntimeError, ValueError) as error:
             raise DataError(f"{self.name}: reading rows {start} to {stop} failed; the file is "
                             f"damaged ({reason(error)}).") from None
-        return np.asarray(block, dtype="float32").reshape(stop - start, *self.shape[1:])
+        with np.errstate(over="ignore"):  # beyond float32's range becomes inf, refused later
+            block = np.asarray(block, dtype="float32")
+        return block.reshape(stop - start, -1, self.shape[2])
 
     def subset(self, start: int, stop: int) -> DiskArray:
         """The lazy view of rows `start:stop` of this one."""
@@ -125,8 +172,11 @@ class Windowed:
             recording, first = divmod(index, self.per_recording)
             last = min(self.per_recording, first + stop - index)
             samples = slice(first * self.hop, (last - 1) * self.hop + self.length)
-            block = np.asarray(self.recordings[recording : recording + 1], dtype="float32")
-            block = block[0, samples]
+            rows = slice(recording, recording + 1)
+            if isinstance(self.recordings, DiskArray):
+                block = self.recordings.read(rows, samples)[0]
+            else:
+                block = np.asarray(self.recordings[rows], dtype="float32")[0, samples]
             views = np.lib.stride_tricks.sliding_window_view(block, self.length, axis=0)
             parts.append(np.moveaxis(views[:: self.hop], 2, 1))
             index += last - first

@@ -10,7 +10,7 @@ import numpy as np
 
 from sigae.errors import DataError
 from sigae.io import hdf5, matlab, numpy_files, parquet, text, wav
-from sigae.io.arrays import DiskArray, check_finite
+from sigae.io.arrays import DiskArray, NpyFile, check_finite
 from sigae.io.found import Found, reason
 from sigae.io.signals import Signals, windows
 
@@ -91,7 +91,12 @@ def load_signals(
     array = found.array
     _check_kind(where, array.dtype, tuple(array.shape))
     transpose = _transpose(where, found, tuple(array.shape), layout, window, length)
-    data = DiskArray(array, transpose=transpose != found.transposed, name=where)
+    transpose = transpose != found.transposed
+    if transpose and isinstance(array, NpyFile):
+        # Columns of a C-order file are strided; a memory map reads them without
+        # reading every row.
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    data = DiskArray(array, transpose=transpose, name=where)
     if not found.lazy:
         data = data[:]
         check_finite(data, f"{where}:")

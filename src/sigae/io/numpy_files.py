@@ -9,6 +9,7 @@ from typing import IO, Any
 import numpy as np
 
 from sigae.errors import DataError
+from sigae.io.arrays import NpyFile
 from sigae.io.found import INDEX_NAMES, Found, check_declared_size, choose, describe, reason
 
 _PICKLED = (
@@ -38,11 +39,17 @@ def read_header(handle: IO[bytes], path: Path, what: str) -> tuple[tuple[int, ..
 
 
 def read_npy(path: Path, key: str | None) -> Found:
-    """Memory-maps an `.npy` file after checking its header against its size."""
+    """Opens an `.npy` file for reading in blocks, after checking its header against its size.
+
+    C-order files are read with positioned reads (`NpyFile`); Fortran-order ones are
+    memory-mapped. Nothing is read until the signals are used.
+    """
     with open(path, "rb") as handle:
-        shape, _, dtype = read_header(handle, path, "")
+        shape, fortran_order, dtype = read_header(handle, path, "")
         offset = handle.tell()
     check_declared_size(path, "its header", shape, dtype.itemsize, path.stat().st_size - offset)
+    if not fortran_order and shape:
+        return Found(NpyFile(str(path), offset, shape, dtype))
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as error:
