@@ -30,6 +30,9 @@ def write(path: Path, x: np.ndarray) -> dict:
     import scipy.io
 
     suffix = path.suffix
+    if path.name.endswith(".v73.mat"):
+        write_mat73(path, signals=x.T.astype("float64"))
+        return {"layout": "columns"}
     if suffix == ".npy":
         np.save(path, x)
     elif suffix == ".npz":

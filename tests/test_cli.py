@@ -244,8 +244,8 @@ def test_errors_through_the_real_console_script_have_no_traceback(tmp_path):
 # -- every format in, every format out, windows and provenance ---------------------------
 
 
-@pytest.mark.parametrize("suffix", [".npy", ".npz", ".csv", ".tsv", ".txt", ".mat", ".h5",
-                                    ".parquet"])
+@pytest.mark.parametrize("suffix", [".npy", ".npz", ".csv", ".tsv", ".txt", ".mat", ".v73.mat",
+                                    ".h5", ".parquet"])
 def test_encode_reads_every_input_format(capsys, model_file, trained, data, tmp_path, suffix):
     from formats import write
 
@@ -279,7 +279,7 @@ def test_windows_of_a_recording_map_back_through_encode_and_decode(capsys, model
     np.testing.assert_allclose(np.asarray(reconstructed), trained.reconstruct(windows), rtol=1e-6)
 
 
-def test_train_streams_an_hdf5_dataset(capsys, data, tmp_path):
+def test_train_reads_an_hdf5_dataset(capsys, data, tmp_path):
     import h5py
 
     with h5py.File(tmp_path / "x.h5", "w") as handle:

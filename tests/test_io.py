@@ -19,7 +19,7 @@ from sigae import DataError
 from sigae.io import load_signals, windows, write_array
 
 X = np.random.default_rng(0).normal(size=(6, 10)).astype("float32")
-SUFFIXES = [".npy", ".npz", ".csv", ".tsv", ".txt", ".mat", ".h5", ".parquet"]
+SUFFIXES = [".npy", ".npz", ".csv", ".tsv", ".txt", ".mat", ".v73.mat", ".h5", ".parquet"]
 
 
 def values(signals) -> np.ndarray:

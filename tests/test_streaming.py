@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import sys
 import tracemalloc
 
 import numpy as np
 import pytest
 
 import sigae
+import sigae.streaming
 from conftest import LENGTH, signals, tiny_config
 from sigae.io import load_signals, open_writer
 from sigae.streaming import DiskBatches, fit_normalization, stream
@@ -55,6 +58,23 @@ def test_lazy_signals_encode_and_reconstruct_bitwise_as_in_memory(trained, tmp_p
     assert np.array_equal(trained.decode(trained.encode(lazy)), trained.reconstruct(lazy))
 
 
+@pytest.fixture
+def stream_everything(monkeypatch):
+    """Streams training data of any size, as if it did not fit in memory."""
+    monkeypatch.setattr(sigae.streaming, "IN_MEMORY_BYTES", 0)
+
+
+def test_small_lazy_data_trains_in_memory_exactly_as_an_array(tmp_path):
+    x = signals(100, seed=5)
+    np.save(tmp_path / "x.npy", x)
+    runs = []
+    for data in (x, load_signals(tmp_path / "x.npy")):
+        model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+        runs.append(model.fit(data, epochs=2, batch_size=16, seed=0, verbose=0).loss)
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.usefixtures("stream_everything")
 def test_fit_streams_from_disk_with_statistics_of_the_training_part(tmp_path):
     x = signals(400, seed=5)
     np.save(tmp_path / "x.npy", x)
@@ -68,6 +88,7 @@ def test_fit_streams_from_disk_with_statistics_of_the_training_part(tmp_path):
     assert model.comparison.n_signals == 80
 
 
+@pytest.mark.usefixtures("stream_everything")
 def test_fit_from_disk_refuses_nan_naming_its_place(tmp_path):
     x = signals(100, seed=6)
     x[42, 7, 0] = np.nan
@@ -107,6 +128,7 @@ def test_streamed_encode_memory_does_not_grow_with_the_file(trained, tmp_path):
     assert large < 8_000_000
 
 
+@pytest.mark.usefixtures("stream_everything")
 def test_training_memory_does_not_grow_with_the_file(tmp_path):
     def train(n: int) -> int:
         path = tmp_path / f"x{n}.npy"
@@ -128,3 +150,16 @@ def test_window_length_must_fit_the_model(trained, tmp_path):
         trained.encode(load_signals(tmp_path / "long.npy"))
     windows = load_signals(tmp_path / "long.npy", window=LENGTH, hop=LENGTH // 2)
     assert trained.encode(windows).shape == (len(windows), 4)
+
+
+def test_streaming_shows_progress_on_a_terminal_only(trained, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    x, written = signals(5000, seed=9), []
+    for stderr, shown in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        stream(trained.encode, x, written.append, batch_size=100, progress=True)
+        assert ("/5000" in stderr.getvalue()) is shown
+    assert np.array_equal(np.concatenate(written[: len(written) // 2]), trained.encode(x))

@@ -98,61 +98,45 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _encode(args: argparse.Namespace) -> int:
-    return _apply(args, args.data, "codes", lambda model: (
-        model.config.length, (model.config.latent_dim,), model.encode))
-
-
-def _reconstruct(args: argparse.Namespace) -> int:
-    return _apply(args, args.data, "signals", lambda model: (
-        model.config.length, (model.config.length, model.config.channels), model.reconstruct))
-
-
-def _decode(args: argparse.Namespace) -> int:
-    def plan(model: Any) -> tuple[int, tuple[int, ...], Callable[..., Any]]:
-        def decode(codes: Any, batch_size: int) -> Any:
-            return model.decode(codes[:, :, 0], batch_size=batch_size)
-
-        return (model.config.latent_dim, (model.config.length, model.config.channels), decode)
-
-    return _apply(args, args.codes, "signals", plan)
-
-
-def _apply(
-    args: argparse.Namespace, source: Path, name: str,
-    plan: Callable[[Any], tuple[int, tuple[int, ...], Callable[..., Any]]],
-) -> int:
-    """Streams `source` through the model, block by block, into --out.
-
-    `plan(model)` gives the input length the model takes, the shape of one result row
-    and the function from a block of input rows to a block of results.
-    """
+def _apply(args: argparse.Namespace) -> int:
+    """encode, decode, reconstruct: streams the input through the model into --out."""
     from sigae.io.write import OUTPUT_EXTENSIONS, open_writer
+    from sigae.model import check_signals
     from sigae.saving import load
     from sigae.streaming import stream
 
+    source = args.codes if args.command == "decode" else args.data
     _check_output(args.out, OUTPUT_EXTENSIONS, inputs=[args.model, source])
     model = load(args.model)
-    length, row_shape, function = plan(model)
-    signals = _load(args, source, length=length)
+    config = model.config
     if args.command == "decode":
-        if signals.shape[1:] != (length, 1):
+        signals = _load(args, source, length=config.latent_dim)
+        if signals.shape[1:] != (config.latent_dim, 1):
             raise DataError(
                 f"{signals.source}: holds rows of shape {signals.shape[1:]}; this model's "
-                f"codes have shape (n, {length}) (latent_dim={length})."
+                f"codes have shape (n, {config.latent_dim}) (latent_dim)."
             )
-    else:
-        from sigae.model import check_signals
+        row_shape: tuple[int, ...] = (config.length, config.channels)
 
-        check_signals(signals, model.config)
+        def function(block: Any) -> Any:
+            return model.decode(block[:, :, 0], batch_size=args.batch_size)
+    else:
+        signals = _load(args, source, length=config.length)
+        check_signals(signals, config)
+        encode = args.command == "encode"
+        row_shape = (config.latent_dim,) if encode else (config.length, config.channels)
+        method = model.encode if encode else model.reconstruct
+
+        def function(block: Any) -> Any:
+            return method(block, batch_size=args.batch_size)
+
     shape = (len(signals), *row_shape)
     with _blame(source), open_writer(
-        args.out, shape, name=name, index=(signals.row, signals.start), source=str(source)
+        args.out, shape, name="codes" if args.command == "encode" else "signals",
+        index=(signals.row, signals.start), source=str(source),
     ) as writer:
-        stream(
-            lambda block: function(block, batch_size=args.batch_size), signals.data,
-            writer.write, batch_size=args.batch_size, what=f"{signals.source}:", progress=True,
-        )
+        stream(function, signals.data, writer.write, batch_size=args.batch_size,
+               what=f"{signals.source}:", progress=True)
     print(f"{args.command}: {len(signals)} rows of {source} -> {args.out} {shape}")
     return 0
 
@@ -360,8 +344,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
     for name, handler, help_text in (
-        ("encode", _encode, "Encode signals to codes of shape (n, latent_dim)."),
-        ("reconstruct", _reconstruct, "Reconstruct signals with the autoencoder view."),
+        ("encode", _apply, "Encode signals to codes of shape (n, latent_dim)."),
+        ("reconstruct", _apply, "Reconstruct signals with the autoencoder view."),
     ):
         sub = command(name, handler, help_text)
         sub.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
@@ -370,7 +354,7 @@ def _parser() -> argparse.ArgumentParser:
         data_options(sub)
         batch_size(sub)
 
-    decode = command("decode", _decode, "Decode codes to signals in the training data's units.")
+    decode = command("decode", _apply, "Decode codes to signals in the training data's units.")
     decode.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
     decode.add_argument("codes", type=Path, metavar="CODES",
                         help="codes of shape (n, latent_dim), in any DATA format, e.g. "

@@ -25,6 +25,7 @@ from sigae.streaming import (
     NmseAccumulator,
     block_size,
     fit_normalization,
+    in_memory_if_small,
     pca_sample,
     signal_errors,
 )
@@ -146,9 +147,10 @@ class SignalAutoencoder:
         `sigae.training.TrainingConfig` for the table.
 
         Data larger than memory streams from disk: give `Signals` loaded lazily (a `.npy`
-        or HDF5 file, see `sigae.load_signals`) or an `np.memmap`. The statistics are then
-        computed in one pass over the file, PCA is fitted on 20,000 signals spread over it
-        (`sigae.streaming.pca_sample`), and each batch is read when needed
+        or HDF5 file, see `sigae.load_signals`) or an `np.memmap`. Up to 256 MB
+        (`sigae.streaming.IN_MEMORY_BYTES`) it is simply read into memory; beyond, the
+        statistics are computed in one pass over the file, PCA is fitted on 20,000 signals
+        spread over it (`sigae.streaming.pca_sample`), and each batch is read when needed
         (`sigae.streaming.DiskBatches`); memory does not grow with the file.
 
         Args:
@@ -189,8 +191,9 @@ class SignalAutoencoder:
             seed=seed,
         )
         if validation_data is not None:
-            validation_data = self._check_signals(validation_data, "validation_data")
-        x_all = self._check_signals(x, "x")
+            validation_data = in_memory_if_small(
+                self._check_signals(validation_data, "validation_data"))
+        x_all = in_memory_if_small(self._check_signals(x, "x"))
         x_train, x_val = self._split(x_all, settings, validation_data)
         first_fit = not self._fitted
         settings = settings.resolved(len(x_train))

@@ -13,11 +13,28 @@ import keras
 import numpy as np
 
 from sigae.architecture import MIN_STD
-from sigae.io.arrays import CHUNK, SignalArray, chunks
+from sigae.io.arrays import CHUNK, SignalArray, check_finite, chunks, is_lazy
 
 # PCA (the linear path's start and the baseline) is fitted on at most this many signals,
 # taken as evenly spaced blocks across the data.
 PCA_SAMPLE = 20_000
+
+# `fit` reads lazy data up to this size (as float32) into memory, where batches are
+# shuffled row by row; larger data is streamed.
+IN_MEMORY_BYTES = 256 * 2**20
+
+
+def in_memory_if_small(x: SignalArray) -> SignalArray:
+    """`x` read into memory if it is lazy and at most `IN_MEMORY_BYTES`, else `x` itself.
+
+    Raises:
+        DataError: If data read into memory holds NaN or infinite values.
+    """
+    if not is_lazy(x) or int(np.prod(x.shape)) * 4 > IN_MEMORY_BYTES:
+        return x
+    array = np.asarray(x[:], dtype="float32")
+    check_finite(array, "x")
+    return array
 
 
 def fit_normalization(x: SignalArray, kind: str) -> tuple[np.ndarray, np.ndarray]:

@@ -71,7 +71,32 @@ class NpyFile:
         return np.frombuffer(data, dtype=self.dtype).reshape(shape)
 
 
-class DiskArray:
+class LazyArray:
+    """Base of the lazy arrays: float32 rows `(n_signals, length, channels)` read on demand.
+
+    Subclasses set `shape` and implement `__getitem__` for contiguous slices of rows.
+    `np.asarray(x)` reads all rows.
+    """
+
+    dtype = np.dtype("float32")
+    ndim = 3
+    shape: tuple[int, int, int]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, item: slice) -> np.ndarray:
+        raise NotImplementedError
+
+    def subset(self, start: int, stop: int) -> LazyArray:
+        """The lazy view of rows `start:stop`."""
+        return Rows(self, start, stop)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self[:] if dtype is None else self[:].astype(dtype)
+
+
+class DiskArray(LazyArray):
     """A lazy float32 `(n_signals, length, channels)` view of an array on disk.
 
     Args:
@@ -99,15 +124,8 @@ class DiskArray:
             shape = (shape[1], shape[0])
         if len(shape) == 2:
             shape = (*shape, 1)
-        self._full = shape[0]
         self.rows = rows or (0, shape[0])
-        self.shape = (self.rows[1] - self.rows[0], *shape[1:])
-
-    dtype = np.dtype("float32")
-    ndim = 3
-
-    def __len__(self) -> int:
-        return self.shape[0]
+        self.shape = (self.rows[1] - self.rows[0], shape[1], shape[2])
 
     def __getitem__(self, item: slice) -> np.ndarray:
         if not isinstance(item, slice) or item.step not in (None, 1):
@@ -134,15 +152,11 @@ class DiskArray:
         return block.reshape(stop - start, -1, self.shape[2])
 
     def subset(self, start: int, stop: int) -> DiskArray:
-        """The lazy view of rows `start:stop` of this one."""
         return DiskArray(self.base, transpose=self.transpose, name=self.name,
                          rows=(self.rows[0] + start, self.rows[0] + stop))
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self[:] if dtype is None else self[:].astype(dtype)
 
-
-class Windowed:
+class Windowed(LazyArray):
     """Fixed-length windows of recordings `(n_recordings, samples, channels)`, lazily.
 
     Window `i` is recording `i // per_recording`, samples from `(i % per_recording) * hop`.
@@ -155,12 +169,6 @@ class Windowed:
         samples = recordings.shape[1]
         self.per_recording = (samples - length) // hop + 1
         self.shape = (len(recordings) * self.per_recording, length, recordings.shape[2])
-
-    dtype = np.dtype("float32")
-    ndim = 3
-
-    def __len__(self) -> int:
-        return self.shape[0]
 
     def __getitem__(self, item: slice) -> np.ndarray:
         start, stop, step = item.indices(len(self))
@@ -184,25 +192,13 @@ class Windowed:
             return np.zeros((0, *self.shape[1:]), dtype="float32")
         return np.ascontiguousarray(np.concatenate(parts))
 
-    def subset(self, start: int, stop: int) -> Rows:
-        return Rows(self, start, stop)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self[:] if dtype is None else self[:].astype(dtype)
-
-
-class Rows:
+class Rows(LazyArray):
     """The lazy view of rows `start:stop` of another lazy array."""
 
-    def __init__(self, base: SignalArray, start: int, stop: int) -> None:
+    def __init__(self, base: LazyArray, start: int, stop: int) -> None:
         self.base, self.start = base, start
-        self.shape = (stop - start, *base.shape[1:])
-
-    dtype = np.dtype("float32")
-    ndim = 3
-
-    def __len__(self) -> int:
-        return self.shape[0]
+        self.shape = (stop - start, base.shape[1], base.shape[2])
 
     def __getitem__(self, item: slice) -> np.ndarray:
         start, stop, _ = item.indices(len(self))
@@ -211,18 +207,15 @@ class Rows:
     def subset(self, start: int, stop: int) -> Rows:
         return Rows(self.base, self.start + start, self.start + stop)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self[:] if dtype is None else self[:].astype(dtype)
-
 
 def is_lazy(x: Any) -> bool:
     """Whether `x` is read from disk on demand rather than held in memory."""
-    return isinstance(x, DiskArray | Windowed | Rows)
+    return isinstance(x, LazyArray)
 
 
 def subset(x: SignalArray, start: int, stop: int) -> SignalArray:
     """Rows `start:stop` of `x`, without reading them when `x` is lazy."""
-    if isinstance(x, DiskArray | Windowed | Rows):
+    if isinstance(x, LazyArray):
         return x.subset(start, stop)
     return x[start:stop]
 

@@ -17,17 +17,19 @@ from sigae.io.signals import Signals, windows
 PathLike = str | os.PathLike[str]
 LAYOUTS = ("auto", "rows", "columns")
 
-# Format name -> (reader, file extensions, description for messages).
-FORMATS: dict[str, tuple[Callable[[Path, str | None], Found], tuple[str, ...]]] = {
-    "npy": (numpy_files.read_npy, (".npy",)),
-    "npz": (numpy_files.read_npz, (".npz",)),
-    "mat": (matlab.read_mat, (".mat",)),
-    "text": (text.read_text, (".csv", ".tsv", ".txt", ".dat")),
-    "hdf5": (hdf5.read_hdf5, (".h5", ".hdf5", ".hdf", ".he5")),
-    "parquet": (parquet.read_parquet, (".parquet", ".pq")),
-    "wav": (wav.read_wav, (".wav", ".wave")),
+Reader = Callable[[Path, str | None], Found]
+
+# Format name -> (reader, file extensions, what the content is, for messages).
+FORMATS: dict[str, tuple[Reader, tuple[str, ...], str]] = {
+    "npy": (numpy_files.read_npy, (".npy",), "a NumPy .npy array"),
+    "npz": (numpy_files.read_npz, (".npz",), "a zip archive (.npz)"),
+    "mat": (matlab.read_mat, (".mat",), "a MATLAB file"),
+    "text": (text.read_text, (".csv", ".tsv", ".txt", ".dat"), "text"),
+    "hdf5": (hdf5.read_hdf5, (".h5", ".hdf5", ".hdf", ".he5"), "an HDF5 file"),
+    "parquet": (parquet.read_parquet, (".parquet", ".pq"), "a Parquet file"),
+    "wav": (wav.read_wav, (".wav", ".wave"), "WAV audio"),
 }
-EXTENSIONS = tuple(e for _, extensions in FORMATS.values() for e in extensions)
+EXTENSIONS = tuple(e for _, extensions, _ in FORMATS.values() for e in extensions)
 
 
 def load_signals(
@@ -71,7 +73,7 @@ def load_signals(
     if layout not in LAYOUTS:
         raise DataError(f"layout must be one of {', '.join(LAYOUTS)}; received {layout!r}.")
     kind = detect_format(path)
-    reader, _ = FORMATS[kind]
+    reader, _, name = FORMATS[kind]
     try:
         found = reader(path, key)
     except PermissionError:
@@ -85,7 +87,7 @@ def load_signals(
         # The parsing libraries raise many kinds of errors on damaged files; every one
         # of them means the same to the user.
         raise DataError(
-            f"{path}: cannot read this {_NAMES[kind]}; it is damaged ({reason(error)})."
+            f"{path}: cannot read this {name}; it is damaged ({reason(error)})."
         ) from None
     where = f"{path}" + (f" ({found.key})" if found.key else "")
     array = found.array
@@ -128,7 +130,7 @@ def detect_format(path: Path) -> str:
         raise DataError(f"{path}: is empty (0 bytes).")
     content = _sniff(head)
     suffix = path.suffix.lower()
-    named = next((k for k, (_, extensions) in FORMATS.items() if suffix in extensions), None)
+    named = next((k for k, (_, extensions, _) in FORMATS.items() if suffix in extensions), None)
     if content is None:
         if named in ("mat", "text"):  # MATLAB v4 has no magic bytes; text has none
             return named
@@ -138,15 +140,10 @@ def detect_format(path: Path) -> str:
         )
     if named is not None and named != content:
         raise DataError(
-            f"{path}: its extension says {named} but its content is {_NAMES[content]}; "
+            f"{path}: its extension says {named} but its content is {FORMATS[content][2]}; "
             f"rename it to {FORMATS[content][1][0]}."
         )
     return content
-
-
-_NAMES = {"npy": "a NumPy .npy array", "npz": "a zip archive (.npz)", "mat": "a MATLAB file",
-          "text": "text", "hdf5": "an HDF5 file", "parquet": "a Parquet file",
-          "wav": "WAV audio"}
 
 
 def _sniff(head: bytes) -> str | None:

@@ -69,7 +69,8 @@ def windows(signals: Signals | np.ndarray, length: int, hop: int | None = None) 
 
     Windows that would run past the end of a recording are dropped. Each window keeps
     the row of its recording and its first sample in `start`, so results map back to
-    the recording. Lazy data stays lazy: a window is read only when asked for.
+    the recording. The windows are lazy: each is cut from the recordings only when read,
+    so heavily overlapping windows of a long recording cost no memory until used.
 
     Args:
         signals: `Signals`, or an array of recordings `(n, samples, channels)`,
@@ -103,14 +104,10 @@ def windows(signals: Signals | np.ndarray, length: int, hop: int | None = None) 
             f"of {length}. Choose --window {samples} or less."
         )
     windowed = Windowed(signals.data, int(length), int(hop))
-    if not signals.lazy:
-        windowed_data: SignalArray = windowed[:]
-    else:
-        windowed_data = windowed
     per = windowed.per_recording
     offsets = np.tile(np.arange(per, dtype="int64") * hop, len(signals))
     return Signals(
-        windowed_data,
+        windowed,
         row=np.repeat(signals.row, per),
         start=np.repeat(signals.start, per) + offsets,
         file=signals.file,
