@@ -10,6 +10,10 @@ Measures, each phase in a fresh process so that peak resident memory (RSS) is it
   `sigae.load_signals(...)`): wall time, peak RSS (target < 2 GB);
 - training throughput on 50,000 signals, streamed from disk and in memory, side by side.
 
+Two more phases, run alone with `--phase NAME --data FILE --model MODEL`: `encode-memmap`
+(the same encode through `np.memmap`, to show why sigae does not use it) and `encode-30`
+(the process's size with almost no data).
+
 Usage (from the repository root; needs 8 GB of free disk for the data and codes):
 
     .venv/bin/python benchmarks/bench_streaming.py --dir /tmp/sigae-bench \\
@@ -73,6 +77,19 @@ def phase(name: str, data: str, model: str, work: str) -> dict:
                      "--batch-size", "1000"])
         assert code == 0
         n = N_SIGNALS
+    elif name == "encode-memmap":  # the alternative sigae does not take, for comparison
+        ae = sigae.load(model)
+        x = np.load(data, mmap_mode="r")
+        start = time.perf_counter()
+        for first in range(0, len(x), 4000):
+            ae.encode(x[first : first + 4000], batch_size=1000)
+        n = len(x)
+    elif name == "encode-30":  # what the process needs with almost no data
+        ae = sigae.load(model)
+        x = np.asarray(sigae.load_signals(data).data[:30])
+        start = time.perf_counter()
+        ae.encode(x, batch_size=1000)
+        n = len(x)
     elif name == "encode-memory":
         ae = sigae.load(model)
         x = np.asarray(sigae.load_signals(data).data[:200_000])
