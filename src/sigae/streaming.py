@@ -1,6 +1,6 @@
 """Statistics and batches over signals read in blocks, so memory does not grow with data.
 
-Every function here takes any `SignalArray` (a NumPy array, a memory-mapped `.npy`,
+Every function here takes any `SignalArray` (a NumPy array, a `.npy` file read in blocks,
 an HDF5 dataset, windows of a recording) and reads it through `sigae.io.chunks`.
 """
 

@@ -1,7 +1,7 @@
 """Arrays of signals that may live on disk: one `(n_signals, length, channels)` protocol.
 
 Everything that consumes signals reads them through `x[start:stop]` slices, so a NumPy
-array, a memory-mapped `.npy` file, an HDF5 dataset or the windows of a long recording
+array, an `.npy` file read in blocks, an HDF5 dataset or the windows of a long recording
 all work, and a lazy one is never read whole.
 """
 

@@ -25,7 +25,8 @@ class Found:
     """An array as stored in a file, with what the reader knows about its orientation.
 
     Args:
-        array: A NumPy array, `np.memmap` or `h5py.Dataset`, with 1 to 3 dimensions.
+        array: A NumPy array, or an array read on demand (`NpyFile`, `np.memmap`,
+            `h5py.Dataset`), with 1 to 3 dimensions.
         key: The array, variable, dataset or column it is, inside the file.
         convention: `"rows"` when the format stores one signal per row; `"matlab"` when
             rows and columns are equally likely; `"recording"` for one multichannel

@@ -1,4 +1,4 @@
-"""NumPy `.npy` (memory-mapped) and `.npz` readers. Nothing is ever unpickled."""
+"""NumPy `.npy` (read in blocks) and `.npz` readers. Nothing is ever unpickled."""
 
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ class Signals:
     """Signals of shape `(n_signals, length, channels)` and their provenance.
 
     Args:
-        data: float32 signals: a NumPy array, or a lazy array read from disk on demand
-            (a memory-mapped `.npy` file or an HDF5 dataset, see `is_lazy`).
+        data: float32 signals: a NumPy array, or a lazy array read on demand (from a
+            `.npy` file or an HDF5 dataset, or windows cut when read; see `lazy`).
         row: Index of each signal's recording in its file (row, column or array entry).
         start: Sample at which each signal starts in its recording (0 unless windowed).
         file: The file read, if any.
@@ -47,7 +47,7 @@ class Signals:
 
     @property
     def lazy(self) -> bool:
-        """Whether the data stays on disk and is read in blocks."""
+        """Whether the data is read block by block on demand (from a file, or as windows)."""
         return is_lazy(self.data)
 
     def __len__(self) -> int:
@@ -59,9 +59,9 @@ class Signals:
 
     @property
     def source(self) -> str:
-        """`file` or `file:key`, for messages."""
+        """`file` or `file (key)`, for messages."""
         name = str(self.file) if self.file is not None else "signals"
-        return f"{name}:{self.key}" if self.key else name
+        return f"{name} ({self.key})" if self.key else name
 
 
 def windows(signals: Signals | np.ndarray, length: int, hop: int | None = None) -> Signals:
