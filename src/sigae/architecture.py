@@ -78,15 +78,47 @@ class Autoencoder(keras.Model):
         )
 
 
+class Sampling(keras.layers.Layer):
+    """A variational model's code: a sample from N(mean, exp(log_var)) in training, the
+    mean otherwise. In training it adds `beta * KL(N(mean, var) || N(0, I)) / scale` to
+    the model's losses, `scale` being the number of values per signal.
+    """
+
+    def __init__(self, beta: float, scale: int, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.beta, self.scale = beta, scale
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs: list[Any], training: bool = False) -> Any:
+        mean, log_var = inputs
+        if not training:
+            return mean
+        kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
+        self.add_loss(self.beta * ops.mean(kl) / self.scale)
+        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        return mean + ops.exp(0.5 * log_var) * noise
+
+    def compute_output_shape(self, input_shape: list[tuple[int | None, ...]]) -> Any:
+        return input_shape[0]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "beta": self.beta, "scale": self.scale}
+
+
 @dataclass(frozen=True)
 class Views:
-    """The three views over one set of layers."""
+    """The three views over one set of layers.
+
+    `log_var` maps signals to the log-variance of a variational model's code (`None`
+    for other models); its layers are the autoencoder's too.
+    """
 
     encoder: keras.Model
     decoder: keras.Model
     autoencoder: Autoencoder
     normalize: Standardize
     denormalize: Standardize
+    log_var: keras.Model | None = None
 
 
 def build_views(config: ModelConfig, seed: int | None = None) -> Views:
@@ -128,6 +160,10 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     # Encoder: (batch, length, channels) -> (batch, latent_dim)
     signals = keras.Input((config.length, config.channels), name="signals")
     normalized = h = normalize(signals)
+    if config.noise_std > 0:  # denoising: active in training only
+        noise_seed = int(rng.integers(2**31 - 1))
+        normalized = h = keras.layers.GaussianNoise(
+            config.noise_std, seed=noise_seed, name="input_noise")(h)
     for i, block in enumerate(config.blocks):
         h = conv(block.filters, block.kernel_size, config.activation, f"encoder_conv_{i}")(h)
         if block.pool > 1:
@@ -142,6 +178,10 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
         linear_code = dense(config.latent_dim, "linear", "linear_encoder")(flat)
         code = keras.layers.Add(name="code")([linear_code, code])
     encoder = keras.Model(signals, code, name="encoder")
+    log_var = None
+    if config.variational:
+        log_var_output = dense(config.latent_dim, "linear", "latent_log_var")(h)
+        log_var = keras.Model(signals, log_var_output, name="log_var")
 
     # Decoder: (batch, latent_dim) -> (batch, length, channels), in data units
     code_in = keras.Input((config.latent_dim,), name="code")
@@ -159,8 +199,15 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     decoder = keras.Model(code_in, decoded, name="decoder")
 
     x = keras.Input((config.length, config.channels), name="signals")
-    autoencoder = Autoencoder(x, decoder(encoder(x)), name="autoencoder", scale=normalize)
-    return Views(encoder, decoder, autoencoder, normalize, denormalize)
+    if log_var is None:
+        output = decoder(encoder(x))
+    else:  # decoder(encoder(x)) outside training, where the sample is the mean
+        sampling = Sampling(config.beta, config.length * config.channels,
+                            seed=int(rng.integers(2**31 - 1)), name="sampling")
+        posterior = keras.Model(signals, [code, log_var_output], name="posterior")
+        output = decoder(sampling(posterior(x)))
+    autoencoder = Autoencoder(x, output, name="autoencoder", scale=normalize)
+    return Views(encoder, decoder, autoencoder, normalize, denormalize, log_var)
 
 
 def set_linear_path(views: Views, components: np.ndarray, mean: np.ndarray) -> None:
@@ -233,6 +280,8 @@ def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
         add(f"encoder_conv_{i}", (block.kernel_size, channels, block.filters))
         channels = block.filters
     add("latent", (config.encoded_length * config.encoded_filters, config.latent_dim))
+    if config.variational:
+        add("latent_log_var", (config.encoded_length * config.encoded_filters, config.latent_dim))
     if config.linear_path:
         add("linear_encoder", (flat_signal, config.latent_dim))
         add("linear_decoder", (config.latent_dim, flat_signal))

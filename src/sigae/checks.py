@@ -16,8 +16,9 @@ class CheckReport:
     """Outcome of `check_consistency`.
 
     Attributes:
-        shared_weights: The encoder's and decoder's variables are the autoencoder's own
-            variable objects, with none missing or extra.
+        shared_weights: The encoder's and decoder's variables (and a variational model's
+            log-variance head's) are the autoencoder's own variable objects, with none
+            missing or extra.
         views_max_abs_difference: max |decoder(encoder(x)) - autoencoder(x)|, each view
             running its own forward pass.
         round_trip_weights_equal: Every weight is bitwise equal after save and load.
@@ -56,9 +57,11 @@ def check_consistency(
     """
     autoencoder_vars = model.autoencoder.weights
     part_vars = model.encoder.weights + model.decoder.weights
-    shared = len(part_vars) == len(autoencoder_vars) and all(
-        a is b for a, b in zip(part_vars, autoencoder_vars, strict=True)
-    )
+    if model.log_var_view is not None:  # a variational model's log-variance head
+        part_vars += model.log_var_view.weights
+    # The same variable objects: identity, not equal values.
+    shared = {id(v) for v in part_vars} == {id(v) for v in autoencoder_vars} and len(
+        {id(v) for v in autoencoder_vars}) == len(autoencoder_vars)
 
     # Each view's own compiled forward pass; neither is defined in terms of the other.
     x = check_signals(x, model.config)

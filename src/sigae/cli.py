@@ -72,7 +72,11 @@ def _train(args: argparse.Namespace) -> int:
     _check_output(args.out, (".sigae",), inputs=[args.data])
     x = _load(args, args.data)
     _, length, channels = x.shape
-    overrides = {"latent_dim": args.latent_dim} if args.latent_dim is not None else {}
+    overrides: dict[str, Any] = {"noise_std": args.noise_std}
+    if args.latent_dim is not None:
+        overrides["latent_dim"] = args.latent_dim
+    if args.variational:  # the PCA start of the linear path is not a posterior
+        overrides.update(variational=True, beta=args.beta, linear_path=False)
     model = SignalAutoencoder.from_preset(
         args.preset, length=length, channels=channels, seed=args.seed, **overrides
     )
@@ -322,6 +326,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=["default", "question"], default="default",
                        help="design: sigae's default or the question's model (default: default)")
     train.add_argument("--latent-dim", type=_positive_int, help="size of the code")
+    train.add_argument("--noise-std", type=_non_negative_float, default=0.0,
+                       help="denoising: std of the Gaussian noise added to the normalized "
+                       "inputs in training only (default: 0)")
+    train.add_argument("--variational", action="store_true",
+                       help="a variational autoencoder (without the linear PCA path): codes "
+                       "are sampled in training, encode returns their mean")
+    train.add_argument("--beta", type=_non_negative_float, default=1.0,
+                       help="weight of the KL term of --variational (default: 1)")
     train.add_argument("--epochs", type=_positive_int,
                        help="maximum epochs (default: chosen from the number of signals; "
                        "100 for 800 or more)")

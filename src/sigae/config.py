@@ -87,6 +87,16 @@ class ModelConfig:
             of the normalized training signals and the convolutional path to contribute
             nothing, so training starts exactly at PCA's reconstruction and can only
             improve on it. Needs `latent_activation="linear"`.
+        noise_std: Denoising: Gaussian noise of this standard deviation (in normalized
+            units) is added to the inputs during training only; the loss compares the
+            output with the clean signal. 0 (default) trains a plain autoencoder.
+        variational: The encoder gives a mean and a log-variance per latent dimension; in
+            training the decoder sees a sample `mean + exp(log_var / 2) * eps`, and the
+            loss adds `beta` times the KL divergence from N(0, I) (per signal, divided by
+            `length * channels` like the MSE). `encode` returns the mean, so every view
+            stays deterministic outside training. Needs `linear_path=False` (the PCA start
+            is not a posterior).
+        beta: Weight of the KL term of a variational model.
 
     Raises:
         ConfigError: If the configuration cannot build a model, for example a `length`
@@ -116,6 +126,9 @@ class ModelConfig:
     # first fit, beside the convolutional path which starts at zero: training starts at
     # PCA's error and early stopping can only keep or improve it.
     linear_path: bool = True
+    noise_std: float = 0.0
+    variational: bool = False
+    beta: float = 1.0
 
     def __post_init__(self) -> None:
         _positive_int("length", self.length)
@@ -142,6 +155,21 @@ class ModelConfig:
                 "linear_path=True adds a linear code to the convolutional one, so it needs "
                 f"latent_activation='linear'. Received latent_activation="
                 f"{self.latent_activation!r}; use 'linear' or linear_path=False."
+            )
+        for name in ("noise_std", "beta"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                math.isfinite(value) and value >= 0
+            ):
+                raise ConfigError(f"{name} must be a number >= 0. Received {name}={value!r}.")
+        if not isinstance(self.variational, bool):
+            raise ConfigError(
+                f"variational must be True or False. Received variational={self.variational!r}."
+            )
+        if self.variational and self.linear_path:
+            raise ConfigError(
+                "variational=True needs linear_path=False: the PCA start of the linear path "
+                "is not a posterior. Pass linear_path=False."
             )
         if self.decoder == "convolutional" and self.padding != "same":
             raise ConfigError(

@@ -17,7 +17,7 @@ from sigae import config as config_module
 from sigae.architecture import Views, build_views, set_linear_path
 from sigae.baseline import Comparison, fit_pca, pca_reconstruct
 from sigae.config import ModelConfig
-from sigae.errors import DataError, NotFittedError, TrainingError
+from sigae.errors import ConfigError, DataError, NotFittedError, TrainingError
 from sigae.io.arrays import DiskArray, SignalArray, check_finite, chunks, is_lazy, subset
 from sigae.io.signals import Signals
 from sigae.streaming import (
@@ -89,6 +89,12 @@ class SignalAutoencoder:
     def autoencoder(self) -> keras.Model:
         """`decoder(encoder(x))` over the same layers, as one `keras.Model`."""
         return self._views.autoencoder
+
+    @property
+    def log_var_view(self) -> keras.Model | None:
+        """A variational model's `(n, length, channels)` signals -> `(n, latent_dim)`
+        log-variance of the code, over the same layers; `None` for other models."""
+        return self._views.log_var
 
     @property
     def is_fitted(self) -> bool:
@@ -336,20 +342,32 @@ class SignalAutoencoder:
 
     # -- inference -------------------------------------------------------------------
 
-    def encode(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = 100
-               ) -> np.ndarray:
-        """Maps raw signals to codes.
+    def encode(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = 100,
+               return_variance: bool = False) -> Any:
+        """Maps raw signals to codes (a variational model's posterior mean).
 
         Args:
             x: Array of shape `(n_signals, length, channels)` or `(n_signals, length)`, or
                 `Signals`; lazy data is read in blocks.
             batch_size: Signals per forward pass.
+            return_variance: Also return a variational model's posterior variance.
 
         Returns:
-            float32 array of shape `(n_signals, latent_dim)`.
+            float32 array of shape `(n_signals, latent_dim)`; with `return_variance`, the
+            pair `(mean, variance)` of such arrays.
+
+        Raises:
+            ConfigError: If `return_variance` is asked of a model that is not variational.
         """
         self._require_fitted("encode")
-        return self._predict(self.encoder, self._check_signals(x, "x"), batch_size)
+        x = self._check_signals(x, "x")
+        codes = self._predict(self.encoder, x, batch_size)
+        if not return_variance:
+            return codes
+        if self.log_var_view is None:
+            raise ConfigError("return_variance=True needs a variational model "
+                              "(ModelConfig(variational=True)); this one is not.")
+        return codes, np.exp(self._predict(self.log_var_view, x, batch_size))
 
     def decode(self, codes: np.ndarray, *, batch_size: int = 100) -> np.ndarray:
         """Maps codes to signals in the units of the training data.
