@@ -16,6 +16,7 @@ import numpy as np
 from sigae import config as config_module
 from sigae.architecture import Views, build_views, set_linear_path
 from sigae.baseline import Comparison, fit_pca, pca_reconstruct
+from sigae.calibration import Calibration, calibrate
 from sigae.config import ModelConfig
 from sigae.errors import ConfigError, DataError, NotFittedError, TrainingError
 from sigae.io.arrays import DiskArray, SignalArray, check_finite, chunks, is_lazy, subset
@@ -55,6 +56,7 @@ class SignalAutoencoder:
         self._views: Views = build_views(config, seed)
         self.history = TrainingHistory()
         self.comparison: Comparison | None = None
+        self.calibration: Calibration | None = None
         self._fitted = False
 
     @classmethod
@@ -142,7 +144,9 @@ class SignalAutoencoder:
         path the PCA solution of all of `x` (PCA is closed-form, so it needs no held-out
         signals). Later calls keep both and continue training the same weights with the
         same optimizer (a new one if `weight_decay` changes). Every call ends by comparing
-        the model with that PCA on the validation signals (`self.comparison`).
+        the model with that PCA on the validation signals (`self.comparison`), and by
+        fitting the density of the training codes and the quantiles of the training
+        error (`self.calibration`, used by `sigae.latent.generate` and `score`).
 
         An epoch replaces the starting weights only if it beats them by more than twice
         the standard error of the per-signal differences on the validation signals, so
@@ -253,6 +257,8 @@ class SignalAutoencoder:
         )
         offset = self.history.epochs
         self.history = self.history.extended(run)
+        if guard.diverged_at is None:
+            self.calibration = calibrate(self, x_train, settings.seed)
         self.comparison = self._compare_with_pca(
             monitor_data, components, center, "validation" if x_val is not None else "training"
         )

@@ -30,6 +30,7 @@ import sigae
 from sigae._atomic import atomic_path
 from sigae.architecture import Standardize, weight_shapes
 from sigae.baseline import Comparison
+from sigae.calibration import Calibration
 from sigae.config import ModelConfig
 from sigae.errors import ConfigError, ModelFileError, SigaeError
 from sigae.training import TrainingHistory
@@ -78,6 +79,7 @@ def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarr
         },
         "history": model.history.to_dict(),
         "comparison": model.comparison.to_dict() if model.comparison else None,
+        "calibration": model.calibration.to_dict() if model.calibration else None,
         "weights": {
             "file": WEIGHTS,
             "sha256": hashlib.sha256(blob).hexdigest(),
@@ -141,7 +143,11 @@ def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any
         model.history = TrainingHistory.from_dict(manifest.get("history") or {})
         comparison = manifest.get("comparison")
         model.comparison = Comparison.from_dict(comparison) if comparison else None
-    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        calibration = manifest.get("calibration")
+        model.calibration = (
+            Calibration.from_dict(calibration, config.latent_dim) if calibration else None
+        )
+    except (TypeError, ValueError, KeyError, AttributeError, np.linalg.LinAlgError) as error:
         raise ModelFileError(f"{path}: the training record is damaged ({error}).") from None
     model._fitted = bool(manifest.get("fitted", True))
     return model, manifest

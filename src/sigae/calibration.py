@@ -1,0 +1,171 @@
+"""What `fit` learns about the training signals besides the weights, for later use.
+
+- The density of the training codes, a Gaussian and a Gaussian mixture, from which
+  `sigae.latent.generate` samples, with the log-density of the least typical 1% of
+  training codes, below which a code counts as outside the training distribution.
+- Quantiles of the training signals' reconstruction error, from which `sigae.latent.score`
+  takes its anomaly threshold.
+
+Both are stored in the model file's manifest as plain numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sigae.io.arrays import SignalArray, chunks
+from sigae.streaming import block_size
+
+if TYPE_CHECKING:
+    from sigae.model import SignalAutoencoder
+
+# Codes kept (evenly spaced) to fit the densities; errors are kept for every signal.
+CODE_SAMPLE = 20_000
+# The training codes' log-density percentile below which a code is "outside".
+OUTSIDE_PERCENTILE = 1.0
+# Percentiles of the training error that are stored: 0, 0.5, ..., 100.
+PERCENTILES = np.linspace(0.0, 100.0, 201)
+MAX_COMPONENTS = 5
+
+
+@dataclass(frozen=True, eq=False)
+class Density:
+    """A Gaussian mixture over codes (one component for the plain Gaussian).
+
+    Args:
+        weights: `(k,)` component weights, summing to 1.
+        means: `(k, latent_dim)` component means.
+        covariances: `(k, latent_dim, latent_dim)` full covariances.
+        floor: Log-density below which a code is outside the training distribution
+            (the 1st percentile over the training codes).
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    floor: float
+
+    def log_density(self, codes: np.ndarray) -> np.ndarray:
+        """Log-density of each code `(n, latent_dim)` under the mixture, shape `(n,)`."""
+        codes = np.asarray(codes, dtype="float64")
+        terms = []
+        for weight, mean, covariance in zip(self.weights, self.means, self.covariances,
+                                            strict=True):
+            cholesky = np.linalg.cholesky(covariance)
+            solved = np.linalg.solve(cholesky, (codes - mean).T)
+            log_det = 2.0 * np.log(np.diag(cholesky)).sum()
+            terms.append(np.log(weight) - 0.5 * (np.square(solved).sum(axis=0) + log_det
+                                                 + len(mean) * math.log(2 * math.pi)))
+        return np.logaddexp.reduce(np.stack(terms), axis=0)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """`n` codes drawn from the mixture."""
+        component = rng.choice(len(self.weights), size=n, p=self.weights)
+        codes = np.empty((n, self.means.shape[1]))
+        for k in range(len(self.weights)):
+            chosen = component == k
+            codes[chosen] = rng.multivariate_normal(
+                self.means[k], self.covariances[k], size=int(chosen.sum()))
+        return codes.astype("float32")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"weights": self.weights.tolist(), "means": self.means.tolist(),
+                "covariances": self.covariances.tolist(), "floor": self.floor}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], latent_dim: int) -> Density:
+        weights = np.asarray(data["weights"], dtype="float64")
+        means = np.asarray(data["means"], dtype="float64")
+        covariances = np.asarray(data["covariances"], dtype="float64")
+        k = len(weights)
+        if (weights.shape != (k,) or means.shape != (k, latent_dim)
+                or covariances.shape != (k, latent_dim, latent_dim) or k < 1
+                or not all(np.isfinite(a).all() for a in (weights, means, covariances))):
+            raise ValueError("density arrays of the wrong shape or not finite")
+        return cls(weights, means, covariances, float(data["floor"]))
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """The training codes' densities and the training error's quantiles.
+
+    Args:
+        gaussian: One Gaussian fitted to the training codes.
+        gmm: A Gaussian mixture (1 to 5 components, chosen by BIC) fitted to them.
+        error_quantiles: The per-signal reconstruction MSE (normalized units) of the
+            training signals at `PERCENTILES` (0, 0.5, ..., 100).
+        n_signals: Number of training signals.
+    """
+
+    gaussian: Density
+    gmm: Density
+    error_quantiles: np.ndarray
+    n_signals: int
+
+    def threshold(self, percentile: float) -> float:
+        """The training error at `percentile` (0 to 100), interpolated between stored ones."""
+        return float(np.interp(percentile, PERCENTILES, self.error_quantiles))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gaussian": self.gaussian.to_dict(), "gmm": self.gmm.to_dict(),
+                "error_quantiles": self.error_quantiles.tolist(), "n_signals": self.n_signals}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], latent_dim: int) -> Calibration:
+        """Rebuilds a stored calibration; raises `ValueError` if it is malformed."""
+        quantiles = np.asarray(data["error_quantiles"], dtype="float64")
+        if quantiles.shape != PERCENTILES.shape or not np.isfinite(quantiles).all():
+            raise ValueError("error quantiles of the wrong shape or not finite")
+        return cls(Density.from_dict(data["gaussian"], latent_dim),
+                   Density.from_dict(data["gmm"], latent_dim), quantiles,
+                   int(data["n_signals"]))
+
+
+def signal_errors(model: SignalAutoencoder, x: SignalArray, *, batch_size: int = 100
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes, and per-signal MSE and MAE of the reconstruction in normalized units.
+
+    Reads `x` block by block; the codes are returned for every signal.
+    """
+    std = model.normalization[1]
+    codes, mse, mae = [], [], []
+    for _, block in chunks(x, block_size(batch_size), what="x"):
+        code = model.encode(block, batch_size=batch_size)
+        difference = (model.decode(code, batch_size=batch_size) - block) / std
+        codes.append(code)
+        mse.append(np.mean(np.square(difference), axis=(1, 2)))
+        mae.append(np.mean(np.abs(difference), axis=(1, 2)))
+    if not codes:
+        empty = np.zeros(0, dtype="float32")
+        return np.zeros((0, model.config.latent_dim), "float32"), empty, empty
+    return np.concatenate(codes), np.concatenate(mse), np.concatenate(mae)
+
+
+def calibrate(model: SignalAutoencoder, x: SignalArray, seed: int | None = None) -> Calibration:
+    """Fits the code densities and the error quantiles on training signals `x`."""
+    from sklearn.mixture import GaussianMixture
+
+    codes, errors, _ = signal_errors(model, x)
+    sample = codes[:: max(1, math.ceil(len(codes) / CODE_SAMPLE))].astype("float64")
+    dim = sample.shape[1]
+    ridge = 1e-6 * max(1.0, float(np.var(sample))) * np.eye(dim)  # keeps flat codes proper
+    covariance = np.atleast_2d(np.cov(sample, rowvar=False)) if len(sample) > 1 else np.eye(dim)
+    gaussian = Density(np.ones(1), sample.mean(axis=0)[None], (covariance + ridge)[None], 0.0)
+    best = None
+    for k in range(1, min(MAX_COMPONENTS, len(sample) // (2 * dim + 2)) + 1):
+        mixture = GaussianMixture(k, covariance_type="full", reg_covar=ridge[0, 0],
+                                  random_state=seed if seed is not None else 0).fit(sample)
+        if best is None or mixture.bic(sample) < best.bic(sample):
+            best = mixture
+    gmm = gaussian if best is None else Density(
+        best.weights_, best.means_, best.covariances_, 0.0)
+    gaussian, gmm = (
+        Density(d.weights, d.means, d.covariances,
+                float(np.percentile(d.log_density(sample), OUTSIDE_PERCENTILE)))
+        for d in (gaussian, gmm)
+    )
+    return Calibration(gaussian, gmm, np.percentile(errors, PERCENTILES), len(codes))
