@@ -97,14 +97,17 @@ class Calibration:
         gaussian: One Gaussian fitted to the training codes.
         gmm: A Gaussian mixture (1 to 5 components, chosen by BIC) fitted to them.
         error_quantiles: The per-signal reconstruction MSE (normalized units) of the
-            training signals at `PERCENTILES` (0, 0.5, ..., 100).
-        n_signals: Number of training signals.
+            validation signals (the training signals without validation) at
+            `PERCENTILES` (0, 0.5, ..., 100).
+        n_signals: Number of signals the error quantiles come from.
+        errors_from: `"validation"` or `"training"`: which signals those are.
     """
 
     gaussian: Density
     gmm: Density
     error_quantiles: np.ndarray
     n_signals: int
+    errors_from: str = "validation"
 
     def threshold(self, percentile: float) -> float:
         """The training error at `percentile` (0 to 100), interpolated between stored ones."""
@@ -112,7 +115,8 @@ class Calibration:
 
     def to_dict(self) -> dict[str, Any]:
         return {"gaussian": self.gaussian.to_dict(), "gmm": self.gmm.to_dict(),
-                "error_quantiles": self.error_quantiles.tolist(), "n_signals": self.n_signals}
+                "error_quantiles": self.error_quantiles.tolist(), "n_signals": self.n_signals,
+                "errors_from": self.errors_from}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], latent_dim: int) -> Calibration:
@@ -122,7 +126,7 @@ class Calibration:
             raise ValueError("error quantiles of the wrong shape or not finite")
         return cls(Density.from_dict(data["gaussian"], latent_dim),
                    Density.from_dict(data["gmm"], latent_dim), quantiles,
-                   int(data["n_signals"]))
+                   int(data["n_signals"]), str(data.get("errors_from", "validation")))
 
 
 def signal_errors(model: SignalAutoencoder, x: SignalArray, *, batch_size: int = 100
@@ -145,11 +149,19 @@ def signal_errors(model: SignalAutoencoder, x: SignalArray, *, batch_size: int =
     return np.concatenate(codes), np.concatenate(mse), np.concatenate(mae)
 
 
-def calibrate(model: SignalAutoencoder, x: SignalArray, seed: int | None = None) -> Calibration:
-    """Fits the code densities and the error quantiles on training signals `x`."""
+def calibrate(model: SignalAutoencoder, x: SignalArray, held_out: SignalArray | None = None,
+              seed: int | None = None) -> Calibration:
+    """Fits the code densities on training signals `x`, and the error quantiles on the
+    `held_out` (validation) signals if given, else on `x`.
+
+    Errors on the signals a model was trained on are optimistic: a threshold taken from
+    them flags too many new signals, so held-out errors are preferred.
+    """
     from sklearn.mixture import GaussianMixture
 
     codes, errors, _ = signal_errors(model, x)
+    if held_out is not None:
+        _, errors, _ = signal_errors(model, held_out)
     sample = codes[:: max(1, math.ceil(len(codes) / CODE_SAMPLE))].astype("float64")
     dim = sample.shape[1]
     ridge = 1e-6 * max(1.0, float(np.var(sample))) * np.eye(dim)  # keeps flat codes proper
@@ -168,4 +180,5 @@ def calibrate(model: SignalAutoencoder, x: SignalArray, seed: int | None = None)
                 float(np.percentile(d.log_density(sample), OUTSIDE_PERCENTILE)))
         for d in (gaussian, gmm)
     )
-    return Calibration(gaussian, gmm, np.percentile(errors, PERCENTILES), len(codes))
+    return Calibration(gaussian, gmm, np.percentile(errors, PERCENTILES), len(errors),
+                       "training" if held_out is None else "validation")

@@ -63,6 +63,7 @@ def _demo(args: argparse.Namespace) -> int:
           f"save/load equal {check.round_trip_weights_equal}")
     print(f"model                  {result.model_path}")
     print(f"plots                  {result.loss_plot}, {result.reconstruction_plot}")
+    print(f"report                 {result.report}")
     return 0 if check.passed else EXIT_FAILED_CHECK
 
 
@@ -391,7 +392,143 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
     export.add_argument("--part", choices=["encoder", "decoder"], required=True)
     export.add_argument("--out", type=Path, required=True, help="file to write, ending in .keras")
+
+    _study_parsers(commands, data_options, batch_size)
     return parser
+
+
+def _study(name: str) -> Callable[[argparse.Namespace], int]:
+    """A handler from `sigae.cli_study`, imported when the command runs."""
+
+    def handler(args: argparse.Namespace) -> int:
+        import sigae.cli_study
+
+        return getattr(sigae.cli_study, name)(args)
+
+    return handler
+
+
+def _study_parsers(commands: Any, data_options: Callable[..., None],
+                   batch_size: Callable[..., None]) -> None:
+    """The latent-space commands: `latent ...`, `generate`, `score`, `report`."""
+    latent = commands.add_parser(
+        "latent", help="Study the code space: stats, project, traverse, interpolate, neighbors.",
+        description="Study the code space of a trained model. Each command writes its "
+        "arrays (with the source index) and a PNG figure to --out DIR.")
+    studies = latent.add_subparsers(dest="study", metavar="STUDY", parser_class=_Parser,
+                                    required=True)
+
+    def study(name: str, handler: str, help_text: str, *, data: bool = True
+              ) -> argparse.ArgumentParser:
+        sub = studies.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=_study(handler))
+        sub.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+        if data:
+            sub.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
+        sub.add_argument("--out", type=Path, required=True, metavar="DIR",
+                         help="directory for the results (created if missing)")
+        data_options(sub)
+        batch_size(sub)
+        return sub
+
+    study("stats", "latent_stats", "Per-dimension mean, std, min, max, share of variance, "
+          "inactive dimensions and the correlation matrix of the codes of DATA.")
+    project = study("project", "latent_project", "Scatter of the codes of DATA in 2-D.")
+    project.add_argument("--method", choices=["pca", "umap"], default="pca",
+                         help="pca (default) or umap (needs pip install 'sigae[umap]')")
+    project.add_argument("--labels", type=Path, metavar="FILE",
+                         help="CSV with a header and one row per signal, to colour by")
+    project.add_argument("--color-by", metavar="COLUMN",
+                         help="the column of --labels to colour by (default: the first)")
+    project.add_argument("--seed", type=int, default=0, help="seed of UMAP's layout")
+    traverse = study("traverse", "latent_traverse", "Decode a base code with one dimension "
+                     "at a time moved across +/- SPAN standard deviations.", data=False)
+    traverse.add_argument("data", type=Path, nargs="?", metavar="DATA",
+                          help="signals; the base is the code of signal --index (default: "
+                          "the mean training code)")
+    traverse.add_argument("--index", type=_non_negative_int, default=0,
+                          help="signal of DATA whose code is the base (default: 0)")
+    traverse.add_argument("--dims", type=_dims, metavar="D,D,...",
+                          help="dimensions to move (default: the 4 of largest variance)")
+    traverse.add_argument("--steps", type=_number(int, ">= 2", lambda v: v >= 2), default=7,
+                          help="codes per dimension (default: 7)")
+    traverse.add_argument("--span", type=_positive_float, default=2.0,
+                          help="standard deviations each way (default: 2)")
+    interpolate = study("interpolate", "latent_interpolate",
+                        "Decode the path in code space between two signals of DATA.")
+    interpolate.add_argument("--from", dest="start", type=_non_negative_int, required=True,
+                             metavar="I", help="index of the first signal")
+    interpolate.add_argument("--to", dest="end", type=_non_negative_int, required=True,
+                             metavar="J", help="index of the last signal")
+    interpolate.add_argument("--steps", type=_number(int, ">= 2", lambda v: v >= 2), default=8,
+                             help="codes on the path, ends included (default: 8)")
+    interpolate.add_argument("--method", choices=["linear", "slerp"], default="linear")
+    neighbors = study("neighbors", "latent_neighbors",
+                      "The signals of DATA nearest to one of them in code space.")
+    neighbors.add_argument("--index", type=_non_negative_int, required=True,
+                           help="the query signal")
+    neighbors.add_argument("-k", type=_positive_int, default=5,
+                           help="neighbours to find (default: 5)")
+
+    generate = commands.add_parser(
+        "generate", help="Decode codes sampled from the training codes' density.",
+        description="Sample codes from the density fitted to the training codes (stored in "
+        "the model by fit) and decode them. Codes less likely than 99% of the training codes "
+        "are counted as outside the training distribution.")
+    generate.set_defaults(handler=_study("generate"))
+    generate.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+    generate.add_argument("-n", type=_positive_int, required=True, help="number of signals")
+    generate.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
+    generate.add_argument("--sampler", choices=["gaussian", "gmm", "prior"], default="gaussian",
+                          help="gaussian (default), gmm (a Gaussian mixture), or prior "
+                          "(N(0, I), variational models only)")
+    generate.add_argument("--seed", type=int, default=None, help="seed of the sampling")
+    generate.add_argument("--codes", type=Path, metavar="FILE.csv",
+                          help="also write the codes, their log-density and the outside flag")
+    generate.add_argument("--plot", type=Path, metavar="FILE.png", help="plot some samples")
+
+    score = commands.add_parser(
+        "score", help="Anomaly scores: reconstruction error per signal and a threshold.",
+        description="Per-signal reconstruction MSE and MAE (normalized units) and an "
+        "is_anomaly flag: MSE above --threshold, or by default above the --percentile of the "
+        "training errors stored in the model.")
+    score.set_defaults(handler=_study("score"))
+    score.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+    score.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
+    score.add_argument("--out", type=Path, required=True, metavar="SCORES.csv",
+                       help="CSV: source_row, source_start, mse, mae, is_anomaly")
+    score.add_argument("--threshold", type=_non_negative_float, help="MSE threshold")
+    score.add_argument("--percentile", type=_number(float, "in [0, 100]",
+                                                    lambda v: 0 <= v <= 100), default=99.0,
+                       help="percentile of the training errors (default: 99)")
+    score.add_argument("--plot", type=Path, metavar="FILE.png",
+                       help="histogram of the errors with the threshold")
+    data_options(score)
+    batch_size(score)
+
+    report = commands.add_parser(
+        "report", help="One self-contained HTML report of a model on signals.",
+        description="Write one HTML file (images embedded, no network needed): model, "
+        "training curves, reconstructions, errors and threshold, latent statistics, "
+        "projection and traversals.")
+    report.set_defaults(handler=_study("report"))
+    report.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+    report.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
+    report.add_argument("--out", type=Path, required=True, metavar="REPORT.html")
+    report.add_argument("--max-signals", type=_positive_int, default=5000,
+                        help="use the first N signals of DATA (default: 5000)")
+    data_options(report)
+
+
+def _dims(text: str) -> list[int]:
+    try:
+        dims = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, received "
+                                         f"{text!r}") from None
+    if not dims or min(dims) < 0:
+        raise argparse.ArgumentTypeError(f"expected dimensions >= 0, received {text!r}")
+    return dims
 
 
 if __name__ == "__main__":  # pragma: no cover

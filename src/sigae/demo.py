@@ -10,8 +10,9 @@ import numpy as np
 from sigae import datasets
 from sigae.baseline import Comparison
 from sigae.checks import CheckReport, check_consistency
+from sigae.html_report import write_report
 from sigae.model import SignalAutoencoder
-from sigae.plotting import plot_history, plot_reconstruction
+from sigae.plotting import plot_history, plot_reconstruction, save_figure
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class DemoResult:
     model_path: Path
     loss_plot: Path
     reconstruction_plot: Path
+    report: Path
     epochs: int
     best_val_loss: float
     test_mse: float
@@ -38,8 +40,9 @@ def run_demo(
 ) -> DemoResult:
     """Trains the default design on `datasets.oscillations()` and writes its results.
 
-    Writes `model.sigae`, `loss.png` and `reconstruction.png` to `out_dir` (created if
-    needed) and runs the consistency check on the test signals.
+    Writes `model.sigae`, `loss.png`, `reconstruction.png` and `report.html` (the model
+    on the test signals, see `sigae.html_report`) to `out_dir` (created if needed) and
+    runs the consistency check on the test signals.
 
     Args:
         out_dir: Output directory.
@@ -66,18 +69,20 @@ def run_demo(
     test_mse = float(np.mean(np.square((reconstruction - test) / std)))
 
     loss_plot = out / "loss.png"
-    plot_history(model.history, title="Default design on the embedded oscillations").savefig(
-        loss_plot, dpi=110
-    )
+    save_figure(plot_history(model.history, title="Default design on the embedded "
+                             "oscillations"), loss_plot)
     reconstruction_plot = out / "reconstruction.png"
-    plot_reconstruction(
-        test[0], reconstruction[0], decoded[0], title="Test signal 0"
-    ).savefig(reconstruction_plot, dpi=110)
+    save_figure(plot_reconstruction(test[0], reconstruction[0], decoded[0],
+                                    title="Test signal 0"), reconstruction_plot)
+    report = out / "report.html"
+    write_report(model, test, report, title="sigae demo: the default design on the embedded "
+                 "oscillations (500 test signals)")
 
     return DemoResult(
         model_path=model_path,
         loss_plot=loss_plot,
         reconstruction_plot=reconstruction_plot,
+        report=report,
         epochs=history.epochs,
         best_val_loss=float(model.history.best_loss or float("nan")),
         test_mse=test_mse,

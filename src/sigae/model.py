@@ -258,7 +258,7 @@ class SignalAutoencoder:
         offset = self.history.epochs
         self.history = self.history.extended(run)
         if guard.diverged_at is None:
-            self.calibration = calibrate(self, x_train, settings.seed)
+            self.calibration = calibrate(self, x_train, x_val, settings.seed)
         self.comparison = self._compare_with_pca(
             monitor_data, components, center, "validation" if x_val is not None else "training"
         )

@@ -23,9 +23,23 @@ def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:
 def describe(path: str | os.PathLike[str]) -> str:
     """A human-readable summary of a `.sigae` file: layers, normalization, training."""
     model, manifest = load_with_manifest(path)
+    versions = manifest.get("versions", {})
+    lines = [f"{path}", "", *summary(model)]
+    lines.append(
+        "written by sigae {sigae}, keras {keras} ({backend} backend), model format {fmt}".format(
+            sigae=versions.get("sigae", "?"),
+            keras=versions.get("keras", "?"),
+            backend=versions.get("backend", "?"),
+            fmt=manifest["format_version"],
+        )
+    )
+    return "\n".join(lines)
+
+
+def summary(model: SignalAutoencoder) -> list[str]:
+    """Lines describing a model: layers, sizes, variant, normalization, training."""
     config = model.config
-    lines = [f"{path}", ""]
-    lines.append(f"{'view':<8} {'layer':<20} {'output shape':<16} {'parameters':>12}")
+    lines = [f"{'view':<8} {'layer':<20} {'output shape':<16} {'parameters':>12}"]
     for view, name, shape, params in layer_table(model):
         lines.append(f"{view:<8} {name:<20} {shape:<16} {params:>12,}")
     counts = model.count_params()
@@ -38,6 +52,8 @@ def describe(path: str | os.PathLike[str]) -> str:
     lines.append(
         f"input: length {config.length}, {config.channels} channel(s); "
         f"latent_dim {config.latent_dim}; decoder {config.decoder!r}"
+        + (f"; denoising (noise std {config.noise_std:g})" if config.noise_std else "")
+        + (f"; variational (beta {config.beta:g})" if config.variational else "")
     )
     lines.append(
         f"normalization ({config.normalization}): mean {_numbers(mean)}, std {_numbers(std)}"
@@ -56,16 +72,14 @@ def describe(path: str | os.PathLike[str]) -> str:
             lines.append(f"baseline: {model.comparison.summary()}")
     else:
         lines.append("training: none recorded")
-    versions = manifest.get("versions", {})
-    lines.append(
-        "written by sigae {sigae}, keras {keras} ({backend} backend), model format {fmt}".format(
-            sigae=versions.get("sigae", "?"),
-            keras=versions.get("keras", "?"),
-            backend=versions.get("backend", "?"),
-            fmt=manifest["format_version"],
+    if model.calibration is not None:
+        lines.append(
+            f"anomaly threshold (99th percentile of the errors of {model.calibration.n_signals} "
+            f"{model.calibration.errors_from} signals): MSE "
+            f"{model.calibration.threshold(99.0):.4g}; code density: Gaussian and a "
+            f"{len(model.calibration.gmm.weights)}-component Gaussian mixture"
         )
-    )
-    return "\n".join(lines)
+    return lines
 
 
 def _numbers(values: np.ndarray) -> str:

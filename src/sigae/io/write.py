@@ -236,3 +236,15 @@ def write_array(
     array = np.asarray(array, dtype="float32")
     with open_writer(path, array.shape, name=name, index=index, source=source) as writer:
         writer.write(array)
+
+
+def write_table(path: PathLike, columns: dict[str, Any]) -> None:
+    """Writes named columns of equal length as a CSV file with a header, atomically."""
+    import csv
+
+    names = list(columns)
+    rows = zip(*(np.asarray(columns[name]).tolist() for name in names), strict=True)
+    with atomic_path(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(names)
+        writer.writerows(rows)

@@ -1,0 +1,99 @@
+"""`sigae report`: one self-contained HTML file about a trained model and some signals.
+
+Images are PNGs embedded as data URIs and the style is inline, so the file opens
+anywhere without a network. Sections: model, training, reconstructions, errors, latent
+statistics, projection, traversals.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from sigae import latent
+from sigae._atomic import atomic_path
+from sigae.calibration import signal_errors
+from sigae.model import SignalAutoencoder
+from sigae.plotting import (
+    plot_errors,
+    plot_gallery,
+    plot_history,
+    plot_latent_stats,
+    plot_projection,
+    plot_traversal,
+)
+from sigae.report import summary
+
+SECTIONS = ("Model", "Training", "Reconstructions", "Errors", "Latent statistics",
+            "Projection", "Traversals")
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
+h1 { font-size: 1.5em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: .85em; }
+img { max-width: 100%; } table { border-collapse: collapse; font-size: .9em; }
+td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
+"""
+
+
+def write_report(model: SignalAutoencoder, x: np.ndarray, path: str | os.PathLike[str], *,
+                 title: str = "sigae report", percentile: float = 99.0) -> None:
+    """Writes the HTML report of `model` on signals `x` to `path`, atomically.
+
+    Args:
+        model: A trained model.
+        x: Signals `(n, length, channels)` for the reconstructions, errors and codes.
+        path: The `.html` file.
+        title: The page title.
+        percentile: Percentile of the training errors used as the anomaly threshold.
+    """
+    codes, mse, _ = signal_errors(model, x)
+    threshold = latent._calibration(model, "report").threshold(percentile)
+    stats = latent.stats(codes)
+    points, explained = latent.project(codes)
+    variance = np.diag(model.calibration.gaussian.covariances[0])
+    dims = [int(d) for d in np.argsort(variance)[::-1][:4]]
+    _, traversed = latent.traverse(model, model.calibration.gaussian.means[0], dims)
+    reconstructions = model.reconstruct(x)
+    comparison = f"<p>{html.escape(model.comparison.summary())}</p>" if model.comparison else ""
+    table = "".join(
+        f"<tr><td>z{i}</td><td>{stats.mean[i]:.4g}</td><td>{stats.std[i]:.4g}</td>"
+        f"<td>{100 * stats.share[i]:.1f}%</td><td>{'yes' if i in stats.inactive else ''}</td></tr>"
+        for i in range(len(stats.share))
+    )
+    body = {
+        "Model": f"<pre>{html.escape(chr(10).join(summary(model)))}</pre>",
+        "Training": _image(plot_history(model.history)) + comparison,
+        "Reconstructions": _image(plot_gallery(x, reconstructions, mse)),
+        "Errors": _image(plot_errors(mse, threshold, title=f"Reconstruction error of "
+                                     f"{len(x)} signals")) +
+        f"<p>{int(np.sum(mse > threshold))} of {len(x)} signals are above the threshold "
+        f"{threshold:.4g}, the {percentile:g}th percentile of the errors of the "
+        f"{model.calibration.n_signals} {model.calibration.errors_from} signals.</p>",
+        "Latent statistics": _image(plot_latent_stats(stats)) +
+        "<table><tr><th>dimension</th><th>mean</th><th>std</th><th>share of variance</th>"
+        f"<th>inactive</th></tr>{table}</table>",
+        "Projection": _image(plot_projection(points, explained=explained)),
+        "Traversals": _image(plot_traversal(traversed, dims, np.linspace(-2, 2, 7))) +
+        "<p>Around the mean training code, the four dimensions of largest variance, each "
+        "moved by -2 to +2 standard deviations.</p>",
+    }
+    sections = "".join(f'<section id="{name.lower().replace(" ", "-")}"><h2>{name}</h2>'
+                       f"{body[name]}</section>" for name in SECTIONS)
+    page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1>{sections}</body></html>")
+    with atomic_path(path) as temporary:
+        temporary.write_text(page, encoding="utf-8")
+
+
+def _image(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="" src="data:image/png;base64,{data}">'
