@@ -150,7 +150,7 @@ def inject(x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
 
 def test_the_calibrated_threshold_finds_injected_anomalies():
     model = sigae.SignalAutoencoder(tiny_config(linear_path=True, latent_dim=12), seed=0)
-    model.fit(signals(400, seed=10), epochs=5, batch_size=32, seed=0, verbose=0)
+    model.fit(signals(1000, seed=10), epochs=5, batch_size=32, seed=0, verbose=0)
     clean = signals(400, seed=11)
     damaged, flags = inject(clean, np.random.default_rng(0))
     result = latent.score(model, damaged)
