@@ -76,3 +76,14 @@ def test_variance_is_only_for_variational_models(trained):
 def test_invalid_variant_settings_are_refused(changes, message):
     with pytest.raises(sigae.ConfigError, match=message):
         tiny_config(**changes)
+
+
+def test_a_variational_model_generates_from_its_prior():
+    from sigae import latent
+
+    model = sigae.SignalAutoencoder(tiny_config(variational=True), seed=0)
+    model.fit(signals(60), epochs=1, batch_size=16, seed=0, verbose=0)
+    samples = latent.generate(model, 500, sampler="prior", seed=0)
+    assert abs(samples.codes.mean()) < 0.1
+    assert samples.codes.std() == pytest.approx(1.0, abs=0.1)
+    assert samples.signals.shape == (500, 48, 1)

@@ -470,13 +470,21 @@ def _study_parsers(commands: Any, data_options: Callable[..., None],
     neighbors.add_argument("-k", type=_positive_int, default=5,
                            help="neighbours to find (default: 5)")
 
-    generate = commands.add_parser(
-        "generate", help="Decode codes sampled from the training codes' density.",
-        description="Sample codes from the density fitted to the training codes (stored in "
-        "the model by fit) and decode them. Codes less likely than 99% of the training codes "
-        "are counted as outside the training distribution.")
-    generate.set_defaults(handler=_study("generate"))
-    generate.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+    def command(name: str, help_text: str, description: str, *, data: bool = True
+                ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=description)
+        sub.set_defaults(handler=_study(name))
+        sub.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+        if data:
+            sub.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
+            data_options(sub)
+        return sub
+
+    generate = command(
+        "generate", "Decode codes sampled from the training codes' density.",
+        "Sample codes from the density fitted to the training codes (stored in the model by "
+        "fit) and decode them. Codes less likely than 99% of the training codes are counted "
+        "as outside the training distribution.", data=False)
     generate.add_argument("-n", type=_positive_int, required=True, help="number of signals")
     generate.add_argument("--out", type=Path, required=True, help=_OUT_HELP)
     generate.add_argument("--sampler", choices=["gaussian", "gmm", "prior"], default="gaussian",
@@ -487,37 +495,28 @@ def _study_parsers(commands: Any, data_options: Callable[..., None],
                           help="also write the codes, their log-density and the outside flag")
     generate.add_argument("--plot", type=Path, metavar="FILE.png", help="plot some samples")
 
-    score = commands.add_parser(
-        "score", help="Anomaly scores: reconstruction error per signal and a threshold.",
-        description="Per-signal reconstruction MSE and MAE (normalized units) and an "
-        "is_anomaly flag: MSE above --threshold, or by default above the --percentile of the "
-        "training errors stored in the model.")
-    score.set_defaults(handler=_study("score"))
-    score.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
-    score.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
+    score = command(
+        "score", "Anomaly scores: reconstruction error per signal and a threshold.",
+        "Per-signal reconstruction MSE and MAE (normalized units) and an is_anomaly flag: MSE "
+        "above --threshold, or by default above the --percentile of the validation signals' "
+        "errors, stored in the model by fit.")
     score.add_argument("--out", type=Path, required=True, metavar="SCORES.csv",
                        help="CSV: source_row, source_start, mse, mae, is_anomaly")
     score.add_argument("--threshold", type=_non_negative_float, help="MSE threshold")
     score.add_argument("--percentile", type=_number(float, "in [0, 100]",
                                                     lambda v: 0 <= v <= 100), default=99.0,
-                       help="percentile of the training errors (default: 99)")
+                       help="percentile of the validation errors stored at fit (default: 99)")
     score.add_argument("--plot", type=Path, metavar="FILE.png",
                        help="histogram of the errors with the threshold")
-    data_options(score)
     batch_size(score)
 
-    report = commands.add_parser(
-        "report", help="One self-contained HTML report of a model on signals.",
-        description="Write one HTML file (images embedded, no network needed): model, "
-        "training curves, reconstructions, errors and threshold, latent statistics, "
-        "projection and traversals.")
-    report.set_defaults(handler=_study("report"))
-    report.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
-    report.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
+    report = command(
+        "report", "One self-contained HTML report of a model on signals.",
+        "Write one HTML file (images embedded, no network needed): model, training curves, "
+        "reconstructions, errors and threshold, latent statistics, projection and traversals.")
     report.add_argument("--out", type=Path, required=True, metavar="REPORT.html")
     report.add_argument("--max-signals", type=_positive_int, default=5000,
                         help="use the first N signals of DATA (default: 5000)")
-    data_options(report)
 
 
 def _dims(text: str) -> list[int]:

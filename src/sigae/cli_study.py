@@ -75,7 +75,7 @@ def latent_project(args: argparse.Namespace) -> int:
 def latent_traverse(args: argparse.Namespace) -> int:
     model = load(args.model)
     out = _out_dir(args.out)
-    calibration = latent._calibration(model, "traverse")
+    calibration = latent.require_calibration(model, "traverse")
     if args.data is not None:
         signals = _data(args, model)
         _check_index(args.index, signals, "--index")

@@ -53,7 +53,7 @@ def write_report(model: SignalAutoencoder, x: np.ndarray, path: str | os.PathLik
         percentile: Percentile of the training errors used as the anomaly threshold.
     """
     codes, mse, _ = signal_errors(model, x)
-    threshold = latent._calibration(model, "report").threshold(percentile)
+    threshold = latent.require_calibration(model, "report").threshold(percentile)
     stats = latent.stats(codes)
     points, explained = latent.project(codes)
     variance = np.diag(model.calibration.gaussian.covariances[0])

@@ -120,7 +120,7 @@ def traverse(model: SignalAutoencoder, base: np.ndarray, dims: list[int], *, ste
     if steps < 2:
         raise ConfigError(f"steps must be at least 2; received {steps}.")
     if std is None:
-        std = np.sqrt(np.diag(_calibration(model, "traverse").gaussian.covariances[0]))
+        std = np.sqrt(np.diag(require_calibration(model, "traverse").gaussian.covariances[0]))
     offsets = np.linspace(-span, span, steps)
     codes = np.repeat(np.repeat(base[None, None], len(dims), 0), steps, 1)
     for i, dim in enumerate(dims):
@@ -214,7 +214,7 @@ def generate(model: SignalAutoencoder, n: int, *, sampler: str = "gaussian",
         raise ConfigError(f"sampler must be one of {', '.join(SAMPLERS)}; received {sampler!r}.")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ConfigError(f"n must be a positive integer; received {n!r}.")
-    calibration = _calibration(model, "generate")
+    calibration = require_calibration(model, "generate")
     rng = np.random.default_rng(seed)
     if sampler == "prior":
         if not model.config.variational:
@@ -262,13 +262,14 @@ def score(model: SignalAutoencoder, x: SignalArray, *, threshold: float | None =
     if threshold is None:
         if not 0 <= percentile <= 100:
             raise ConfigError(f"percentile must lie in [0, 100]; received {percentile}.")
-        threshold = _calibration(model, "score").threshold(percentile)
+        threshold = require_calibration(model, "score").threshold(percentile)
     model._require_fitted("score")
     _, mse, mae = signal_errors(model, check_signals(x, model.config), batch_size=batch_size)
     return Scores(mse, mae, float(threshold), mse > threshold)
 
 
-def _calibration(model: SignalAutoencoder, action: str) -> Calibration:
+def require_calibration(model: SignalAutoencoder, action: str) -> Calibration:
+    """`model.calibration`, or a `NotFittedError` saying why `action` cannot run."""
     model._require_fitted(action)
     if model.calibration is None:
         raise NotFittedError(
