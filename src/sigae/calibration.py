@@ -129,7 +129,7 @@ class Calibration:
                    int(data["n_signals"]), str(data.get("errors_from", "validation")))
 
 
-def signal_errors(model: SignalAutoencoder, x: SignalArray, *, batch_size: int = 100
+def codes_and_errors(model: SignalAutoencoder, x: SignalArray, *, batch_size: int = 100
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Codes, and per-signal MSE and MAE of the reconstruction in normalized units.
 
@@ -159,9 +159,9 @@ def calibrate(model: SignalAutoencoder, x: SignalArray, held_out: SignalArray | 
     """
     from sklearn.mixture import GaussianMixture
 
-    codes, errors, _ = signal_errors(model, x)
+    codes, errors, _ = codes_and_errors(model, x)
     if held_out is not None:
-        _, errors, _ = signal_errors(model, held_out)
+        _, errors, _ = codes_and_errors(model, held_out)
     sample = codes[:: max(1, math.ceil(len(codes) / CODE_SAMPLE))].astype("float64")
     dim = sample.shape[1]
     ridge = 1e-6 * max(1.0, float(np.var(sample))) * np.eye(dim)  # keeps flat codes proper

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from sigae import latent
 from sigae._atomic import atomic_path
-from sigae.calibration import signal_errors
+from sigae.calibration import codes_and_errors
 from sigae.model import SignalAutoencoder
 from sigae.plotting import (
     plot_errors,
@@ -52,7 +52,7 @@ def write_report(model: SignalAutoencoder, x: np.ndarray, path: str | os.PathLik
         title: The page title.
         percentile: Percentile of the training errors used as the anomaly threshold.
     """
-    codes, mse, _ = signal_errors(model, x)
+    codes, mse, _ = codes_and_errors(model, x)
     threshold = latent.require_calibration(model, "report").threshold(percentile)
     stats = latent.stats(codes)
     points, explained = latent.project(codes)

@@ -256,7 +256,7 @@ def score(model: SignalAutoencoder, x: SignalArray, *, threshold: float | None =
         percentile: The percentile of the training errors used when `threshold` is None.
         batch_size: Signals per forward pass.
     """
-    from sigae.calibration import signal_errors
+    from sigae.calibration import codes_and_errors
     from sigae.model import check_signals
 
     if threshold is None:
@@ -264,7 +264,7 @@ def score(model: SignalAutoencoder, x: SignalArray, *, threshold: float | None =
             raise ConfigError(f"percentile must lie in [0, 100]; received {percentile}.")
         threshold = require_calibration(model, "score").threshold(percentile)
     model._require_fitted("score")
-    _, mse, mae = signal_errors(model, check_signals(x, model.config), batch_size=batch_size)
+    _, mse, mae = codes_and_errors(model, check_signals(x, model.config), batch_size=batch_size)
     return Scores(mse, mae, float(threshold), mse > threshold)
 
 
