@@ -418,13 +418,18 @@ def _study_parsers(commands: Any, data_options: Callable[..., None],
     studies = latent.add_subparsers(dest="study", metavar="STUDY", parser_class=_Parser,
                                     required=True)
 
-    def study(name: str, handler: str, help_text: str, *, data: bool = True
-              ) -> argparse.ArgumentParser:
-        sub = studies.add_parser(name, help=help_text, description=help_text)
+    def add(group: Any, name: str, handler: str, help_text: str, description: str | None = None,
+            *, data: bool = True) -> argparse.ArgumentParser:
+        sub = group.add_parser(name, help=help_text, description=description or help_text)
         sub.set_defaults(handler=_study(handler))
         sub.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
         if data:
             sub.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
+        return sub
+
+    def study(name: str, handler: str, help_text: str, *, data: bool = True
+              ) -> argparse.ArgumentParser:
+        sub = add(studies, name, handler, help_text, data=data)
         sub.add_argument("--out", type=Path, required=True, metavar="DIR",
                          help="directory for the results (created if missing)")
         data_options(sub)
@@ -472,11 +477,8 @@ def _study_parsers(commands: Any, data_options: Callable[..., None],
 
     def command(name: str, help_text: str, description: str, *, data: bool = True
                 ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=description)
-        sub.set_defaults(handler=_study(name))
-        sub.add_argument("model", type=Path, metavar="MODEL", help="a .sigae model file")
+        sub = add(commands, name, name, help_text, description, data=data)
         if data:
-            sub.add_argument("data", type=Path, metavar="DATA", help=_DATA_HELP)
             data_options(sub)
         return sub
 

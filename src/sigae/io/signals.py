@@ -54,7 +54,7 @@ class Signals:
         return len(self.data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        array = np.asarray(self.data[:] if self.lazy else self.data)
+        array = np.asarray(self.data)  # a lazy array reads itself whole
         return array if dtype is None else array.astype(dtype)
 
     @property
