@@ -121,9 +121,11 @@ DATASETS: dict[str, tuple[Callable[..., np.ndarray], int, int]] = {
 }
 
 
-def make(name: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Train and test signals of one dataset kind, float32 `(n, length, channels)`."""
-    generator, n_train, length = DATASETS[name]
+def make(name: str, seed: int = 0, n_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test signals of one dataset kind, float32 `(n, length, channels)`;
+    `n_train` replaces the kind's own training size."""
+    generator, size, length = DATASETS[name]
+    n_train = size if n_train is None else n_train
     rng = np.random.default_rng(seed)
     x = generator(rng, n_train + N_TEST, length)
     x = x if x.ndim == 3 else x[:, :, None]

@@ -118,3 +118,16 @@ def test_without_a_clear_gain_the_model_stays_pca_of_every_signal(harmonics):
     expected = ((a - center) @ p.T @ p + center).reshape(harmonics.shape) * std + mean
     np.testing.assert_allclose(model.reconstruct(harmonics), expected, atol=2e-3)
     assert model.comparison.ratio == pytest.approx(1.0, abs=1e-3)
+
+
+def test_patience_is_doubled_while_no_epoch_beats_the_pca_start():
+    # Signals in a 2-dimensional subspace: PCA with 4 dimensions reconstructs them exactly,
+    # so no epoch can beat the start and training stops after twice the patience.
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, 40)
+    a = rng.normal(size=(60, 2, 1))
+    x = (a[:, 0] * np.sin(6 * t) + a[:, 1] * np.cos(11 * t))[:, :, None].astype("float32")
+    model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=True), seed=0)
+    history = model.fit(x, epochs=50, batch_size=16, patience=3, verbose=0)
+    assert history.best_epoch is None
+    assert history.epochs == 6

@@ -61,7 +61,7 @@ def fit_pca(
     Args:
         x: Normalized signals, array of shape `(n_signals, length, channels)`.
         n_components: Number of axes wanted.
-        seed: Seed of the randomized solver that scikit-learn picks for large data.
+        seed: Seed of ARPACK's starting vector.
 
     Returns:
         `(components, mean)`: float32 arrays of shapes `(n_components, length * channels)`
@@ -74,7 +74,13 @@ def fit_pca(
     components = np.zeros((n_components, flat.shape[1]), dtype="float64")
     mean = flat.mean(axis=0)
     if rank >= 1 and np.var(flat, axis=0).sum() > 0:  # constant signals have no axes
-        pca = PCA(n_components=rank, svd_solver="auto", random_state=seed).fit(flat)
+        # Exact solvers only: scikit-learn's "auto" picks a randomized SVD beyond 500
+        # samples or values per signal, whose axes reconstructed held-out vibration records
+        # 0.3% worse than exact PCA (1000 x 1500, 8 axes), breaking "never worse than PCA".
+        # ARPACK finds the leading axes exactly and was the fastest there (0.37 s vs 1.27 s
+        # for a full SVD); it needs fewer axes than min(n_signals, values per signal).
+        solver = "arpack" if rank < min(flat.shape) else "full"
+        pca = PCA(n_components=rank, svd_solver=solver, random_state=seed).fit(flat)
         components[:rank] = pca.components_
         mean = pca.mean_
     return components.astype("float32"), mean.astype("float32")

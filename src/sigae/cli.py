@@ -344,8 +344,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--validation-split", type=_fraction, default=0.2,
                        help="fraction held out from the end for validation (default: 0.2)")
     train.add_argument("--patience", type=_non_negative_int,
-                       help="early-stopping patience in epochs, 0 to train all epochs; the best "
-                       "weights are kept either way (default: chosen from the number of "
+                       help="early-stopping patience in epochs (doubled until an epoch beats the "
+                       "start), 0 to train all epochs; the best weights are kept either way "
+                       "(default: chosen from the number of "
                        "signals; 10 for 800 or more)")
     train.add_argument("--learning-rate", type=_positive_float, default=1e-3,
                        help="Adam's learning rate (default: 0.001)")

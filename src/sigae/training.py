@@ -42,8 +42,10 @@ class TrainingConfig:
         batch_size: Signals per gradient step.
         validation_split: Fraction of the signals, taken from the end as Keras does, held
             out for validation when no `validation_data` is given. 0 disables validation.
-        patience: Epochs without improvement of the monitored loss before stopping early;
-            `None` trains all `epochs`. The best weights are restored either way.
+        patience: Epochs without improvement of the monitored loss before stopping early,
+            twice as many while no epoch has beaten the starting weights (from a PCA start
+            the error often rises for a few epochs before it falls); `None` trains all
+            `epochs`. The best weights are restored either way.
         learning_rate: Adam's learning rate.
         weight_decay: Decoupled weight decay (AdamW) of the convolutional path.
         seed: Seeds weight initialization (of an untrained model), shuffling and any
@@ -171,6 +173,7 @@ class GuardCallback(keras.callbacks.Callback):
     Args:
         monitor: `"val_loss"` or `"loss"`.
         patience: Epochs without improvement before stopping; `None` never stops early.
+            While no epoch has beaten the starting weights, twice as many.
         baseline: Monitored loss of the weights at the start, so that training never ends
             worse than it began.
         errors: Returns the per-signal validation errors of the current weights. When
@@ -238,7 +241,11 @@ class GuardCallback(keras.callbacks.Callback):
             self.best_weights = self.model.get_weights()
         else:
             self.wait += 1
-            if self.patience is not None and self.wait >= self.patience:
+            # Until an epoch beats the starting weights the patience is doubled: from a
+            # PCA start the convolutional path begins at zero, and its first epochs often
+            # raise the error a little before they lower it.
+            limit = self.patience if self.best_epoch is not None else 2 * (self.patience or 0)
+            if self.patience is not None and self.wait >= limit:
                 self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
