@@ -123,7 +123,7 @@ def test_validation_split_that_leaves_nothing_is_refused():
         ("batch_size", -1, r"batch_size must be a strictly positive integer or 'auto'"),
         ("validation_split", 1.0, r"validation_split must be in \[0, 1\)"),
         ("patience", 0, r"patience must be a positive integer, None or 'auto'"),
-        ("weight_decay", -1, r"weight_decay must be a number >= 0 or 'auto'"),
+        ("weight_decay", -1, r"weight_decay must be a number >= 0"),
         ("learning_rate", 0, r"learning_rate must be a strictly positive number"),
     ],
 )
@@ -136,28 +136,26 @@ def test_invalid_training_settings_are_refused(data, keyword, value, message):
 @pytest.mark.parametrize(
     ("n_train", "expected"),
     [
-        (1200, (100, 100, 10, 0.0)),
-        (800, (100, 100, 10, 0.0)),
-        (500, (50, 200, 20, 1e-4)),
-        (100, (12, 300, 30, 1e-3)),
-        (24, (8, 300, 30, 1e-3)),
+        (1200, (100, 100, 10)),
+        (800, (100, 100, 10)),
+        (500, (50, 200, 20)),
+        (100, (12, 300, 30)),
+        (24, (8, 300, 30)),
     ],
 )
 def test_auto_settings_follow_the_data_size(n_train, expected):
     resolved = TrainingConfig().resolved(n_train)
-    assert (resolved.batch_size, resolved.epochs, resolved.patience,
-            resolved.weight_decay) == expected
+    assert (resolved.batch_size, resolved.epochs, resolved.patience) == expected
 
 
 def test_explicit_settings_override_the_automatic_ones():
-    resolved = TrainingConfig(epochs=7, batch_size=3, patience=None, weight_decay=0).resolved(30)
-    assert (resolved.epochs, resolved.batch_size, resolved.patience, resolved.weight_decay) == (
-        7, 3, None, 0)
+    resolved = TrainingConfig(epochs=7, batch_size=3, patience=None).resolved(30)
+    assert (resolved.epochs, resolved.batch_size, resolved.patience) == (7, 3, None)
 
 
-def test_large_data_trains_with_the_questions_plain_adam(data):
+def test_training_uses_the_questions_plain_adam_by_default(data):
     model = sigae.SignalAutoencoder(tiny_config(), seed=0)
-    model.fit(data, epochs=1, batch_size=16, weight_decay=0, verbose=0)
+    model.fit(data, epochs=1, batch_size=16, verbose=0)
     assert type(model.autoencoder.optimizer).__name__ == "Adam"
 
 

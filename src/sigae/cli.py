@@ -89,7 +89,7 @@ def _train(args: argparse.Namespace) -> int:
             validation_split=args.validation_split,
             patience=None if args.patience == 0 else _auto(args.patience),
             learning_rate=args.learning_rate,
-            weight_decay=_auto(args.weight_decay),
+            weight_decay=args.weight_decay,
             seed=args.seed,
             verbose=_verbosity(args),
         )
@@ -350,9 +350,9 @@ def _parser() -> argparse.ArgumentParser:
                        "signals; 10 for 800 or more)")
     train.add_argument("--learning-rate", type=_positive_float, default=1e-3,
                        help="Adam's learning rate (default: 0.001)")
-    train.add_argument("--weight-decay", type=_non_negative_float,
-                       help="AdamW weight decay of the convolutional path, 0 for plain Adam "
-                       "(default: chosen from the number of signals; 0 for 800 or more)")
+    train.add_argument("--weight-decay", type=_non_negative_float, default=0.0,
+                       help="AdamW weight decay of the convolutional path (default: 0, plain "
+                       "Adam)")
     train.add_argument("--seed", type=int, default=None,
                        help="seed of weights and shuffling, for a reproducible run")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")

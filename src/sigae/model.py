@@ -133,7 +133,7 @@ class SignalAutoencoder:
         validation_data: np.ndarray | Signals | SignalArray | None = None,
         patience: int | str | None = AUTO,
         learning_rate: float = 1e-3,
-        weight_decay: float | str = AUTO,
+        weight_decay: float = 0.0,
         seed: int | None = None,
         verbose: str | int = "auto",
     ) -> TrainingHistory:
@@ -176,7 +176,7 @@ class SignalAutoencoder:
                 them) are restored at the end in both cases.
             learning_rate: Adam's learning rate.
             weight_decay: Decoupled weight decay of the convolutional path (AdamW); 0
-                trains with plain Adam, as the question did.
+                (default) trains with plain Adam, as the question did.
             seed: Makes the run reproducible: seeds the initial weights of an untrained
                 model, the shuffling and the backend's random state.
             verbose: Keras verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (one line
