@@ -22,7 +22,7 @@ import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import suite  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+import suite
 
 SMALL_KINDS = ("damped oscillations, tiny", "spikes", "steps", "3 mixed channels")
 LATENT = 8
@@ -90,7 +90,7 @@ def main() -> None:
               f"{row['final_loss']:.3f}; best test epoch {row['best_test_epoch']} at "
               f"{row['best_test_ratio']:.3f} x PCA, last {row['final_test_ratio']:.3f} x PCA",
               flush=True)
-    for name in SMALL_KINDS + ("long vibration",):
+    for name in (*SMALL_KINDS, "long vibration"):
         row = with_1000(name, args.seed)
         result["with_1000"].append(row)
         print(f"{name:26s} n=1000: {row['epochs']} epochs, {row['ratio']:.3f} x PCA", flush=True)

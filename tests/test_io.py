@@ -63,6 +63,40 @@ def test_matlab_v4_files_are_read(tmp_path):
     np.testing.assert_allclose(values(load_signals(tmp_path / "v4.mat", layout="rows"))[:, :, 0], X)
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_matlab_v5_files_are_read_by_sigaes_own_parser(tmp_path, compress):
+    integers = np.arange(60, dtype="float64").reshape(6, 10)  # MATLAB stores these as uint8
+    scipy.io.savemat(tmp_path / "m.mat", {"X": X.astype("float64"), "I": integers,
+                                          "note": "text", "cell": np.array([[1, 2]], "object")},
+                     do_compression=compress)
+    np.testing.assert_allclose(values(load_signals(tmp_path / "m.mat", key="X", layout="rows"))
+                               [:, :, 0], X)
+    np.testing.assert_array_equal(values(load_signals(tmp_path / "m.mat", key="I",
+                                                      layout="rows"))[:, :, 0], integers)
+    with pytest.raises(DataError, match=r"has no numeric variable .note.; it holds: X \(6x10 double\); I \(6x10 double\)"):
+        load_signals(tmp_path / "m.mat", key="note")
+
+
+def test_matlab_complex_and_logical_matrices_are_refused(tmp_path):
+    scipy.io.savemat(tmp_path / "m.mat", {"Z": X + 1j * X, "B": X > 0})
+    with pytest.raises(DataError, match=r"has no numeric variable 'Z'"):
+        load_signals(tmp_path / "m.mat", key="Z")
+    with pytest.raises(DataError, match=r"boolean"):
+        load_signals(tmp_path / "m.mat", key="B", layout="rows")
+
+
+def test_a_damaged_matlab_type_code_is_refused_without_crashing(tmp_path):
+    # This damage made scipy.io.loadmat crash the process (a segmentation fault).
+    scipy.io.savemat(tmp_path / "m.mat", {"signals": X})
+    data = bytearray((tmp_path / "m.mat").read_bytes())
+    position = data.index(b"signals") + 8  # the tag of the values after the name
+    data[position] = 0xF9
+    (tmp_path / "m.mat").write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"variable 'signals' is damaged \(its values are of "
+                       r"unknown storage type 249\)"):
+        load_signals(tmp_path / "m.mat", layout="rows")
+
+
 def test_text_delimiters_are_sniffed_and_comments_skipped(tmp_path):
     lines = ["% exported by an instrument", "# another comment", "a;b;c", "1;2;3", "", "4;5;6"]
     (tmp_path / "semi.csv").write_text("\n".join(lines) + "\n")

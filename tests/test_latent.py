@@ -7,7 +7,7 @@ import pytest
 
 import sigae
 from conftest import signals, tiny_config
-from sigae import latent
+from sigae.study import latent
 
 
 @pytest.fixture(scope="module")

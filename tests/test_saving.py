@@ -53,14 +53,30 @@ def test_file_is_a_zip_of_a_json_manifest_and_safetensors(model_file):
         manifest = json.loads(archive.read("manifest.json"))
         tensors = safetensors.numpy.load(archive.read("weights.safetensors"))
     assert manifest["format"] == "sigae-model"
-    assert manifest["format_version"] == 1
-    assert manifest["config"] == tiny_config().to_dict()
+    assert manifest["format_version"] == 2
+    assert manifest["architecture"] == {"builder": "design", "config": tiny_config().to_dict()}
     assert set(manifest["versions"]) >= {"sigae", "keras", "backend"}
     assert len(manifest["weights"]["sha256"]) == 64
-    assert set(manifest["history"]) == {"loss", "val_loss", "best_epoch", "initial_loss"}
-    assert manifest["normalization"]["kind"] == "per_channel"
+    learned = manifest["learned"]
+    assert set(learned) == {"mean", "std", "history", "comparison", "calibration"}
+    assert set(learned["history"]) == {"loss", "val_loss", "best_epoch", "initial_loss"}
+    assert len(learned["mean"]) == 1  # per channel
     assert "normalize/mean" in tensors
     assert "latent/kernel" in tensors
+
+
+def test_a_file_of_format_1_still_loads(trained, model_file, tmp_path, data):
+    manifest, _ = rewrite(model_file, tmp_path / "scratch.sigae")
+    learned = manifest.pop("learned")
+    old = {**manifest, "format_version": 1, "config": manifest.pop("architecture")["config"],
+           "fitted": True, "history": learned["history"], "comparison": learned["comparison"],
+           "calibration": learned["calibration"],
+           "normalization": {"kind": "per_channel", "mean": learned["mean"],
+                             "std": learned["std"]}}
+    rewrite(model_file, tmp_path / "old.sigae", manifest=old)
+    loaded = sigae.load(tmp_path / "old.sigae")
+    assert loaded.history == trained.history
+    assert np.array_equal(loaded.reconstruct(data), trained.reconstruct(data))
 
 
 def test_saving_replaces_an_existing_file(trained, tmp_path):
@@ -108,7 +124,7 @@ def test_a_pickle_renamed_to_sigae_is_refused_without_unpickling(tmp_path):
 def test_code_in_a_crafted_manifest_is_never_run(model_file, tmp_path):
     marker = tmp_path / "pwned"
     manifest, _ = rewrite(model_file, tmp_path / "scratch.sigae")
-    manifest["config"]["activation"] = f"__import__('pathlib').Path('{marker}').touch()"
+    manifest["architecture"]["config"]["activation"] = f"__import__('pathlib').Path('{marker}').touch()"
     rewrite(model_file, tmp_path / "evil.sigae", manifest=manifest)
     with pytest.raises(sigae.ModelFileError, match=r"invalid model configuration"):
         sigae.load(tmp_path / "evil.sigae")
@@ -142,17 +158,17 @@ def test_tampered_weights_are_refused_by_their_checksum(model_file, tmp_path):
 
 def test_weights_that_do_not_fit_the_config_are_refused(model_file, tmp_path):
     manifest, _ = rewrite(model_file, tmp_path / "scratch.sigae")
-    manifest["config"]["latent_dim"] = 5
+    manifest["architecture"]["config"]["latent_dim"] = 5
     rewrite(model_file, tmp_path / "t.sigae", manifest=manifest)
-    with pytest.raises(sigae.ModelFileError, match=r"do not fit the stored configuration"):
+    with pytest.raises(sigae.ModelFileError, match=r"do not fit the stored architecture"):
         sigae.load(tmp_path / "t.sigae")
 
 
 def test_an_enormous_declared_model_is_refused_before_allocating(model_file, tmp_path):
     manifest, _ = rewrite(model_file, tmp_path / "scratch.sigae")
-    manifest["config"]["blocks"][0]["filters"] = 10**9  # would need terabytes
+    manifest["architecture"]["config"]["blocks"][0]["filters"] = 10**9  # would need terabytes
     rewrite(model_file, tmp_path / "t.sigae", manifest=manifest)
-    with pytest.raises(sigae.ModelFileError, match=r"do not fit the stored configuration"):
+    with pytest.raises(sigae.ModelFileError, match=r"do not fit the stored architecture"):
         sigae.load(tmp_path / "t.sigae")
 
 

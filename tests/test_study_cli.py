@@ -10,8 +10,8 @@ import pytest
 
 import sigae
 from sigae.cli import main
-from sigae.html_report import SECTIONS
 from sigae.io import load_signals
+from sigae.study.report import SECTIONS
 
 
 def run(capsys, *argv):
@@ -41,7 +41,7 @@ def test_latent_stats_writes_codes_with_their_index_and_statistics(capsys, model
     np.testing.assert_allclose(np.asarray(codes)[:, :, 0], trained.encode(data), rtol=1e-6)
     table = rows(tmp_path / "stats.csv")
     assert [float(r["share_of_variance"]) for r in table] == pytest.approx(
-        list(sigae.latent.stats(trained.encode(data)).share), rel=1e-5)
+        list(sigae.study.latent.stats(trained.encode(data)).share), rel=1e-5)
     assert (tmp_path / "stats.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -91,7 +91,7 @@ def test_score_writes_errors_flags_and_a_summary(capsys, model_file, x_file, tra
     assert code == 0
     table = rows(tmp_path / "s.csv")
     assert list(table[0]) == ["source_row", "source_start", "mse", "mae", "is_anomaly"]
-    expected = sigae.latent.score(trained, data)
+    expected = sigae.study.latent.score(trained, data)
     np.testing.assert_allclose([float(r["mse"]) for r in table], expected.mse, rtol=1e-5)
     assert f"{int(expected.is_anomaly.sum())} of 60 signals are anomalies" in stdout
     code, stdout, _ = run(capsys, "score", model_file, x_file, "--out", tmp_path / "t.csv",

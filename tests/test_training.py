@@ -122,7 +122,7 @@ def test_validation_split_that_leaves_nothing_is_refused():
         ("epochs", 0, r"epochs must be a strictly positive integer or 'auto'"),
         ("batch_size", -1, r"batch_size must be a strictly positive integer or 'auto'"),
         ("validation_split", 1.0, r"validation_split must be in \[0, 1\)"),
-        ("patience", 0, r"patience must be a positive integer, None or 'auto'"),
+        ("patience", 0, r"patience must be a strictly positive integer, None or 'auto'"),
         ("weight_decay", -1, r"weight_decay must be a number >= 0"),
         ("learning_rate", 0, r"learning_rate must be a strictly positive number"),
     ],

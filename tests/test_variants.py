@@ -81,7 +81,7 @@ def test_invalid_variant_settings_are_refused(changes, message):
 
 
 def test_a_variational_model_generates_from_its_prior():
-    from sigae import latent
+    from sigae.study import latent
 
     model = sigae.SignalAutoencoder(tiny_config(variational=True), seed=0)
     model.fit(signals(60), epochs=1, batch_size=16, seed=0, verbose=0)

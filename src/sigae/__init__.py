@@ -14,6 +14,7 @@ ae.fit(train, seed=0)
 codes = ae.encode(test)          # (500, 16)
 signals = ae.decode(codes)       # (500, 501, 1), in the units of `train`
 ae.save("model.sigae")
+theirs = sigae.adopt("their_autoencoder.h5")   # a trained Keras model, its decoder back
 recording = sigae.load_signals("run.wav", window=501, hop=250)  # any format, cut in windows
 codes = ae.encode(recording)     # recording.row / recording.start say where each came from
 ```
@@ -41,9 +42,12 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from sigae import datasets
+    from sigae.adoption import adopt, adopt_pair
     from sigae.io import Signals, load_signals, windows
     from sigae.model import SignalAutoencoder
+    from sigae.parts import PartsConfig
     from sigae.saving import load
+    from sigae.study import latent
 
 __all__ = [
     "PRESETS",
@@ -53,12 +57,16 @@ __all__ = [
     "ModelConfig",
     "ModelFileError",
     "NotFittedError",
+    "PartsConfig",
     "SigaeError",
     "SignalAutoencoder",
     "Signals",
     "TrainingError",
     "__version__",
+    "adopt",
+    "adopt_pair",
     "datasets",
+    "latent",
     "load",
     "load_signals",
     "windows",
@@ -67,6 +75,10 @@ __all__ = [
 # Keras and the backend load on first use, so `import sigae` and `sigae --help` stay instant.
 _LAZY = {
     "SignalAutoencoder": ("sigae.model", "SignalAutoencoder"),
+    "PartsConfig": ("sigae.parts", "PartsConfig"),
+    "adopt": ("sigae.adoption", "adopt"),
+    "adopt_pair": ("sigae.adoption", "adopt_pair"),
+    "latent": ("sigae.study.latent", None),
     "load": ("sigae.saving", "load"),
     "datasets": ("sigae.datasets", None),
     "Signals": ("sigae.io", "Signals"),

@@ -1,4 +1,4 @@
-"""Builds the three views of a model over one set of layers.
+"""sigae's built-in designs: the layers a `ModelConfig` describes, and their three views.
 
 `build_views(config)` creates each layer exactly once. The encoder and the decoder are
 functional models over those layers, and the autoencoder is literally
@@ -7,7 +7,6 @@ functional models over those layers, and the autoencoder is literally
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -15,67 +14,7 @@ import numpy as np
 from keras import ops
 
 from sigae.config import ModelConfig
-
-# Standard deviations below this are treated as 1 so that constant signals never give NaN.
-MIN_STD = 1e-8
-
-
-class Standardize(keras.layers.Layer):
-    """`(x - mean) / std`, or its inverse `x * std + mean`, with the statistics as weights.
-
-    The statistics are non-trainable variables, so they are saved with the other weights
-    and are seen by compiled functions after they change.
-
-    Args:
-        per_channel: One mean and std per channel (last axis) instead of one scalar.
-        invert: Apply the inverse transform (from normalized back to original units).
-    """
-
-    def __init__(self, per_channel: bool = True, invert: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.per_channel = per_channel
-        self.invert = invert
-
-    def build(self, input_shape: tuple[int | None, ...]) -> None:
-        shape = (input_shape[-1],) if self.per_channel else ()
-        self.mean = self.add_weight(name="mean", shape=shape, initializer="zeros", trainable=False)
-        self.std = self.add_weight(name="std", shape=shape, initializer="ones", trainable=False)
-
-    def call(self, inputs: Any) -> Any:
-        if self.invert:
-            return inputs * self.std + self.mean
-        return (inputs - self.mean) / self.std
-
-    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-        return input_shape
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "per_channel": self.per_channel, "invert": self.invert}
-
-
-class Autoencoder(keras.Model):
-    """The autoencoder view: `decoder(encoder(x))`, trained on the normalized MSE.
-
-    Outputs are in the units of the data; the loss divides the error by the fitted
-    standard deviation, which is the question's MSE in normalized units.
-    """
-
-    def __init__(self, *args: Any, scale: Standardize, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._scale = scale
-
-    def compute_loss(
-        self,
-        x: Any = None,
-        y: Any = None,
-        y_pred: Any = None,
-        sample_weight: Any = None,
-        training: bool = True,
-    ) -> Any:
-        std = self._scale.std
-        return super().compute_loss(
-            x, ops.divide(y, std), ops.divide(y_pred, std), sample_weight, training
-        )
+from sigae.views import Autoencoder, Standardize, Views
 
 
 class Sampling(keras.layers.Layer):
@@ -103,22 +42,6 @@ class Sampling(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "beta": self.beta, "scale": self.scale}
-
-
-@dataclass(frozen=True)
-class Views:
-    """The three views over one set of layers.
-
-    `log_var` maps signals to the log-variance of a variational model's code (`None`
-    for other models); its layers are the autoencoder's too.
-    """
-
-    encoder: keras.Model
-    decoder: keras.Model
-    autoencoder: Autoencoder
-    normalize: Standardize
-    denormalize: Standardize
-    log_var: keras.Model | None = None
 
 
 def build_views(config: ModelConfig, seed: int | None = None) -> Views:

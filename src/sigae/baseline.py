@@ -2,8 +2,7 @@
 
 Every fit compares the model with PCA on the validation signals, so a user always knows
 whether the nonlinear model earns its keep. NMSE is the mean squared error in normalized
-units divided by the variance of the normalized signals compared on: 0 is perfect, 1 is no
-better than predicting the mean signal level.
+units divided by the variance of the normalized signals compared on (`sigae.metrics`).
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+
+from sigae.metrics import NmseAccumulator
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,26 @@ def pca_reconstruct(x: np.ndarray, components: np.ndarray, mean: np.ndarray) -> 
     return (codes @ components + mean).reshape(x.shape)
 
 
-def nmse(reconstruction: np.ndarray, target: np.ndarray) -> float:
-    """Mean squared error divided by the variance of `target` (both normalized)."""
-    variance = float(np.var(target, dtype="float64"))
-    error = float(np.mean(np.square(reconstruction.astype("float64") - target)))
-    return error / variance if variance > 0 else error
+class PcaComparison:
+    """The model's NMSE beside PCA's, from blocks of normalized signals added in turn.
+
+    Args:
+        components: PCA's axes, shape `(latent_dim, length * channels)`.
+        center: PCA's mean, shape `(length * channels,)`.
+    """
+
+    def __init__(self, components: np.ndarray, center: np.ndarray) -> None:
+        self.components, self.center = components, center
+        self.model, self.pca = NmseAccumulator(), NmseAccumulator()
+        self.n_signals = 0
+
+    def add(self, reconstruction: np.ndarray, target: np.ndarray) -> None:
+        """Adds normalized signals `(n, length, channels)` and the model's reconstruction."""
+        self.model.add(reconstruction, target)
+        self.pca.add(pca_reconstruct(target, self.components, self.center), target)
+        self.n_signals += len(target)
+
+    def result(self, data: str, latent_dim: int) -> Comparison:
+        """The `Comparison` of everything added, on `data` ("validation" or "training")."""
+        return Comparison(data=data, n_signals=self.n_signals, latent_dim=latent_dim,
+                          nmse=self.model.value, pca_nmse=self.pca.value)

@@ -1,10 +1,10 @@
 """What `fit` learns about the training signals besides the weights, for later use.
 
 - The density of the training codes, a Gaussian and a Gaussian mixture, from which
-  `sigae.latent.generate` samples, with the log-density of the least typical 1% of
+  `sigae.study.latent.generate` samples, with the log-density of the least typical 1% of
   training codes, below which a code counts as outside the training distribution.
-- Quantiles of the training signals' reconstruction error, from which `sigae.latent.score`
-  takes its anomaly threshold.
+- Quantiles of the validation signals' reconstruction error, from which
+  `sigae.study.latent.score` takes its anomaly threshold.
 
 Both are stored in the model file's manifest as plain numbers.
 """
@@ -13,15 +13,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-from sigae.io.arrays import SignalArray, chunks
-from sigae.streaming import block_size
-
-if TYPE_CHECKING:
-    from sigae.model import SignalAutoencoder
 
 # Codes kept (evenly spaced) to fit the densities; errors are kept for every signal.
 CODE_SAMPLE = 20_000
@@ -129,39 +123,21 @@ class Calibration:
                    int(data["n_signals"]), str(data.get("errors_from", "validation")))
 
 
-def codes_and_errors(model: SignalAutoencoder, x: SignalArray, *, batch_size: int = 100
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Codes, and per-signal MSE and MAE of the reconstruction in normalized units.
-
-    Reads `x` block by block; the codes are returned for every signal.
-    """
-    std = model.normalization[1]
-    codes, mse, mae = [], [], []
-    for _, block in chunks(x, block_size(batch_size), what="x"):
-        code = model.encode(block, batch_size=batch_size)
-        difference = (model.decode(code, batch_size=batch_size) - block) / std
-        codes.append(code)
-        mse.append(np.mean(np.square(difference), axis=(1, 2)))
-        mae.append(np.mean(np.abs(difference), axis=(1, 2)))
-    if not codes:
-        empty = np.zeros(0, dtype="float32")
-        return np.zeros((0, model.config.latent_dim), "float32"), empty, empty
-    return np.concatenate(codes), np.concatenate(mse), np.concatenate(mae)
-
-
-def calibrate(model: SignalAutoencoder, x: SignalArray, held_out: SignalArray | None = None,
-              seed: int | None = None) -> Calibration:
-    """Fits the code densities on training signals `x`, and the error quantiles on the
-    `held_out` (validation) signals if given, else on `x`.
+def calibrate(codes: np.ndarray, errors: np.ndarray, *, seed: int | None = None,
+              errors_from: str = "validation") -> Calibration:
+    """Fits the code densities and takes the error quantiles.
 
     Errors on the signals a model was trained on are optimistic: a threshold taken from
-    them flags too many new signals, so held-out errors are preferred.
+    them flags too many new signals, so held-out (validation) errors are preferred.
+
+    Args:
+        codes: The training signals' codes, shape `(n, latent_dim)`.
+        errors: Per-signal reconstruction MSE in normalized units, shape `(m,)`.
+        seed: Seeds the Gaussian mixture's initialization.
+        errors_from: `"validation"` or `"training"`: where `errors` come from.
     """
     from sklearn.mixture import GaussianMixture
 
-    codes, errors, _ = codes_and_errors(model, x)
-    if held_out is not None:
-        _, errors, _ = codes_and_errors(model, held_out)
     sample = codes[:: max(1, math.ceil(len(codes) / CODE_SAMPLE))].astype("float64")
     dim = sample.shape[1]
     ridge = 1e-6 * max(1.0, float(np.var(sample))) * np.eye(dim)  # keeps flat codes proper
@@ -181,4 +157,4 @@ def calibrate(model: SignalAutoencoder, x: SignalArray, held_out: SignalArray | 
         for d in (gaussian, gmm)
     )
     return Calibration(gaussian, gmm, np.percentile(errors, PERCENTILES), len(errors),
-                       "training" if held_out is None else "validation")
+                       errors_from)

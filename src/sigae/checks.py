@@ -55,13 +55,7 @@ def check_consistency(
     Returns:
         A `CheckReport`; `report.passed` is True only if every comparison is exact.
     """
-    autoencoder_vars = model.autoencoder.weights
-    part_vars = model.encoder.weights + model.decoder.weights
-    if model.log_var_view is not None:  # a variational model's log-variance head
-        part_vars += model.log_var_view.weights
-    # The same variable objects: identity, not equal values.
-    shared = {id(v) for v in part_vars} == {id(v) for v in autoencoder_vars} and len(
-        {id(v) for v in autoencoder_vars}) == len(autoencoder_vars)
+    shared = model.views.shared()
 
     # Each view's own compiled forward pass; neither is defined in terms of the other.
     x = check_signals(x, model.config)

@@ -12,25 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sigae.errors import ConfigError
+from sigae.validate import check_choice, check_number
 
 Padding = Literal["same", "valid"]
 DecoderKind = Literal["convolutional", "dense"]
 Normalization = Literal["global", "per_channel"]
 
 _ACTIVATIONS = ("tanh", "relu", "gelu", "elu", "selu", "silu", "sigmoid", "linear")
-
-
-def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(
-            f"{name} must be a strictly positive integer. Received {name}={value!r}."
-        )
-
-
-def _one_of(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
-    if value not in allowed:
-        choices = ", ".join(repr(a) for a in allowed)
-        raise ConfigError(f"{name} must be one of {choices}. Received {name}={value!r}.")
 
 
 @dataclass(frozen=True)
@@ -50,9 +38,8 @@ class ConvBlock:
     pool: int = 2
 
     def __post_init__(self) -> None:
-        _positive_int("filters", self.filters)
-        _positive_int("kernel_size", self.kernel_size)
-        _positive_int("pool", self.pool)
+        for name in ("filters", "kernel_size", "pool"):
+            check_number(name, getattr(self, name), integer=True, minimum=1)
 
 
 @dataclass(frozen=True)
@@ -131,9 +118,8 @@ class ModelConfig:
     beta: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive_int("length", self.length)
-        _positive_int("channels", self.channels)
-        _positive_int("latent_dim", self.latent_dim)
+        for name in ("length", "channels", "latent_dim"):
+            check_number(name, getattr(self, name), integer=True, minimum=1)
         blocks = tuple(self.blocks)
         if not all(isinstance(b, ConvBlock) for b in blocks):
             raise ConfigError(
@@ -141,15 +127,15 @@ class ModelConfig:
                 f"Received blocks={self.blocks!r}."
             )
         object.__setattr__(self, "blocks", blocks)
-        _one_of("activation", self.activation, _ACTIVATIONS)
-        _one_of("latent_activation", self.latent_activation, _ACTIVATIONS)
-        _one_of("padding", self.padding, ("same", "valid"))
-        _one_of("decoder", self.decoder, ("convolutional", "dense"))
-        _one_of("normalization", self.normalization, ("global", "per_channel"))
-        if not isinstance(self.linear_path, bool):
-            raise ConfigError(
-                f"linear_path must be True or False. Received linear_path={self.linear_path!r}."
-            )
+        check_choice("activation", self.activation, _ACTIVATIONS)
+        check_choice("latent_activation", self.latent_activation, _ACTIVATIONS)
+        check_choice("padding", self.padding, ("same", "valid"))
+        check_choice("decoder", self.decoder, ("convolutional", "dense"))
+        check_choice("normalization", self.normalization, ("global", "per_channel"))
+        for name in ("linear_path", "variational"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be True or False. "
+                                  f"Received {name}={getattr(self, name)!r}.")
         if self.linear_path and self.latent_activation != "linear":
             raise ConfigError(
                 "linear_path=True adds a linear code to the convolutional one, so it needs "
@@ -157,15 +143,7 @@ class ModelConfig:
                 f"{self.latent_activation!r}; use 'linear' or linear_path=False."
             )
         for name in ("noise_std", "beta"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                math.isfinite(value) and value >= 0
-            ):
-                raise ConfigError(f"{name} must be a number >= 0. Received {name}={value!r}.")
-        if not isinstance(self.variational, bool):
-            raise ConfigError(
-                f"variational must be True or False. Received variational={self.variational!r}."
-            )
+            check_number(name, getattr(self, name), minimum=0)
         if self.variational and self.linear_path:
             raise ConfigError(
                 "variational=True needs linear_path=False: the PCA start of the linear path "

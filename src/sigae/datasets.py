@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sigae.errors import ConfigError
+from sigae.validate import check_number
 
 
 class Split(NamedTuple):
@@ -39,10 +39,8 @@ def oscillations(n_signals: int = 2000, length: int = 501, seed: int = 0) -> Spl
     >>> train.shape, test.shape
     ((1500, 501, 1), (500, 501, 1))
     """
-    if isinstance(n_signals, bool) or not isinstance(n_signals, int) or n_signals < 4:
-        raise ConfigError(f"n_signals must be an integer >= 4. Received n_signals={n_signals!r}.")
-    if isinstance(length, bool) or not isinstance(length, int) or length < 2:
-        raise ConfigError(f"length must be an integer >= 2. Received length={length!r}.")
+    check_number("n_signals", n_signals, integer=True, minimum=4)
+    check_number("length", length, integer=True, minimum=2)
     rng = np.random.default_rng(seed)
     t = np.arange(length) / length  # (length,)
     amplitude = rng.uniform(0.5, 2.0, (n_signals, 1))

@@ -10,9 +10,9 @@ import numpy as np
 from sigae import datasets
 from sigae.baseline import Comparison
 from sigae.checks import CheckReport, check_consistency
-from sigae.html_report import write_report
 from sigae.model import SignalAutoencoder
-from sigae.plotting import plot_history, plot_reconstruction, save_figure
+from sigae.study.plotting import plot_history, plot_reconstruction, save_figure
+from sigae.study.report import write_report
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def run_demo(
     """Trains the default design on `datasets.oscillations()` and writes its results.
 
     Writes `model.sigae`, `loss.png`, `reconstruction.png` and `report.html` (the model
-    on the test signals, see `sigae.html_report`) to `out_dir` (created if needed) and
+    on the test signals, see `sigae.study.report`) to `out_dir` (created if needed) and
     runs the consistency check on the test signals.
 
     Args:

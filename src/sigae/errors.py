@@ -23,7 +23,16 @@ class ModelFileError(SigaeError):
 
 
 class TrainingError(SigaeError):
-    """Training that cannot go on, such as a loss that became NaN or infinite."""
+    """Training that cannot go on, such as a loss that became NaN or infinite.
+
+    Attributes:
+        learned: What the run learned before it stopped (`sigae.training.Learned`), kept
+            by the model with the last good weights; `None` if it stopped before that.
+    """
+
+    def __init__(self, message: str, *, learned: object = None) -> None:
+        super().__init__(message)
+        self.learned = learned
 
 
 class NotFittedError(SigaeError):

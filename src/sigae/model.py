@@ -1,7 +1,10 @@
-"""`SignalAutoencoder`: one set of weights, three views.
+"""`SignalAutoencoder`: one set of weights, three views, and what fitting learned.
 
-The encoder, the decoder and the autoencoder are `keras.Model` views over the same layer
-objects (see `sigae.architecture`). Nothing here ever rebuilds a layer to "get" a part.
+A model is its views (`sigae.views`: the encoder, the decoder and the autoencoder as
+`keras.Model`s over the same layer objects) plus what fitting learned (`sigae.training.
+Learned`). The views come from a builder: a `ModelConfig` (sigae's designs), user parts
+(`SignalAutoencoder.from_parts`) or an adopted Keras model (`sigae.adopt`). Nothing here
+ever rebuilds a layer to "get" a part.
 """
 
 from __future__ import annotations
@@ -14,23 +17,16 @@ import keras
 import numpy as np
 
 from sigae import config as config_module
-from sigae.architecture import Views, build_views, set_linear_path
-from sigae.baseline import Comparison, fit_pca, pca_reconstruct
-from sigae.calibration import Calibration, calibrate
+from sigae.baseline import Comparison
+from sigae.calibration import Calibration
 from sigae.config import ModelConfig
 from sigae.errors import ConfigError, DataError, NotFittedError, TrainingError
-from sigae.io.arrays import DiskArray, SignalArray, check_finite, chunks, is_lazy, subset
+from sigae.io.arrays import DiskArray, SignalArray, check_finite, chunks, is_lazy
 from sigae.io.signals import Signals
-from sigae.streaming import (
-    DiskBatches,
-    NmseAccumulator,
-    block_size,
-    fit_normalization,
-    in_memory_if_small,
-    pca_sample,
-    signal_errors,
-)
-from sigae.training import AUTO, GuardCallback, TrainingConfig, TrainingHistory
+from sigae.parts import PartsConfig, build_parts, parts_config
+from sigae.streaming import block_size
+from sigae.training import AUTO, Learned, TrainingConfig, TrainingHistory, measure, train
+from sigae.views import Views, build
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +34,12 @@ PathLike = str | os.PathLike[str]
 
 
 class SignalAutoencoder:
-    """A 1D convolutional autoencoder for signals of shape `(n_signals, length, channels)`.
+    """An autoencoder for signals of shape `(n_signals, length, channels)`.
 
     Args:
-        config: The architecture; see `ModelConfig` and `SignalAutoencoder.from_preset`.
-        seed: Seeds the initial weights; `None` draws them at random.
+        config: The architecture: a `ModelConfig` (see also `from_preset`), or the
+            `PartsConfig` of a model made of Keras parts (see `from_parts`).
+        seed: Seeds the initial weights of a built-in design; `None` draws them at random.
 
     Example:
 
@@ -51,13 +48,13 @@ class SignalAutoencoder:
     ((None, 4), (None, 128, 1))
     """
 
-    def __init__(self, config: ModelConfig, *, seed: int | None = None) -> None:
+    def __init__(self, config: ModelConfig | PartsConfig, *, seed: int | None = None) -> None:
+        self._setup(config, build(config, seed))
+
+    def _setup(self, config: ModelConfig | PartsConfig, views: Views) -> None:
         self.config = config
-        self._views: Views = build_views(config, seed)
-        self.history = TrainingHistory()
-        self.comparison: Comparison | None = None
-        self.calibration: Calibration | None = None
-        self._fitted = False
+        self._views = views
+        self._learned: Learned | None = None
 
     @classmethod
     def from_preset(
@@ -75,7 +72,68 @@ class SignalAutoencoder:
         return cls(config_module.preset(name, length=length, channels=channels, **overrides),
                    seed=seed)
 
+    @classmethod
+    def from_parts(
+        cls,
+        encoder: keras.Model,
+        decoder: keras.Model,
+        *,
+        normalization: str = "per_channel",
+        mean: Any = None,
+        std: Any = None,
+        origin: str | None = None,
+    ) -> SignalAutoencoder:
+        """Wraps your own Keras encoder and decoder with sigae's normalization.
+
+        The model's views hold your parts' own layer objects: training it trains them.
+        It gets everything a built-in design has: `fit` (early stopping, PCA comparison,
+        calibration), `encode` / `decode` / `reconstruct`, `save` / `sigae.load`, export,
+        `sigae check`, the study commands and the report. Its file stores the parts as
+        Keras layer configurations, so they must be built from built-in Keras layers
+        (`sigae.allowlist`): no `Lambda`, no custom class.
+
+        Args:
+            encoder: A built `keras.Model`, normalized signals `(batch, length, channels)`
+                -> codes `(batch, latent_dim)`.
+            decoder: A built `keras.Model`, codes `(batch, latent_dim)` -> normalized
+                signals `(batch, length, channels)`.
+            normalization: `"per_channel"` (one mean and std per channel) or `"global"`,
+                fitted on the training signals at the first `fit`.
+            mean: With `std`, statistics your parts were already trained with (a scalar
+                for `"global"`, one per channel for `"per_channel"`): the model is then
+                ready to use, and `fit` keeps them.
+            std: See `mean`.
+            origin: Where the parts come from, shown by `sigae info`.
+
+        Raises:
+            ConfigError: If the parts do not compose into an autoencoder or cannot be
+                saved as data.
+
+        Example:
+
+        >>> encoder = keras.Sequential([keras.Input((64, 1)), keras.layers.Conv1D(8, 5),
+        ...                             keras.layers.Flatten(), keras.layers.Dense(4)])
+        >>> decoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(64),
+        ...                             keras.layers.Reshape((64, 1))])
+        >>> SignalAutoencoder.from_parts(encoder, decoder).config.latent_dim
+        4
+        """
+        config = parts_config(encoder, decoder, normalization=normalization,
+                              origin=origin or PartsConfig.origin)
+        model = cls.__new__(cls)
+        model._setup(config, build_parts(config, (encoder, decoder)))
+        if (mean is None) != (std is None):
+            raise ConfigError("Give both mean and std, or neither (they are then fitted).")
+        if mean is not None:
+            model.learned = Learned(*normalization_arrays(mean, std, config))
+        return model
+
     # -- the three views -------------------------------------------------------------
+
+    @property
+    def views(self) -> Views:
+        """The encoder, decoder and autoencoder views and the normalization layers."""
+        return self._views
 
     @property
     def encoder(self) -> keras.Model:
@@ -98,16 +156,45 @@ class SignalAutoencoder:
         log-variance of the code, over the same layers; `None` for other models."""
         return self._views.log_var
 
+    # -- what fitting learned --------------------------------------------------------
+
+    @property
+    def learned(self) -> Learned | None:
+        """What fitting learned besides the weights (normalization, history, comparison,
+        calibration); `None` for an untrained model. Setting it also sets the
+        normalization inside the views."""
+        return self._learned
+
+    @learned.setter
+    def learned(self, record: Learned) -> None:
+        mean, std = normalization_arrays(record.mean, record.std, self.config)
+        self._views.set_normalization(mean, std)
+        self._learned = record
+
     @property
     def is_fitted(self) -> bool:
-        """Whether normalization statistics have been fitted (by `fit` or loading)."""
-        return self._fitted
+        """Whether the model has its normalization (from `fit`, a file or `from_parts`)."""
+        return self._learned is not None
 
     @property
     def normalization(self) -> tuple[np.ndarray, np.ndarray]:
         """The fitted `(mean, std)`: scalars, or arrays of shape `(channels,)`."""
-        layer = self._views.normalize
-        return np.asarray(layer.mean.numpy()), np.asarray(layer.std.numpy())
+        return self._views.normalization
+
+    @property
+    def history(self) -> TrainingHistory:
+        """The loss and val_loss of every epoch of every `fit`."""
+        return self._learned.history if self._learned else TrainingHistory()
+
+    @property
+    def comparison(self) -> Comparison | None:
+        """The last `fit`'s comparison with PCA on the validation signals."""
+        return self._learned.comparison if self._learned else None
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The training codes' densities and the validation error quantiles."""
+        return self._learned.calibration if self._learned else None
 
     def count_params(self) -> dict[str, int]:
         """Trainable parameter counts of each view (normalization statistics excluded)."""
@@ -142,11 +229,13 @@ class SignalAutoencoder:
         On the first call the normalization statistics are fitted on the training signals
         only (after the validation split), and a model with `linear_path` gets in its linear
         path the PCA solution of all of `x` (PCA is closed-form, so it needs no held-out
-        signals). Later calls keep both and continue training the same weights with the
-        same optimizer (a new one if `weight_decay` changes). Every call ends by comparing
+        signals). Later calls, and models whose statistics were given (`from_parts`,
+        `sigae.adopt`), keep them and continue training the same weights with the same
+        optimizer (a new one if `weight_decay` changes). Every call ends by comparing
         the model with that PCA on the validation signals (`self.comparison`), and by
-        fitting the density of the training codes and the quantiles of the training
-        error (`self.calibration`, used by `sigae.latent.generate` and `score`).
+        fitting the density of the training codes and the quantiles of the validation
+        error (`self.calibration`, used by `sigae.study.latent.generate` and `score`).
+        The work is done by `sigae.training.train`.
 
         An epoch replaces the starting weights only if it beats them by more than twice
         the standard error of the per-signal differences on the validation signals, so
@@ -178,7 +267,7 @@ class SignalAutoencoder:
             weight_decay: Decoupled weight decay of the convolutional path (AdamW); 0
                 (default) trains with plain Adam, as the question did.
             seed: Makes the run reproducible: seeds the initial weights of an untrained
-                model, the shuffling and the backend's random state.
+                built-in design, the shuffling and the backend's random state.
             verbose: Keras verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (one line
                 per epoch).
 
@@ -201,150 +290,38 @@ class SignalAutoencoder:
             seed=seed,
         )
         if validation_data is not None:
-            validation_data = in_memory_if_small(
-                self._check_signals(validation_data, "validation_data"))
-        x_all = in_memory_if_small(self._check_signals(x, "x"))
-        x_train, x_val = self._split(x_all, settings, validation_data)
-        first_fit = not self._fitted
-        settings = settings.resolved(len(x_train))
-        if settings.seed is not None:
-            if first_fit:
-                self._reinitialize(settings.seed)
-            keras.utils.set_random_seed(settings.seed)
-        if first_fit:
-            self._set_normalization(*fit_normalization(x_train, self.config.normalization))
-        mean, std = self.normalization
-        # PCA is closed-form and needs no held-out signals, so it is fitted on all of `x`
-        # (a spread sample of large data); the validation signals only judge whether the
-        # convolutional path adds anything.
-        components, center = fit_pca(
-            (pca_sample(x_all) - mean) / std, self.config.latent_dim, seed=settings.seed
-        )
-        if first_fit and self.config.linear_path:
-            set_linear_path(self._views, components, center)
-        self._compile(settings.learning_rate, settings.weight_decay)
+            validation_data = check_signals(validation_data, self.config, "validation_data")
+        x = check_signals(x, self.config, "x")
+        try:
+            learned = train(self, x, settings, validation_data=validation_data,
+                            verbose=verbose)
+        except TrainingError as error:
+            if error.learned is not None:
+                self.learned = error.learned.after(self._learned)
+            raise
+        self.learned = learned.after(self._learned)
+        return learned.history
 
-        monitor_data = x_val if x_val is not None else x_train
-        start_errors = self._signal_errors(monitor_data)
-        start_loss = float(np.mean(start_errors))
-        guard = GuardCallback(
-            monitor="val_loss" if x_val is not None else "loss",
-            patience=settings.patience,
-            baseline=start_loss,
-            errors=None if x_val is None else lambda: self._signal_errors(x_val),
-            start_errors=None if x_val is None else start_errors,
-        )
-        if is_lazy(x_train):
-            data: dict[str, Any] = {
-                "x": DiskBatches(x_train, settings.batch_size, settings.seed),
-                "validation_data": None if x_val is None
-                else DiskBatches(x_val, settings.batch_size, shuffle=False),
-            }
-        else:
-            data = {
-                "x": x_train, "y": x_train, "batch_size": settings.batch_size,
-                "validation_data": None if x_val is None else (x_val, x_val),
-            }
-        self.autoencoder.fit(
-            **data, epochs=settings.epochs, shuffle=True, callbacks=[guard], verbose=verbose
-        )
-        self._fitted = True
-        run = TrainingHistory(
-            loss=tuple(guard.losses),
-            val_loss=tuple(guard.val_losses),
-            best_epoch=guard.best_epoch,
-            initial_loss=start_loss,
-        )
-        offset = self.history.epochs
-        self.history = self.history.extended(run)
-        if guard.diverged_at is None:
-            self.calibration = calibrate(self, x_train, x_val, settings.seed)
-        self.comparison = self._compare_with_pca(
-            monitor_data, components, center, "validation" if x_val is not None else "training"
-        )
-        if guard.diverged_at is not None:
-            epoch, batch = guard.diverged_at
-            where = f"epoch {epoch + 1}" + (f", batch {batch + 1}" if batch >= 0 else "")
-            kept = (
-                f"the weights of epoch {offset + guard.best_epoch + 1} were kept"
-                if guard.best_epoch is not None
-                else "the weights from before this fit were kept"
-            )
-            raise TrainingError(
-                f"Training diverged: the loss became NaN or infinite at {where}; {kept}. "
-                f"Lower learning_rate (now {settings.learning_rate}) or check the data scale."
-            )
-        logger.info("trained %d epochs; %s", run.epochs, self.comparison.summary())
-        return run
+    def measure(self, x: np.ndarray | Signals | SignalArray, *, validation_split: float = 0.2,
+                seed: int | None = None) -> Comparison:
+        """Stores what `fit` measures, without training: the comparison with PCA and the
+        calibration (code densities, error quantiles) on signals `x`.
 
-    @staticmethod
-    def _split(
-        x: SignalArray, settings: TrainingConfig, validation_data: SignalArray | None
-    ) -> tuple[SignalArray, SignalArray | None]:
-        if validation_data is not None:
-            return x, validation_data
-        if settings.validation_split == 0:
-            return x, None
-        n_val = round(len(x) * settings.validation_split)
-        if n_val < 1 or n_val >= len(x):
-            raise DataError(
-                f"validation_split={settings.validation_split} leaves no signals for "
-                f"{'validation' if n_val < 1 else 'training'} out of {len(x)}. "
-                "Give more signals, another validation_split, or validation_data."
-            )
-        return subset(x, 0, len(x) - n_val), subset(x, len(x) - n_val, len(x))
+        For a model that arrives trained: adopted (`sigae.adopt`), or parts given with
+        their statistics (`from_parts(..., mean=, std=)`). PCA is fitted on all of `x`;
+        the errors and the comparison come from its last `validation_split`, the code
+        densities from the rest.
 
-    def _signal_errors(self, x: SignalArray) -> np.ndarray:
-        """Per-signal MSE of the autoencoder in normalized units, shape `(n_signals,)`."""
-        return signal_errors(
-            lambda block: self.autoencoder.predict(block, batch_size=256, verbose=0),
-            x, self.normalization[1],
-        )
+        Returns:
+            The comparison with PCA (also in `self.comparison`).
 
-    def _compare_with_pca(
-        self, x: SignalArray, components: np.ndarray, center: np.ndarray, data: str
-    ) -> Comparison:
-        mean, std = self.normalization
-        model, pca = NmseAccumulator(), NmseAccumulator()
-        for _, block in chunks(x, block_size(100), what="validation signals"):
-            normalized = (block - mean) / std
-            model.add((self.reconstruct(block) - mean) / std, normalized)
-            pca.add(pca_reconstruct(normalized, components, center), normalized)
-        return Comparison(
-            data=data,
-            n_signals=len(x),
-            latent_dim=self.config.latent_dim,
-            nmse=model.value,
-            pca_nmse=pca.value,
-        )
-
-    def _reinitialize(self, seed: int) -> None:
-        # A twin built with the seed gives reproducible initial values; copying them into the
-        # existing variables keeps every view (and every reference a user holds) valid.
-        fresh = build_views(self.config, seed)
-        self.autoencoder.set_weights(fresh.autoencoder.get_weights())
-
-    def _set_normalization(self, mean: np.ndarray, std: np.ndarray) -> None:
-        for layer in (self._views.normalize, self._views.denormalize):
-            layer.mean.assign(mean.astype("float32"))
-            layer.std.assign(std.astype("float32"))
-
-    def _compile(self, learning_rate: float, weight_decay: float) -> None:
-        model = self.autoencoder
-        if model.compiled and getattr(model.optimizer, "weight_decay", None) == (
-            weight_decay or None
-        ):
-            model.optimizer.learning_rate.assign(learning_rate)
-            return
-        if weight_decay:
-            optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
-            # The linear path holds the PCA solution; decaying it would pull it away.
-            linear = [v for v in model.trainable_weights if v.path.startswith("linear_")]
-            if linear:
-                optimizer.exclude_from_weight_decay(var_list=linear)
-        else:
-            optimizer = keras.optimizers.Adam(learning_rate)
-        model.compile(optimizer=optimizer, loss="mse")
+        Raises:
+            NotFittedError: If the model has no normalization yet (call `fit`).
+            DataError: If `x` has the wrong shape or the split leaves no signals.
+        """
+        self.learned = measure(self, check_signals(x, self.config, "x"),
+                               validation_split=validation_split, seed=seed)
+        return self.learned.comparison
 
     # -- inference -------------------------------------------------------------------
 
@@ -365,8 +342,8 @@ class SignalAutoencoder:
         Raises:
             ConfigError: If `return_variance` is asked of a model that is not variational.
         """
-        self._require_fitted("encode")
-        x = self._check_signals(x, "x")
+        self.require_fitted("encode")
+        x = check_signals(x, self.config, "x")
         codes = self._predict(self.encoder, x, batch_size)
         if not return_variance:
             return codes
@@ -385,7 +362,7 @@ class SignalAutoencoder:
         Returns:
             float32 array of shape `(n_signals, length, channels)`.
         """
-        self._require_fitted("decode")
+        self.require_fitted("decode")
         return self._predict(self.decoder, self._check_codes(codes), batch_size)
 
     def reconstruct(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = 100
@@ -397,8 +374,8 @@ class SignalAutoencoder:
         Returns:
             float32 array of shape `(n_signals, length, channels)`.
         """
-        self._require_fitted("reconstruct")
-        return self._predict(self.autoencoder, self._check_signals(x, "x"), batch_size)
+        self.require_fitted("reconstruct")
+        return self._predict(self.autoencoder, check_signals(x, self.config, "x"), batch_size)
 
     @staticmethod
     def _predict(model: keras.Model, x: SignalArray, batch_size: int) -> np.ndarray:
@@ -423,27 +400,25 @@ class SignalAutoencoder:
         """Writes the encoder, normalization included, as a plain-Keras `.keras` file."""
         from sigae.saving import export_view
 
-        self._require_fitted("export_encoder")
+        self.require_fitted("export_encoder")
         export_view(self, "encoder", path)
 
     def export_decoder(self, path: PathLike) -> None:
         """Writes the decoder, denormalization included, as a plain-Keras `.keras` file."""
         from sigae.saving import export_view
 
-        self._require_fitted("export_decoder")
+        self.require_fitted("export_decoder")
         export_view(self, "decoder", path)
 
     # -- validation ------------------------------------------------------------------
 
-    def _require_fitted(self, action: str) -> None:
-        if not self._fitted:
+    def require_fitted(self, action: str) -> None:
+        """Raises `NotFittedError`, saying why `action` cannot run, on an untrained model."""
+        if not self.is_fitted:
             raise NotFittedError(
                 f"Cannot {action}: the model is untrained, so it has no normalization "
                 "statistics. Call fit(x) first, or load a trained model with sigae.load(path)."
             )
-
-    def _check_signals(self, x: Any, name: str) -> np.ndarray:
-        return check_signals(x, self.config, name)
 
     def _check_codes(self, codes: Any) -> np.ndarray:
         codes = _as_float_array(codes, "codes")
@@ -456,7 +431,7 @@ class SignalAutoencoder:
         return codes
 
 
-def check_signals(x: Any, config: ModelConfig, name: str = "x") -> SignalArray:
+def check_signals(x: Any, config: ModelConfig | PartsConfig, name: str = "x") -> SignalArray:
     """Validates signals for a model and returns them as float32 `(n, length, channels)`.
 
     Lazy data (`Signals` read from disk, `np.memmap`) stays lazy: its shape is checked
@@ -480,7 +455,7 @@ def check_signals(x: Any, config: ModelConfig, name: str = "x") -> SignalArray:
     return x
 
 
-def _check_shape(shape: tuple[int, ...], config: ModelConfig, name: str) -> None:
+def _check_shape(shape: tuple[int, ...], config: ModelConfig | PartsConfig, name: str) -> None:
     expected = f"(n_signals, {config.length}, {config.channels})"
     if len(shape) != 3:
         also = f" or (n_signals, {config.length})" if config.channels == 1 else ""
@@ -507,3 +482,32 @@ def _as_float_array(x: Any, name: str) -> np.ndarray:
             "Convert it to float first."
         )
     return np.ascontiguousarray(array, dtype="float32")
+
+
+def normalization_arrays(mean: Any, std: Any, config: ModelConfig | PartsConfig
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Validated normalization statistics for `config`: scalars for `"global"`
+    normalization, one value per channel for `"per_channel"` (a scalar is repeated).
+
+    Raises:
+        ConfigError: For statistics of the wrong size, non-finite values or a std <= 0.
+    """
+    shape = (config.channels,) if config.normalization == "per_channel" else ()
+    arrays = []
+    for name, value in (("mean", mean), ("std", std)):
+        try:
+            array = np.asarray(value, dtype="float64")
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be numbers. Received {name}={value!r}.") from None
+        if array.size == 1:
+            array = np.full(shape, array.reshape(()))
+        if array.shape != shape:
+            wanted = ("one value" if not shape
+                      else f"one value, or one per channel ({config.channels})")
+            raise ConfigError(f"{name} must be {wanted} for {config.normalization} "
+                              f"normalization. Received {array.size} values.")
+        if not np.all(np.isfinite(array)) or (name == "std" and np.any(array <= 0)):
+            raise ConfigError(f"{name} must be finite{' and > 0' if name == 'std' else ''}. "
+                              f"Received {name}={np.asarray(value).tolist()}.")
+        arrays.append(array.astype("float32"))
+    return arrays[0], arrays[1]

@@ -2,14 +2,19 @@
 
 A `.sigae` file is a zip archive with exactly two members:
 
-- `manifest.json`: format name and version, the `ModelConfig`, the normalization
-  statistics, the training history, the comparison with PCA, the sigae / Keras / backend
-  versions, and the name, shape and SHA-256 of the weights;
-- `weights.safetensors`: every variable of the model, keyed by its Keras path.
+- `manifest.json`: format name and version; the architecture (`"builder": "design"` with
+  a `ModelConfig`, or `"builder": "parts"` with a `PartsConfig`: the Keras layer
+  configurations of a user's or an adopted encoder and decoder); what fitting learned
+  (`sigae.training.Learned`: normalization, history, comparison with PCA, calibration);
+  the sigae / Keras / backend versions; and the name, shape and SHA-256 of the weights;
+- `weights.safetensors`: every variable of the model, keyed by its Keras path
+  (`sigae.views.weight_keys`).
 
-`load` rebuilds the layers from the configuration with sigae's own code and then sets the
-weights. Nothing in the file is executed and pickle is never used: JSON and safetensors
-are data-only formats.
+`load` rebuilds the layers with sigae's own code, from the `ModelConfig`, or from the
+parts' configurations once every class they name has passed `sigae.allowlist`; it compares
+the declared weights with those the architecture implies before allocating anything,
+then sets them. Nothing in the file is executed and pickle is never used: JSON and
+safetensors are data-only formats.
 """
 
 from __future__ import annotations
@@ -27,19 +32,18 @@ import numpy as np
 import safetensors.numpy
 
 import sigae
-from sigae._atomic import atomic_path
-from sigae.architecture import Standardize, weight_shapes
-from sigae.baseline import Comparison
-from sigae.calibration import Calibration
 from sigae.config import ModelConfig
 from sigae.errors import ConfigError, ModelFileError, SigaeError
-from sigae.training import TrainingHistory
+from sigae.outputs import atomic_path
+from sigae.parts import PartsConfig
+from sigae.training import Learned
+from sigae.views import Standardize, weight_keys, weight_shapes
 
 if TYPE_CHECKING:
     from sigae.model import PathLike, SignalAutoencoder
 
 FORMAT = "sigae-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
 _MAX_MANIFEST_BYTES = 16 * 2**20
@@ -54,9 +58,8 @@ def save_model(model: SignalAutoencoder, path: PathLike) -> None:
         path: Destination file, conventionally with the `.sigae` suffix.
     """
     variables = model.autoencoder.weights
-    tensors = {v.path: np.array(keras.ops.convert_to_numpy(v), order="C") for v in variables}
-    if len(tensors) != len(variables):  # pragma: no cover - guarded by explicit layer names
-        raise SigaeError("Internal error: two model variables share a path.")
+    tensors = {key: np.array(keras.ops.convert_to_numpy(v), order="C")
+               for key, v in zip(weight_keys(model.config, variables), variables, strict=True)}
     blob = safetensors.numpy.save(tensors)
     manifest = _manifest(model, blob, tensors)
     with atomic_path(path) as temporary, zipfile.ZipFile(temporary, "w") as archive:
@@ -66,20 +69,12 @@ def save_model(model: SignalAutoencoder, path: PathLike) -> None:
 
 
 def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarray]) -> dict:
-    mean, std = model.normalization
+    builder = "design" if isinstance(model.config, ModelConfig) else "parts"
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "config": model.config.to_dict(),
-        "fitted": model.is_fitted,
-        "normalization": {
-            "kind": model.config.normalization,
-            "mean": np.atleast_1d(mean).tolist(),
-            "std": np.atleast_1d(std).tolist(),
-        },
-        "history": model.history.to_dict(),
-        "comparison": model.comparison.to_dict() if model.comparison else None,
-        "calibration": model.calibration.to_dict() if model.calibration else None,
+        "architecture": {"builder": builder, "config": model.config.to_dict()},
+        "learned": model.learned.to_dict() if model.learned else None,
         "weights": {
             "file": WEIGHTS,
             "sha256": hashlib.sha256(blob).hexdigest(),
@@ -104,7 +99,7 @@ def load(path: PathLike) -> SignalAutoencoder:
 def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any]]:
     """Loads a model saved with `SignalAutoencoder.save`, and its verified manifest.
 
-    The layers are rebuilt from the stored configuration by sigae's code; only data
+    The layers are rebuilt by sigae's code from the stored architecture; only data
     (JSON and safetensors) is read from the file.
 
     Args:
@@ -116,41 +111,75 @@ def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any
 
     Raises:
         ModelFileError: If the file is missing, not a sigae model, truncated, tampered
-            with (checksum or shape mismatch) or written by a newer sigae.
+            with (checksum or shape mismatch), names a class outside `sigae.allowlist`,
+            or was written by a newer sigae.
     """
     from sigae.model import SignalAutoencoder
 
     path = Path(path)
     manifest, blob = _read_archive(path)
-    config = _config_from(manifest, path)
-    expected = {name: list(shape) for name, shape in weight_shapes(config).items()}
+    architecture, learned_data = _contents(manifest, path)
+    try:
+        expected = {name: list(shape) for name, shape in weight_shapes(architecture).items()}
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: {error}") from None
     declared = _safetensors_shapes(blob, path)
     if declared != expected:
         missing = sorted(set(expected) - set(declared))
         unexpected = sorted(set(declared) - set(expected))
         mismatched = sorted(k for k in set(expected) & set(declared) if expected[k] != declared[k])
         raise ModelFileError(
-            f"{path}: the weights do not fit the stored configuration (missing {missing}, "
+            f"{path}: the weights do not fit the stored architecture (missing {missing}, "
             f"unexpected {unexpected}, wrong shape {mismatched}). The file was altered or "
             "written by other software."
         )
     tensors = safetensors.numpy.load(blob)
-
-    model = SignalAutoencoder(config)
-    for variable in model.autoencoder.weights:
-        variable.assign(tensors[variable.path])
     try:
-        model.history = TrainingHistory.from_dict(manifest.get("history") or {})
-        comparison = manifest.get("comparison")
-        model.comparison = Comparison.from_dict(comparison) if comparison else None
-        calibration = manifest.get("calibration")
-        model.calibration = (
-            Calibration.from_dict(calibration, config.latent_dim) if calibration else None
-        )
-    except (TypeError, ValueError, KeyError, AttributeError, np.linalg.LinAlgError) as error:
-        raise ModelFileError(f"{path}: the training record is damaged ({error}).") from None
-    model._fitted = bool(manifest.get("fitted", True))
+        model = SignalAutoencoder(architecture)
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+    variables = model.autoencoder.weights
+    for key, variable in zip(weight_keys(architecture, variables), variables, strict=True):
+        variable.assign(tensors[key])
+    if learned_data is not None:
+        try:
+            learned = Learned.from_dict(learned_data, architecture.latent_dim,
+                                        architecture.normalization == "per_channel")
+            stored = model.normalization
+            model.learned = learned
+        except (TypeError, ValueError, KeyError, AttributeError, ConfigError,
+                np.linalg.LinAlgError) as error:
+            raise ModelFileError(f"{path}: the training record is damaged ({error}).") from None
+        if not all(np.array_equal(a, b) for a, b in zip(stored, model.normalization,
+                                                         strict=True)):
+            raise ModelFileError(f"{path}: the normalization in the manifest differs from the "
+                                 "one in the weights; the file was altered.")
     return model, manifest
+
+
+def _contents(manifest: dict[str, Any], path: Path
+              ) -> tuple[ModelConfig | PartsConfig, dict[str, Any] | None]:
+    """The architecture and the learned record of a manifest of any format version."""
+    if manifest["format_version"] == 1:  # a built-in design, the record at the top level
+        architecture: Any = {"builder": "design", "config": manifest.get("config")}
+        normalization = manifest.get("normalization") or {}
+        learned = {
+            "mean": normalization.get("mean"), "std": normalization.get("std"),
+            "history": manifest.get("history"), "comparison": manifest.get("comparison"),
+            "calibration": manifest.get("calibration"),
+        } if manifest.get("fitted", True) else None
+    else:
+        architecture, learned = manifest.get("architecture"), manifest.get("learned")
+    if not isinstance(architecture, dict) or architecture.get("builder") not in (
+            "design", "parts"):
+        raise ModelFileError(f"{path}: the manifest has no valid architecture section.")
+    if learned is not None and not isinstance(learned, dict):
+        raise ModelFileError(f"{path}: the training record is damaged.")
+    kind = ModelConfig if architecture["builder"] == "design" else PartsConfig
+    try:
+        return kind.from_dict(architecture.get("config")), learned
+    except ConfigError as error:
+        raise ModelFileError(f"{path}: invalid model configuration: {error}") from None
 
 
 def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
@@ -214,13 +243,6 @@ def _check_format(manifest: dict[str, Any], path: Path) -> None:
         )
     if not isinstance(manifest.get("weights"), dict):
         raise ModelFileError(f"{path}: the manifest has no weights section.")
-
-
-def _config_from(manifest: dict[str, Any], path: Path) -> ModelConfig:
-    try:
-        return ModelConfig.from_dict(manifest.get("config"))
-    except ConfigError as error:
-        raise ModelFileError(f"{path}: invalid model configuration: {error}") from None
 
 
 def _safetensors_shapes(blob: bytes, path: Path) -> dict[str, list[int]]:

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
-from sigae.architecture import MIN_STD
 from sigae.io.arrays import CHUNK, SignalArray, check_finite, chunks, is_lazy
+from sigae.views import MIN_STD
 
 # PCA (the linear path's start and the baseline) is fitted on at most this many signals,
 # taken as evenly spaced blocks across the data.
@@ -82,36 +82,6 @@ def pca_sample(x: SignalArray, limit: int = PCA_SAMPLE) -> np.ndarray:
     size = limit // 100
     starts = np.linspace(0, n - size, 100).astype(int)
     return np.concatenate([np.asarray(x[s : s + size], dtype="float32") for s in starts])
-
-
-def signal_errors(
-    predict: Callable[[np.ndarray], np.ndarray], x: SignalArray, std: np.ndarray
-) -> np.ndarray:
-    """Per-signal MSE of `predict(x)` against `x` in units of `std`, shape `(n_signals,)`."""
-    parts = [np.mean(np.square((predict(block) - block) / std), axis=(1, 2))
-             for _, block in chunks(x, what="validation signals")]
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
-class NmseAccumulator:
-    """The normalized MSE `mean((y - t)^2) / var(t)` of blocks, added one at a time."""
-
-    def __init__(self) -> None:
-        self.error = self.total = self.total_sq = 0.0
-        self.count = 0
-
-    def add(self, output: np.ndarray, target: np.ndarray) -> None:
-        target = target.astype("float64")
-        self.error += float(np.square(output.astype("float64") - target).sum())
-        self.total += float(target.sum())
-        self.total_sq += float(np.square(target).sum())
-        self.count += target.size
-
-    @property
-    def value(self) -> float:
-        error = self.error / self.count
-        variance = self.total_sq / self.count - (self.total / self.count) ** 2
-        return error / variance if variance > 0 else error
 
 
 class DiskBatches(keras.utils.PyDataset):

@@ -1,21 +1,45 @@
-"""Training configuration, history and the callback that guards a run.
+"""Training: its settings, the trainer, and what fitting learned.
 
-The guard keeps the best weights seen (restored at the end whether or not training stopped
-early) and stops at the first NaN or infinite loss, keeping the last good weights.
+`train(model, x, settings)` takes a model (any architecture: a built-in design, user parts
+or an adopted model), the signals and a `TrainingConfig`, trains the model's shared
+weights, and returns what it learned besides them as one `Learned` record: the
+normalization, the history, the comparison with PCA and the calibration. Saving writes
+and reads that record as one unit. The guard callback keeps the best weights seen
+(restored at the end whether or not training stopped early) and stops at the first NaN or
+infinite loss, keeping the last good weights.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
-from sigae.errors import ConfigError
+from sigae.baseline import Comparison, PcaComparison, fit_pca
+from sigae.calibration import Calibration, calibrate
+from sigae.errors import DataError, TrainingError
+from sigae.io.arrays import SignalArray, chunks, is_lazy, subset
+from sigae.metrics import signal_errors
+from sigae.streaming import (
+    DiskBatches,
+    block_size,
+    fit_normalization,
+    in_memory_if_small,
+    pca_sample,
+)
+from sigae.validate import check_number
+
+if TYPE_CHECKING:
+    from sigae.model import SignalAutoencoder
+    from sigae.views import Views
+
+logger = logging.getLogger(__name__)
 
 AUTO = "auto"
 """Marks a training setting to be chosen from the number of training signals."""
@@ -49,8 +73,9 @@ class TrainingConfig:
         weight_decay: Decoupled weight decay (AdamW) of the convolutional path; the
             PCA-initialized linear path is never decayed. 0 (default) trains with plain
             Adam, as the question did.
-        seed: Seeds weight initialization (of an untrained model), shuffling and any
-            random layer, for a reproducible run; `None` leaves the global state alone.
+        seed: Seeds weight initialization (of an untrained built-in design), shuffling
+            and any random layer, for a reproducible run; `None` leaves the global state
+            alone.
     """
 
     epochs: int | str = AUTO
@@ -63,39 +88,14 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if value != AUTO and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):
-                raise ConfigError(
-                    f"{name} must be a strictly positive integer or 'auto'. "
-                    f"Received {name}={value!r}."
-                )
-        if not (isinstance(self.validation_split, int | float)
-                and 0.0 <= self.validation_split < 1.0):
-            raise ConfigError(
-                "validation_split must be in [0, 1). "
-                f"Received validation_split={self.validation_split!r}."
-            )
-        if self.patience not in (None, AUTO) and (
-            isinstance(self.patience, bool) or not isinstance(self.patience, int)
-            or self.patience < 1
-        ):
-            raise ConfigError(
-                "patience must be a positive integer, None or 'auto'. "
-                f"Received patience={self.patience!r}."
-            )
-        if not (isinstance(self.learning_rate, int | float) and self.learning_rate > 0):
-            raise ConfigError(
-                "learning_rate must be a strictly positive number. "
-                f"Received learning_rate={self.learning_rate!r}."
-            )
-        if isinstance(self.weight_decay, bool) or not (
-            isinstance(self.weight_decay, int | float) and self.weight_decay >= 0
-        ):
-            raise ConfigError(
-                "weight_decay must be a number >= 0. "
-                f"Received weight_decay={self.weight_decay!r}."
-            )
+            check_number(name, getattr(self, name), integer=True, minimum=1,
+                         alternatives=(AUTO,))
+        check_number("validation_split", self.validation_split, minimum=0, below=1)
+        check_number("patience", self.patience, integer=True, minimum=1,
+                     alternatives=(None, AUTO))
+        check_number("learning_rate", self.learning_rate, positive=True)
+        check_number("weight_decay", self.weight_decay, minimum=0)
+        check_number("seed", self.seed, integer=True, alternatives=(None,))
 
     def resolved(self, n_train: int) -> TrainingConfig:
         """Returns a copy with every `"auto"` setting chosen for `n_train` signals."""
@@ -194,7 +194,7 @@ class GuardCallback(keras.callbacks.Callback):
         super().__init__()
         self.monitor = monitor
         self.patience = patience
-        self.best = baseline
+        self.baseline = self.best = baseline
         self.best_epoch: int | None = None
         self.best_weights: list[np.ndarray] | None = None
         self.wait = 0
@@ -251,3 +251,249 @@ class GuardCallback(keras.callbacks.Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+@dataclass(frozen=True, eq=False)
+class Learned:
+    """What fitting learned besides the weights; saved and loaded as one unit.
+
+    Args:
+        mean: The normalization's mean: a scalar, or one value per channel.
+        std: Its standard deviation, same shape.
+        history: The losses of every epoch.
+        comparison: The model against PCA on the validation signals.
+        calibration: The training codes' densities and the validation error quantiles.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    history: TrainingHistory = field(default_factory=TrainingHistory)
+    comparison: Comparison | None = None
+    calibration: Calibration | None = None
+
+    def after(self, earlier: Learned | None) -> Learned:
+        """This record with its history appended to an `earlier` fit's."""
+        if earlier is None:
+            return self
+        return dataclasses.replace(self, history=earlier.history.extended(self.history))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready plain data."""
+        return {
+            "mean": np.atleast_1d(self.mean).tolist(),
+            "std": np.atleast_1d(self.std).tolist(),
+            "history": self.history.to_dict(),
+            "comparison": self.comparison.to_dict() if self.comparison else None,
+            "calibration": self.calibration.to_dict() if self.calibration else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], latent_dim: int, per_channel: bool) -> Learned:
+        """Rebuilds a stored record; raises `ValueError`, `TypeError` or `KeyError` if it is
+        malformed."""
+        mean, std = (np.asarray(data[key], dtype="float32") for key in ("mean", "std"))
+        if not per_channel:
+            mean, std = mean.reshape(()), std.reshape(())
+        comparison, calibration = data.get("comparison"), data.get("calibration")
+        return cls(
+            mean=mean,
+            std=std,
+            history=TrainingHistory.from_dict(data.get("history") or {}),
+            comparison=Comparison.from_dict(comparison) if comparison else None,
+            calibration=Calibration.from_dict(calibration, latent_dim) if calibration else None,
+        )
+
+
+def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
+          validation_data: SignalArray | None = None, verbose: str | int = "auto") -> Learned:
+    """Trains `model`'s shared weights to reconstruct `x`, and returns what it learned.
+
+    See `SignalAutoencoder.fit`, which calls this and keeps the record. On a model that
+    has learned nothing yet, the normalization is fitted on the training signals and a
+    built-in design with a linear path starts at PCA; otherwise both are kept.
+
+    Args:
+        model: Any `SignalAutoencoder`.
+        x: Training signals, checked for the model's shape (`sigae.model.check_signals`).
+        settings: How to train; `"auto"` settings are resolved for the number of
+            training signals.
+        validation_data: Validation signals instead of `settings.validation_split`.
+        verbose: Keras verbosity.
+
+    Returns:
+        The `Learned` record of this run (its history is this run's alone).
+
+    Raises:
+        DataError: If the validation split leaves no signals on one side.
+        TrainingError: If the loss becomes NaN or infinite; the last good weights are
+            kept and the error's `learned` holds the record of the run.
+    """
+    from sigae.config import ModelConfig
+    from sigae.views import build
+
+    architecture, views, earlier = model.config, model.views, model.learned
+    if validation_data is not None:
+        validation_data = in_memory_if_small(validation_data)
+    x_all = in_memory_if_small(x)
+    x_train, x_val = _split(x_all, settings, validation_data)
+    settings = settings.resolved(len(x_train))
+    if settings.seed is not None:
+        if earlier is None and isinstance(architecture, ModelConfig):
+            # A twin built with the seed gives reproducible initial values; copying them
+            # keeps every view (and every reference a user holds) valid.
+            views.autoencoder.set_weights(build(architecture, settings.seed)
+                                          .autoencoder.get_weights())
+        keras.utils.set_random_seed(settings.seed)
+    if earlier is None:
+        views.set_normalization(*fit_normalization(x_train, architecture.normalization))
+    mean, std = views.normalization
+    # PCA is closed-form and needs no held-out signals, so it is fitted on all of `x`
+    # (a spread sample of large data); the validation signals only judge whether the
+    # nonlinear model adds anything.
+    components, center = fit_pca((pca_sample(x_all) - mean) / std, architecture.latent_dim,
+                                 seed=settings.seed)
+    if earlier is None and architecture.linear_path:
+        from sigae.architecture import set_linear_path
+
+        set_linear_path(views, components, center)
+    _compile(views.autoencoder, settings.learning_rate, settings.weight_decay)
+
+    monitor_data = x_val if x_val is not None else x_train
+    start_errors = _errors(views, monitor_data, std)
+    guard = GuardCallback(
+        monitor="val_loss" if x_val is not None else "loss",
+        patience=settings.patience,
+        baseline=float(np.mean(start_errors)),
+        errors=None if x_val is None else lambda: _errors(views, x_val, std),
+        start_errors=None if x_val is None else start_errors,
+    )
+    if is_lazy(x_train):
+        data: dict[str, Any] = {
+            "x": DiskBatches(x_train, settings.batch_size, settings.seed),
+            "validation_data": None if x_val is None
+            else DiskBatches(x_val, settings.batch_size, shuffle=False),
+        }
+    else:
+        data = {"x": x_train, "y": x_train, "batch_size": settings.batch_size,
+                "validation_data": None if x_val is None else (x_val, x_val)}
+    views.autoencoder.fit(**data, epochs=settings.epochs, shuffle=True, callbacks=[guard],
+                          verbose=verbose)
+    history = TrainingHistory(loss=tuple(guard.losses), val_loss=tuple(guard.val_losses),
+                              best_epoch=guard.best_epoch, initial_loss=guard.baseline)
+
+    comparison, calibration = _evaluate(views, x_train, x_val, components, center,
+                                        seed=settings.seed,
+                                        densities=guard.diverged_at is None)
+    learned = Learned(mean=mean, std=std, history=history, comparison=comparison,
+                      calibration=calibration)
+    if guard.diverged_at is not None:
+        epoch, batch = guard.diverged_at
+        where = f"epoch {epoch + 1}" + (f", batch {batch + 1}" if batch >= 0 else "")
+        offset = earlier.history.epochs if earlier is not None else 0
+        kept = (f"the weights of epoch {offset + guard.best_epoch + 1} were kept"
+                if guard.best_epoch is not None
+                else "the weights from before this fit were kept")
+        raise TrainingError(
+            f"Training diverged: the loss became NaN or infinite at {where}; {kept}. "
+            f"Lower learning_rate (now {settings.learning_rate}) or check the data scale.",
+            learned=learned)
+    logger.info("trained %d epochs; %s", history.epochs, learned.comparison.summary())
+    return learned
+
+
+def measure(model: SignalAutoencoder, x: SignalArray, *, validation_split: float = 0.2,
+            seed: int | None = None) -> Learned:
+    """What `fit` stores besides the weights, for a model that is not trained here.
+
+    An adopted model, or parts given with their statistics, arrive trained but without
+    a comparison with PCA or a calibration; this measures both on signals `x` with the
+    model as it is (no weight changes): PCA fitted on all of `x`, errors and comparison
+    on the last `validation_split` of `x`, the code densities on the rest.
+
+    Returns:
+        The model's record with `comparison` and `calibration` replaced.
+
+    Raises:
+        NotFittedError: If the model has no normalization yet.
+        DataError: If the split leaves no signals on one side.
+    """
+    model.require_fitted("measure")
+    views, record = model.views, model.learned
+    x_all = in_memory_if_small(x)
+    x_train, x_val = _split(x_all, TrainingConfig(validation_split=validation_split), None)
+    mean, std = views.normalization
+    components, center = fit_pca((pca_sample(x_all) - mean) / std, model.config.latent_dim,
+                                 seed=seed)
+    comparison, calibration = _evaluate(views, x_train, x_val, components, center, seed=seed)
+    return dataclasses.replace(record, comparison=comparison, calibration=calibration)
+
+
+def _evaluate(views: Views, x_train: SignalArray, x_val: SignalArray | None,
+              components: np.ndarray, center: np.ndarray, *, seed: int | None,
+              densities: bool = True) -> tuple[Comparison, Calibration | None]:
+    """The comparison with PCA and the calibration, in one pass over the monitored
+    (validation, else training) signals and one over the training signals' codes."""
+    mean, std = views.normalization
+    monitored = x_val if x_val is not None else x_train
+    comparison = PcaComparison(components, center)
+    codes, errors = [], []
+    for _, block in chunks(monitored, block_size(100), what="validation signals"):
+        code = views.encoder.predict(block, batch_size=100, verbose=0)
+        reconstruction = views.decoder.predict(code, batch_size=100, verbose=0)
+        comparison.add((reconstruction - mean) / std, (block - mean) / std)
+        codes.append(code)
+        errors.append(signal_errors(reconstruction, block, std)[0])
+    latent_dim = views.encoder.output_shape[-1]
+    result = comparison.result("validation" if x_val is not None else "training", latent_dim)
+    if not densities:
+        return result, None
+    training_codes = np.concatenate(codes) if x_val is None else _predict_blocks(
+        views.encoder, x_train)
+    return result, calibrate(training_codes, np.concatenate(errors), seed=seed,
+                             errors_from="training" if x_val is None else "validation")
+
+
+def _split(x: SignalArray, settings: TrainingConfig, validation_data: SignalArray | None
+           ) -> tuple[SignalArray, SignalArray | None]:
+    if validation_data is not None:
+        return x, validation_data
+    if settings.validation_split == 0:
+        return x, None
+    n_val = round(len(x) * settings.validation_split)
+    if n_val < 1 or n_val >= len(x):
+        raise DataError(
+            f"validation_split={settings.validation_split} leaves no signals for "
+            f"{'validation' if n_val < 1 else 'training'} out of {len(x)}. "
+            "Give more signals, another validation_split, or validation_data."
+        )
+    return subset(x, 0, len(x) - n_val), subset(x, len(x) - n_val, len(x))
+
+
+def _errors(views: Views, x: SignalArray, std: np.ndarray) -> np.ndarray:
+    """Per-signal MSE of the autoencoder view in normalized units, shape `(n_signals,)`."""
+    parts = [signal_errors(views.autoencoder.predict(block, batch_size=256, verbose=0),
+                           block, std)[0]
+             for _, block in chunks(x, what="validation signals")]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _predict_blocks(model: keras.Model, x: SignalArray) -> np.ndarray:
+    return np.concatenate([model.predict(block, batch_size=100, verbose=0)
+                           for _, block in chunks(x, block_size(100), what="x")])
+
+
+def _compile(model: keras.Model, learning_rate: float, weight_decay: float) -> None:
+    if model.compiled and getattr(model.optimizer, "weight_decay", None) == (
+        weight_decay or None
+    ):
+        model.optimizer.learning_rate.assign(learning_rate)
+        return
+    if weight_decay:
+        optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+        # The linear path holds the PCA solution; decaying it would pull it away.
+        linear = [v for v in model.trainable_weights if v.path.startswith("linear_")]
+        if linear:
+            optimizer.exclude_from_weight_decay(var_list=linear)
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate)
+    model.compile(optimizer=optimizer, loss="mse")

@@ -18,9 +18,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from sigae._atomic import atomic_path
 from sigae.errors import DataError
 from sigae.io.found import INDEX_NAMES
+from sigae.outputs import atomic_path
 
 PathLike = str | os.PathLike[str]
 OUTPUT_EXTENSIONS = (".npy", ".npz", ".csv", ".parquet", ".h5")

@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from sigae.training import TrainingHistory
 
 if TYPE_CHECKING:
-    from sigae.latent import LatentStats
+    from sigae.study.latent import LatentStats
 
 
 def plot_history(history: TrainingHistory, *, title: str = "Training") -> Figure:
@@ -90,7 +90,7 @@ def plot_reconstruction(
 
 def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
     """Writes `figure` (format from the extension, e.g. `.png`) atomically."""
-    from sigae._atomic import atomic_path
+    from sigae.outputs import atomic_path
 
     with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=110)

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import keras
 import numpy as np
 
+from sigae.config import ModelConfig
 from sigae.model import SignalAutoencoder
 from sigae.saving import load_with_manifest
 
 
 def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:
     """Rows `(view, layer name, output shape, parameters)` of the encoder then the decoder."""
-    rows = []
-    for view in (model.encoder, model.decoder):
-        for layer in view.layers[1:]:  # [0] is the view's Input
-            shape = tuple(layer.output.shape[1:])
-            rows.append((view.name, layer.name, str(shape), int(layer.count_params())))
-    return rows
+    def layers(container: keras.Model) -> Iterator[keras.layers.Layer]:
+        for layer in container.layers:
+            if isinstance(layer, keras.Model):  # the body of a parts model: its own layers
+                yield from layers(layer)
+            elif not isinstance(layer, keras.layers.InputLayer):
+                yield layer
+
+    return [(view.name, layer.name, str(tuple(layer.output.shape[1:])),
+             int(layer.count_params()))
+            for view in (model.encoder, model.decoder) for layer in layers(view)]
 
 
 def describe(path: str | os.PathLike[str]) -> str:
@@ -49,12 +56,14 @@ def summary(model: SignalAutoencoder) -> list[str]:
     )
     lines.append("")
     mean, std = model.normalization
-    lines.append(
-        f"input: length {config.length}, {config.channels} channel(s); "
-        f"latent_dim {config.latent_dim}; decoder {config.decoder!r}"
-        + (f"; denoising (noise std {config.noise_std:g})" if config.noise_std else "")
-        + (f"; variational (beta {config.beta:g})" if config.variational else "")
-    )
+    if isinstance(config, ModelConfig):
+        design = (f"decoder {config.decoder!r}"
+                  + (f"; denoising (noise std {config.noise_std:g})" if config.noise_std else "")
+                  + (f"; variational (beta {config.beta:g})" if config.variational else ""))
+    else:
+        design = f"Keras parts: {config.origin}"
+    lines.append(f"input: length {config.length}, {config.channels} channel(s); "
+                 f"latent_dim {config.latent_dim}; {design}")
     lines.append(
         f"normalization ({config.normalization}): mean {_numbers(mean)}, std {_numbers(std)}"
     )

@@ -2,7 +2,7 @@
 interpolations, neighbours, generation and anomaly scores.
 
 Every function takes a trained `SignalAutoencoder`; none changes it. Figures for each
-are in `sigae.plotting`.
+are in `sigae.study.plotting`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import numpy as np
 
 from sigae.calibration import Calibration
 from sigae.errors import ConfigError, DataError, NotFittedError
-from sigae.io.arrays import SignalArray
-from sigae.model import SignalAutoencoder
+from sigae.io.arrays import SignalArray, chunks
+from sigae.metrics import signal_errors
+from sigae.model import SignalAutoencoder, check_signals
+from sigae.streaming import block_size
+from sigae.validate import check_choice, check_number
 
 # A dimension whose variance is below this share of the total is inactive.
 INACTIVE_SHARE = 1e-3
@@ -92,7 +95,7 @@ def project(codes: np.ndarray, method: str = "pca", *, seed: int = 0
                 "(or pip install umap-learn), or use method='pca'."
             ) from None
         return umap.UMAP(random_state=seed).fit_transform(codes), None
-    raise ConfigError(f"method must be 'pca' or 'umap'; received {method!r}.")
+    raise ConfigError(f"method must be 'pca' or 'umap'. Received method={method!r}.")
 
 
 def traverse(model: SignalAutoencoder, base: np.ndarray, dims: list[int], *, steps: int = 7,
@@ -117,8 +120,7 @@ def traverse(model: SignalAutoencoder, base: np.ndarray, dims: list[int], *, ste
     for dim in dims:
         if not 0 <= dim < latent_dim:
             raise ConfigError(f"dims must lie in 0..{latent_dim - 1}; received {dim}.")
-    if steps < 2:
-        raise ConfigError(f"steps must be at least 2; received {steps}.")
+    check_number("steps", steps, integer=True, minimum=2)
     if std is None:
         std = np.sqrt(np.diag(require_calibration(model, "traverse").gaussian.covariances[0]))
     offsets = np.linspace(-span, span, steps)
@@ -144,8 +146,7 @@ def interpolate(model: SignalAutoencoder, start: np.ndarray, end: np.ndarray, *,
         the first and last codes are exactly `start` and `end`.
     """
     start, end = _codes(np.stack([start, end]))
-    if steps < 2:
-        raise ConfigError(f"steps must be at least 2; received {steps}.")
+    check_number("steps", steps, integer=True, minimum=2)
     t = np.linspace(0.0, 1.0, steps)[:, None]
     if method == "linear":
         codes = (1 - t) * start + t * end
@@ -163,7 +164,7 @@ def interpolate(model: SignalAutoencoder, start: np.ndarray, end: np.ndarray, *,
             codes = direction * ((1 - t) * norms[0] + t * norms[1])
         codes[0], codes[-1] = start, end
     else:
-        raise ConfigError(f"method must be 'linear' or 'slerp'; received {method!r}.")
+        check_choice("method", method, ("linear", "slerp"))
     return codes, model.decode(codes.astype("float32"))
 
 
@@ -210,10 +211,8 @@ def generate(model: SignalAutoencoder, n: int, *, sampler: str = "gaussian",
             model.
         seed: Seeds the sampling.
     """
-    if sampler not in SAMPLERS:
-        raise ConfigError(f"sampler must be one of {', '.join(SAMPLERS)}; received {sampler!r}.")
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ConfigError(f"n must be a positive integer; received {n!r}.")
+    check_choice("sampler", sampler, SAMPLERS)
+    check_number("n", n, integer=True, minimum=1)
     calibration = require_calibration(model, "generate")
     rng = np.random.default_rng(seed)
     if sampler == "prior":
@@ -256,25 +255,46 @@ def score(model: SignalAutoencoder, x: SignalArray, *, threshold: float | None =
         percentile: The percentile of the training errors used when `threshold` is None.
         batch_size: Signals per forward pass.
     """
-    from sigae.calibration import codes_and_errors
-    from sigae.model import check_signals
-
     if threshold is None:
-        if not 0 <= percentile <= 100:
-            raise ConfigError(f"percentile must lie in [0, 100]; received {percentile}.")
+        check_number("percentile", percentile, minimum=0, maximum=100)
         threshold = require_calibration(model, "score").threshold(percentile)
-    model._require_fitted("score")
+    model.require_fitted("score")
     _, mse, mae = codes_and_errors(model, check_signals(x, model.config), batch_size=batch_size)
     return Scores(mse, mae, float(threshold), mse > threshold)
 
 
+def codes_and_errors(model: SignalAutoencoder, x: SignalArray, *, batch_size: int = 100
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes, and per-signal MSE and MAE of the reconstruction in normalized units.
+
+    Reads `x` block by block; the reconstruction is `decode(encode(x))`, which equals
+    `reconstruct(x)` bit for bit.
+
+    Returns:
+        `(codes, mse, mae)` of shapes `(n, latent_dim)`, `(n,)` and `(n,)`.
+    """
+    std = model.normalization[1]
+    codes, mse, mae = [], [], []
+    for _, block in chunks(x, block_size(batch_size), what="x"):
+        code = model.encode(block, batch_size=batch_size)
+        errors = signal_errors(model.decode(code, batch_size=batch_size), block, std)
+        codes.append(code)
+        mse.append(errors[0])
+        mae.append(errors[1])
+    if not codes:
+        empty = np.zeros(0)
+        return np.zeros((0, model.config.latent_dim), "float32"), empty, empty
+    return np.concatenate(codes), np.concatenate(mse), np.concatenate(mae)
+
+
 def require_calibration(model: SignalAutoencoder, action: str) -> Calibration:
     """`model.calibration`, or a `NotFittedError` saying why `action` cannot run."""
-    model._require_fitted(action)
+    model.require_fitted(action)
     if model.calibration is None:
         raise NotFittedError(
             f"Cannot {action}: the model has no stored code density and error quantiles "
-            "(it was saved by an older sigae). Train it again, or call fit once more."
+            "(it was adopted or given without signals, or saved by an older sigae). Measure "
+            "it on signals: model.measure(x), or sigae adopt ... --data DATA."
         )
     return model.calibration
 

@@ -15,11 +15,10 @@ import os
 import numpy as np
 from matplotlib.figure import Figure
 
-from sigae import latent
-from sigae._atomic import atomic_path
-from sigae.calibration import codes_and_errors
 from sigae.model import SignalAutoencoder
-from sigae.plotting import (
+from sigae.outputs import atomic_path
+from sigae.study import latent
+from sigae.study.plotting import (
     plot_errors,
     plot_gallery,
     plot_history,
@@ -27,7 +26,7 @@ from sigae.plotting import (
     plot_projection,
     plot_traversal,
 )
-from sigae.report import summary
+from sigae.study.summary import summary
 
 SECTIONS = ("Model", "Training", "Reconstructions", "Errors", "Latent statistics",
             "Projection", "Traversals")
@@ -52,7 +51,7 @@ def write_report(model: SignalAutoencoder, x: np.ndarray, path: str | os.PathLik
         title: The page title.
         percentile: Percentile of the training errors used as the anomaly threshold.
     """
-    codes, mse, _ = codes_and_errors(model, x)
+    codes, mse, _ = latent.codes_and_errors(model, x)
     threshold = latent.require_calibration(model, "report").threshold(percentile)
     stats = latent.stats(codes)
     points, explained = latent.project(codes)

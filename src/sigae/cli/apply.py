@@ -1,0 +1,84 @@
+"""`sigae encode`, `decode` and `reconstruct`: the input streamed through a model into a file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sigae.cli.options import (
+    DATA_HELP,
+    OUT_HELP,
+    add_batch_size,
+    add_data_options,
+    add_model,
+    blame,
+    command,
+    load_data,
+    load_model_data,
+)
+from sigae.errors import DataError
+
+
+def apply(args: argparse.Namespace) -> int:
+    from sigae.io.write import OUTPUT_EXTENSIONS, open_writer
+    from sigae.outputs import check_output_file
+    from sigae.saving import load
+    from sigae.streaming import stream
+
+    source = args.codes if args.command == "decode" else args.data
+    check_output_file(args.out, OUTPUT_EXTENSIONS, inputs=[args.model, source])
+    model = load(args.model)
+    config = model.config
+    if args.command == "decode":
+        signals = load_data(args, source, length=config.latent_dim)
+        if signals.shape[1:] != (config.latent_dim, 1):
+            raise DataError(
+                f"{signals.source}: holds rows of shape {signals.shape[1:]}; this model's "
+                f"codes have shape (n, {config.latent_dim}) (latent_dim)."
+            )
+        row_shape: tuple[int, ...] = (config.length, config.channels)
+
+        def function(block: Any) -> Any:
+            return model.decode(block[:, :, 0], batch_size=args.batch_size)
+    else:
+        signals = load_model_data(args, model)
+        encode = args.command == "encode"
+        row_shape = (config.latent_dim,) if encode else (config.length, config.channels)
+        method = model.encode if encode else model.reconstruct
+
+        def function(block: Any) -> Any:
+            return method(block, batch_size=args.batch_size)
+
+    shape = (len(signals), *row_shape)
+    with blame(source), open_writer(
+        args.out, shape, name="codes" if args.command == "encode" else "signals",
+        index=(signals.row, signals.start), source=str(source),
+    ) as writer:
+        stream(function, signals.data, writer.write, batch_size=args.batch_size,
+               what=f"{signals.source}:", progress=True)
+    print(f"{args.command}: {len(signals)} rows of {source} -> {args.out} {shape}")
+    return 0
+
+
+def register(commands: Any) -> None:
+    for name, help_text in (
+        ("encode", "Encode signals to codes of shape (n, latent_dim)."),
+        ("reconstruct", "Reconstruct signals with the autoencoder view."),
+    ):
+        sub = command(commands, name, apply, help_text)
+        add_model(sub)
+        sub.add_argument("data", type=Path, metavar="DATA", help=DATA_HELP)
+        sub.add_argument("--out", type=Path, required=True, help=OUT_HELP)
+        add_data_options(sub)
+        add_batch_size(sub)
+
+    sub = command(commands, "decode", apply, "Decode codes to signals in the training data's "
+                  "units.")
+    add_model(sub)
+    sub.add_argument("codes", type=Path, metavar="CODES",
+                     help="codes of shape (n, latent_dim), in any DATA format, e.g. the output "
+                     "of encode")
+    sub.add_argument("--out", type=Path, required=True, help=OUT_HELP)
+    add_data_options(sub, windows=False)
+    add_batch_size(sub)

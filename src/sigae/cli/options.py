@@ -1,0 +1,139 @@
+"""What the commands share: argument types, the data options, and reading DATA.
+
+Nothing here imports Keras or the backend, so building the parser stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sigae.errors import DataError
+
+EXIT_FAILED_CHECK = 1
+EXIT_BAD_INPUT = 2
+
+DATA_HELP = ("signals: .npy, .npz, .mat, .csv/.tsv/.txt, .h5, .parquet or .wav; one signal "
+             "per row (n, length) or (n, length, channels), see --layout and --window")
+OUT_HELP = ("output file: .npy, .npz, .csv, .parquet or .h5 (by extension); all but .npy "
+            "also hold each row's source_row and source_start")
+MODEL_HELP = "a .sigae model file"
+
+
+class Parser(argparse.ArgumentParser):
+    """Reports a usage error in one line on stderr, with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def command(commands: Any, name: str, handler: Callable[[argparse.Namespace], int],
+            help_text: str, description: str | None = None) -> argparse.ArgumentParser:
+    """Adds the subcommand `name`, run by `handler`."""
+    sub = commands.add_parser(name, help=help_text, description=description or help_text)
+    sub.set_defaults(handler=handler)
+    return sub
+
+
+def number(convert: type, condition: str, test: Callable[[float], bool]
+           ) -> Callable[[str], Any]:
+    """An argparse type: `convert` the text and check `test`, described by `condition`."""
+    noun = "an integer" if convert is int else "a number"
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, received {text!r}") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"expected {noun} {condition}, received {value}")
+        return value
+
+    return parse
+
+
+positive_int = number(int, ">= 1", lambda v: v >= 1)
+non_negative_int = number(int, ">= 0", lambda v: v >= 0)
+positive_float = number(float, "> 0", lambda v: v > 0)
+non_negative_float = number(float, ">= 0", lambda v: v >= 0)
+fraction = number(float, "in [0, 1)", lambda v: 0 <= v < 1)
+at_least_two = number(int, ">= 2", lambda v: v >= 2)
+
+
+def numbers(text: str) -> list[float]:
+    """An argparse type: one number, or several separated by commas."""
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or comma-separated numbers, "
+                                         f"received {text!r}") from None
+
+
+def add_model(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("model", type=Path, metavar="MODEL", help=MODEL_HELP)
+
+
+def add_batch_size(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--batch-size", type=positive_int, default=100,
+                     help="signals per forward pass (default: 100)")
+
+
+def add_data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> None:
+    """`--key`, `--layout` and (unless `windows=False`) `--window` and `--hop`."""
+    sub.add_argument("--key", help="what to read where the file holds several: the "
+                     ".npz array, .mat variable, HDF5 dataset path or Parquet list column")
+    sub.add_argument("--layout", choices=["auto", "rows", "columns"], default="auto",
+                     help="signals are the rows or the columns of a 2-D array (default: "
+                     "auto: rows, a single row or column is one recording, and the "
+                     "orientation matching the model's length wins)")
+    if windows:
+        sub.add_argument("--window", type=positive_int, metavar="LENGTH",
+                         help="cut each recording into windows of LENGTH samples")
+        sub.add_argument("--hop", type=positive_int, metavar="H",
+                         help="samples between window starts (default: LENGTH)")
+    else:
+        sub.set_defaults(window=None, hop=None)
+
+
+def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None) -> Any:
+    """Reads DATA with the command's --key, --layout, --window and --hop."""
+    from sigae.io import load_signals
+
+    return load_signals(path, key=args.key, layout=args.layout, window=args.window,
+                        hop=args.hop, length=length)
+
+
+def load_model_data(args: argparse.Namespace, model: Any) -> Any:
+    """Reads DATA for `model`: the orientation of its length, checked for its shape."""
+    from sigae.model import check_signals
+
+    signals = load_data(args, args.data, length=model.config.length)
+    check_signals(signals, model.config)
+    return signals
+
+
+@contextlib.contextmanager
+def blame(path: Path | None) -> Iterator[None]:
+    """Prefixes a data-shape error from the library with the file it came from."""
+    try:
+        yield
+    except DataError as error:
+        if path is None or str(error).startswith(str(path)):
+            raise
+        raise DataError(f"{path}: {error}") from None
+
+
+def auto(value: float | None) -> float | str:
+    """An option left unset is chosen by the library from the data size."""
+    return "auto" if value is None else value
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """Keras verbosity: silent with --quiet, a progress bar on a terminal, else a line an epoch."""
+    if args.quiet:
+        return 0
+    return 1 if sys.stdout.isatty() else 2

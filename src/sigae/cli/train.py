@@ -1,0 +1,129 @@
+"""`sigae demo` and `sigae train`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sigae.cli.options import (
+    DATA_HELP,
+    EXIT_FAILED_CHECK,
+    add_data_options,
+    auto,
+    blame,
+    command,
+    fraction,
+    load_data,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    verbosity,
+)
+
+
+def demo(args: argparse.Namespace) -> int:
+    from sigae.demo import run_demo
+
+    result = run_demo(args.out, epochs=auto(args.epochs), seed=args.seed,
+                      verbose=verbosity(args))
+    check = result.check
+    print(f"trained the default design for {result.epochs} epochs")
+    print(f"best validation loss   {result.best_val_loss:.5f} (MSE, normalized units)")
+    print(f"baseline               {result.comparison.summary()}")
+    print(f"test MSE               {result.test_mse:.5f} (normalized units, 500 test signals)")
+    print(f"consistency check      {'passed' if check.passed else 'FAILED'}: shared weights "
+          f"{check.shared_weights}, max |eD - AE| = {check.views_max_abs_difference:.3g}, "
+          f"save/load equal {check.round_trip_weights_equal}")
+    print(f"model                  {result.model_path}")
+    print(f"plots                  {result.loss_plot}, {result.reconstruction_plot}")
+    print(f"report                 {result.report}")
+    return 0 if check.passed else EXIT_FAILED_CHECK
+
+
+def train(args: argparse.Namespace) -> int:
+    from sigae.model import SignalAutoencoder
+    from sigae.outputs import check_output_file
+
+    check_output_file(args.out, (".sigae",), inputs=[args.data])
+    x = load_data(args, args.data)
+    _, length, channels = x.shape
+    overrides: dict[str, Any] = {"noise_std": args.noise_std}
+    if args.latent_dim is not None:
+        overrides["latent_dim"] = args.latent_dim
+    if args.variational:  # the PCA start of the linear path is not a posterior
+        overrides.update(variational=True, beta=args.beta, linear_path=False)
+    model = SignalAutoencoder.from_preset(
+        args.preset, length=length, channels=channels, seed=args.seed, **overrides
+    )
+    with blame(args.data):
+        history = model.fit(
+            x,
+            epochs=auto(args.epochs),
+            batch_size=auto(args.batch_size),
+            validation_split=args.validation_split,
+            patience=None if args.patience == 0 else auto(args.patience),
+            learning_rate=args.learning_rate,
+            weight_decay=args.weight_decay,
+            seed=args.seed,
+            verbose=verbosity(args),
+        )
+    model.save(args.out)
+    print(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} channel(s) "
+          f"for {history.epochs} epochs; "
+          + ("kept the starting weights" if model.history.best_epoch is None
+             else f"kept epoch {model.history.best_epoch + 1}"))
+    print(model.comparison.summary())
+    print(f"saved {args.out}")
+    return 0
+
+
+def register(commands: Any) -> None:
+    sub = command(commands, "demo", demo, "Train the default design on the embedded "
+                  "oscillations, save it, plot it and check its consistency (about a minute "
+                  "on 2 cores).")
+    sub.add_argument("--out", type=Path, default=Path("sigae-demo"),
+                     help="output directory (default: sigae-demo)")
+    sub.add_argument("--epochs", type=positive_int,
+                     help="maximum epochs (default: 100, with early stopping)")
+    sub.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffling")
+    sub.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+
+    sub = command(commands, "train", train, "Train a model on signals and save it as a "
+                  ".sigae file.")
+    sub.add_argument("data", type=Path, metavar="DATA", help=DATA_HELP)
+    sub.add_argument("--out", type=Path, required=True, metavar="MODEL",
+                     help="model file to write, ending in .sigae")
+    add_data_options(sub)
+    sub.add_argument("--preset", choices=["default", "question"], default="default",
+                     help="design: sigae's default or the question's model (default: default)")
+    sub.add_argument("--latent-dim", type=positive_int, help="size of the code")
+    sub.add_argument("--noise-std", type=non_negative_float, default=0.0,
+                     help="denoising: std of the Gaussian noise added to the normalized "
+                     "inputs in training only (default: 0)")
+    sub.add_argument("--variational", action="store_true",
+                     help="a variational autoencoder (without the linear PCA path): codes "
+                     "are sampled in training, encode returns their mean")
+    sub.add_argument("--beta", type=non_negative_float, default=1.0,
+                     help="weight of the KL term of --variational (default: 1)")
+    sub.add_argument("--epochs", type=positive_int,
+                     help="maximum epochs (default: chosen from the number of signals; "
+                     "100 for 800 or more)")
+    sub.add_argument("--batch-size", type=positive_int,
+                     help="signals per step (default: chosen from the number of signals; "
+                     "100 for 800 or more)")
+    sub.add_argument("--validation-split", type=fraction, default=0.2,
+                     help="fraction held out from the end for validation (default: 0.2)")
+    sub.add_argument("--patience", type=non_negative_int,
+                     help="early-stopping patience in epochs (doubled until an epoch beats "
+                     "the start), 0 to train all epochs; the best weights are kept either "
+                     "way (default: chosen from the number of signals; 10 for 800 or more)")
+    sub.add_argument("--learning-rate", type=positive_float, default=1e-3,
+                     help="Adam's learning rate (default: 0.001)")
+    sub.add_argument("--weight-decay", type=non_negative_float, default=0.0,
+                     help="AdamW weight decay of the convolutional path (default: 0, plain "
+                     "Adam)")
+    sub.add_argument("--seed", type=int, default=None,
+                     help="seed of weights and shuffling, for a reproducible run")
+    sub.add_argument("--quiet", action="store_true", help="no per-epoch progress")
