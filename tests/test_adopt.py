@@ -513,3 +513,57 @@ def test_assembled_views_share_the_bodies_layers():
     views = assemble(encoder, decoder, length=LENGTH, channels=1, latent_dim=CODE,
                      per_channel=True)
     assert views.shared()
+
+
+# -- an adopted model gets everything a built-in design has -----------------------------------
+
+
+def test_the_study_commands_run_on_an_adopted_model(reference, capsys, tmp_path):
+    x = tmp_path / "x.npy"
+    np.save(x, reference["x"])
+    model = tmp_path / "q.sigae"
+    code, stdout, err = run(capsys, "adopt", DATA / "seed_tfkeras2.h5", "--out", model,
+                            "--mean", float(reference["mean"]), "--std", float(reference["std"]),
+                            "--data", x)
+    assert code == 0, err
+    assert "validation NMSE" in stdout
+    assert "(PCA with 6 dims: " in stdout
+    for argv in (["latent", "stats", model, x, "--out", tmp_path / "stats"],
+                 ["latent", "traverse", model, "--out", tmp_path / "traverse"],
+                 ["generate", model, "-n", 5, "--out", tmp_path / "generated.npy"],
+                 ["score", model, x, "--out", tmp_path / "scores.csv"],
+                 ["report", model, x, "--out", tmp_path / "report.html"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 0, (argv, err)
+    assert np.load(tmp_path / "generated.npy").shape == (5, 101, 1)
+    code, stdout, _ = run(capsys, "info", model)
+    assert code == 0
+    assert "Keras parts: adopted from seed_tfkeras2.h5, split at 'dense_1'" in stdout
+    assert "decoder  dense" in stdout  # the adopted decoder's own layers are listed
+
+
+def test_without_data_the_study_commands_say_how_to_measure(trained_models, capsys, tmp_path):
+    model = tmp_path / "m.sigae"
+    run(capsys, "adopt", trained_models["question"][1][".keras"], "--out", model)
+    code, _, err = run(capsys, "generate", model, "-n", 3, "--out", tmp_path / "g.npy")
+    assert_refused(code, err, "sigae adopt ... --data DATA", tmp_path / "g.npy")
+
+
+def test_the_adopted_decoder_exports_to_plain_keras(reference, tmp_path):
+    model = sigae.adopt(DATA / "seed_tfkeras2.h5", mean=float(reference["mean"]),
+                        std=float(reference["std"]))
+    model.export_decoder(tmp_path / "decoder.keras")
+    decoder = keras.saving.load_model(tmp_path / "decoder.keras", safe_mode=True)
+    codes = model.encode(reference["x"])
+    np.testing.assert_allclose(decoder.predict(codes, verbose=0), model.decode(codes),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_an_adopted_model_can_be_trained_further():
+    x = waves()
+    model = sigae.adopt(flat_model(), mean=0.5, std=2.0)
+    before = model.normalization
+    model.fit(x, epochs=2, batch_size=16, patience=None, seed=0, verbose=0)
+    assert model.history.epochs == 2
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.normalization, strict=True))
+    assert np.array_equal(model.decode(model.encode(x)), model.reconstruct(x))
