@@ -218,7 +218,7 @@ print(float(np.max(np.abs(got - expected))))
 
 
 def test_export_needs_the_keras_suffix(trained, tmp_path):
-    with pytest.raises(sigae.SigaeError, match=r"must be a .keras file"):
+    with pytest.raises(sigae.SigaeError, match=r"output must end in .keras; received .h5"):
         trained.export_decoder(tmp_path / "decoder.h5")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from sigae import datasets
 from sigae.baseline import Comparison
 from sigae.checks import CheckReport, check_consistency
+from sigae.metrics import signal_errors
 from sigae.model import SignalAutoencoder
 from sigae.study.plotting import plot_history, plot_reconstruction, save_figure
 from sigae.study.report import write_report
@@ -65,8 +66,7 @@ def run_demo(
 
     reconstruction = model.reconstruct(test)
     decoded = model.decode(model.encode(test))
-    std = model.normalization[1]
-    test_mse = float(np.mean(np.square((reconstruction - test) / std)))
+    test_mse = float(np.mean(signal_errors(reconstruction, test, model.normalization[1])[0]))
 
     loss_plot = out / "loss.png"
     save_figure(plot_history(model.history, title="Default design on the embedded "

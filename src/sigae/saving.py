@@ -33,10 +33,11 @@ import safetensors.numpy
 
 import sigae
 from sigae.config import ModelConfig
-from sigae.errors import ConfigError, ModelFileError, SigaeError
-from sigae.outputs import atomic_path
+from sigae.errors import ConfigError, ModelFileError
+from sigae.outputs import atomic_path, check_output_file
 from sigae.parts import PartsConfig
 from sigae.training import Learned
+from sigae.validate import check_choice
 from sigae.views import Standardize, weight_keys, weight_shapes
 
 if TYPE_CHECKING:
@@ -281,12 +282,11 @@ def export_view(model: SignalAutoencoder, part: str, path: PathLike) -> None:
         path: Destination, which must end in `.keras`.
 
     Raises:
-        SigaeError: For an unknown part or a path without the `.keras` suffix.
+        ConfigError: For an unknown part.
+        SigaeError: For a path without the `.keras` suffix, or in a missing directory.
     """
-    if part not in ("encoder", "decoder"):
-        raise SigaeError(f"part must be 'encoder' or 'decoder'. Received part={part!r}.")
-    if not str(path).endswith(".keras"):
-        raise SigaeError(f"{path}: an exported {part} must be a .keras file; add the suffix.")
+    check_choice("part", part, ("encoder", "decoder"))
+    check_output_file(path, (".keras",))
     view = model.encoder if part == "encoder" else model.decoder
     plain = _plain_keras_copy(view)
     with atomic_path(path) as temporary:

@@ -94,7 +94,7 @@ def adopt_pair(encoder: Any, decoder: Any, *, autoencoder: Any = None, mean: Any
     """
     (encoder_graph, encoder_name), (decoder_graph, decoder_name) = (
         read_graph(encoder), read_graph(decoder))
-    length, channels = check_form_in(encoder_graph, encoder_name)
+    length, channels = check_form(encoder_graph, encoder_name, "an encoder")
     encoder_body, decoder_body = _compose(encoder_graph, encoder_name, decoder_graph,
                                           decoder_name, (length, channels))
     if autoencoder is not None:
@@ -107,18 +107,6 @@ def adopt_pair(encoder: Any, decoder: Any, *, autoencoder: Any = None, mean: Any
                  encoder_name, decoder_name)
     return _wrap(encoder_body, decoder_body, mean, std,
                  f"adopted from {encoder_name} and {decoder_name}")
-
-
-def check_form_in(graph: Graph, name: str) -> tuple[int, int]:
-    """`(length, channels)` of an encoder graph: one input of that shape, one output."""
-    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
-        raise ConfigError(f"{name} has {len(graph.inputs)} input(s) and {len(graph.outputs)} "
-                          "output(s); an encoder has one of each.")
-    shape = tuple(graph.tensors[graph.inputs[0]].shape[1:])
-    if len(shape) != 2 or None in shape:
-        raise ConfigError(f"{name} takes input of shape {shape}; an encoder of signals takes "
-                          "(length, channels).")
-    return shape[0], shape[1]
 
 
 def _compose(encoder_graph: Graph, encoder_name: str, decoder_graph: Graph, decoder_name: str,

@@ -348,15 +348,16 @@ def values(tensor: Any) -> int | None:
     return None if any(d is None for d in shape) else math.prod(shape)
 
 
-def check_form(graph: Graph, where: str) -> tuple[int, int]:
-    """Refuses a graph that is not one `(length, channels)` input to the same shape out.
+def check_form(graph: Graph, where: str, what: str = "an autoencoder of signals"
+               ) -> tuple[int, int]:
+    """Refuses a graph that is not one `(length, channels)` input and one output.
 
     Returns:
         `(length, channels)`.
     """
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise ConfigError(f"{where} has {len(graph.inputs)} input(s) and {len(graph.outputs)} "
-                          "output(s); an autoencoder of signals has one of each.")
+                          f"output(s); {what} has one of each.")
     shape = tuple(graph.tensors[graph.inputs[0]].shape[1:])
     if len(shape) != 2 or None in shape:
         raise ConfigError(f"{where} takes input of shape {shape}; sigae needs signals of shape "
