@@ -59,7 +59,8 @@ def test_file_is_a_zip_of_a_json_manifest_and_safetensors(model_file):
     assert len(manifest["weights"]["sha256"]) == 64
     learned = manifest["learned"]
     assert set(learned) == {"mean", "std", "history", "comparison", "calibration"}
-    assert set(learned["history"]) == {"loss", "val_loss", "best_epoch", "initial_loss"}
+    assert set(learned["history"]) == {"loss", "val_loss", "best_epoch", "initial_loss",
+                                       "interrupted"}
     assert len(learned["mean"]) == 1  # per channel
     assert "normalize/mean" in tensors
     assert "latent/kernel" in tensors
@@ -101,7 +102,7 @@ def test_a_failure_mid_write_keeps_the_old_file_intact(trained, tmp_path, monkey
         return original(self, name, data, *args, **kwargs)
 
     monkeypatch.setattr(zipfile.ZipFile, "writestr", crash_on_weights)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(sigae.StorageError, match=r"cannot write .*m.sigae: disk full"):
         trained.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.sigae"]

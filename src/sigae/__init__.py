@@ -35,6 +35,7 @@ from sigae.errors import (
     ModelFileError,
     NotFittedError,
     SigaeError,
+    StorageError,
     TrainingError,
 )
 
@@ -61,6 +62,7 @@ __all__ = [
     "SigaeError",
     "SignalAutoencoder",
     "Signals",
+    "StorageError",
     "TrainingError",
     "__version__",
     "adopt",

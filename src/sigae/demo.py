@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sigae.metrics import signal_errors
 from sigae.model import SignalAutoencoder
 from sigae.study.plotting import plot_history, plot_reconstruction, save_figure
 from sigae.study.report import write_report
+from sigae.training import StopRequest, TrainingHistory
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class DemoResult:
     test_mse: float
     comparison: Comparison
     check: CheckReport
+    history: TrainingHistory
 
 
 def run_demo(
@@ -38,6 +41,8 @@ def run_demo(
     patience: int | str | None = "auto",
     seed: int = 0,
     verbose: str | int = "auto",
+    stop: StopRequest | None = None,
+    save: Callable[[SignalAutoencoder, Path], None] | None = None,
 ) -> DemoResult:
     """Trains the default design on `datasets.oscillations()` and writes its results.
 
@@ -51,6 +56,8 @@ def run_demo(
         patience: Early-stopping patience; `"auto"` is 10 here.
         seed: Seed of the data split, the weights and the shuffling.
         verbose: Keras verbosity of training.
+        stop: Ends training early once requested (see `SignalAutoencoder.fit`).
+        save: Saves the trained model to a path; `SignalAutoencoder.save` by default.
 
     Returns:
         A `DemoResult`; `test_mse` is in normalized units, like the losses.
@@ -59,10 +66,11 @@ def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     train, test = datasets.oscillations(seed=seed)
     model = SignalAutoencoder.from_preset("default", length=train.shape[1], seed=seed)
-    history = model.fit(train, epochs=epochs, patience=patience, seed=seed, verbose=verbose)
+    history = model.fit(train, epochs=epochs, patience=patience, seed=seed, verbose=verbose,
+                        stop=stop)
 
     model_path = out / "model.sigae"
-    model.save(model_path)
+    (save or SignalAutoencoder.save)(model, model_path)
 
     reconstruction = model.reconstruct(test)
     decoded = model.decode(model.encode(test))
@@ -88,4 +96,5 @@ def run_demo(
         test_mse=test_mse,
         comparison=model.comparison,
         check=check_consistency(model, test),
+        history=history,
     )

@@ -37,3 +37,16 @@ class TrainingError(SigaeError):
 
 class NotFittedError(SigaeError):
     """An operation that needs a trained model was called on an untrained one."""
+
+
+class StorageError(SigaeError):
+    """A fault of the machine while reading or writing a file: a full disk, a read-only
+    place, a permission, an I/O error, too many open files.
+
+    Attributes:
+        errno: The operating system's error number, where known.
+    """
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno

@@ -25,7 +25,15 @@ from sigae.io.arrays import DiskArray, SignalArray, check_finite, chunks, is_laz
 from sigae.io.signals import Signals
 from sigae.parts import PartsConfig, build_parts, parts_config
 from sigae.streaming import block_size
-from sigae.training import AUTO, Learned, TrainingConfig, TrainingHistory, measure, train
+from sigae.training import (
+    AUTO,
+    Learned,
+    StopRequest,
+    TrainingConfig,
+    TrainingHistory,
+    measure,
+    train,
+)
 from sigae.views import Views, build
 
 logger = logging.getLogger(__name__)
@@ -223,6 +231,7 @@ class SignalAutoencoder:
         weight_decay: float = 0.0,
         seed: int | None = None,
         verbose: str | int = "auto",
+        stop: StopRequest | None = None,
     ) -> TrainingHistory:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
@@ -270,6 +279,9 @@ class SignalAutoencoder:
                 built-in design, the shuffling and the backend's random state.
             verbose: Keras verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (one line
                 per epoch).
+            stop: A `sigae.training.StopRequest`: once requested (from a signal handler or
+                another thread), training ends at the end of the current batch with the
+                best weights so far, as if its epochs were done.
 
         Returns:
             The history of this call (loss and val_loss per epoch). `self.history` holds
@@ -294,7 +306,7 @@ class SignalAutoencoder:
         x = check_signals(x, self.config, "x")
         try:
             learned = train(self, x, settings, validation_data=validation_data,
-                            verbose=verbose)
+                            verbose=verbose, stop=stop)
         except TrainingError as error:
             if error.learned is not None:
                 self.learned = error.learned.after(self._learned)

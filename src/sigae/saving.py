@@ -24,6 +24,7 @@ import json
 import platform
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,9 @@ import safetensors.numpy
 
 import sigae
 from sigae.config import ModelConfig
-from sigae.errors import ConfigError, ModelFileError
+from sigae.errors import ConfigError, ModelFileError, SigaeError
+from sigae.faults import reading
+from sigae.io.found import reason
 from sigae.outputs import atomic_path, check_output_file
 from sigae.parts import PartsConfig
 from sigae.training import Learned
@@ -69,6 +72,11 @@ def save_model(model: SignalAutoencoder, path: PathLike) -> None:
         archive.writestr(WEIGHTS, blob, zipfile.ZIP_STORED)
 
 
+def estimated_size(model: SignalAutoencoder) -> int:
+    """About how many bytes `save_model(model, ...)` writes (generously)."""
+    return 4 * sum(int(np.prod(v.shape)) for v in model.autoencoder.weights) + 2**21
+
+
 def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarray]) -> dict:
     builder = "design" if isinstance(model.config, ModelConfig) else "parts"
     return {
@@ -101,7 +109,8 @@ def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any
     """Loads a model saved with `SignalAutoencoder.save`, and its verified manifest.
 
     The layers are rebuilt by sigae's code from the stored architecture; only data
-    (JSON and safetensors) is read from the file.
+    (JSON and safetensors) is read from the file, and nothing larger than the file itself
+    is ever allocated for it.
 
     Args:
         path: A `.sigae` file.
@@ -113,11 +122,27 @@ def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any
     Raises:
         ModelFileError: If the file is missing, not a sigae model, truncated, tampered
             with (checksum or shape mismatch), names a class outside `sigae.allowlist`,
-            or was written by a newer sigae.
+            or was written by a newer sigae. Whatever the damage, nothing else escapes
+            (the loader is fuzzed: `tests/test_model_fuzz.py`).
+        StorageError: If the machine cannot read the file (an I/O error, a permission).
     """
+    path = Path(path)
+    try:
+        with reading(path):
+            return _load(path)
+    except SigaeError:
+        raise
+    except (MemoryError, RecursionError) as error:
+        raise ModelFileError(f"{path}: the file declares more than can be read "
+                             f"({type(error).__name__}); it is damaged or crafted.") from None
+    except Exception as error:  # a damaged file makes the libraries below raise anything
+        raise ModelFileError(f"{path}: damaged model file ({reason(error)}); use an intact "
+                             "copy.") from None
+
+
+def _load(path: Path) -> tuple[SignalAutoencoder, dict[str, Any]]:
     from sigae.model import SignalAutoencoder
 
-    path = Path(path)
     manifest, blob = _read_archive(path)
     architecture, learned_data = _contents(manifest, path)
     try:
@@ -148,7 +173,7 @@ def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any
                                         architecture.normalization == "per_channel")
             stored = model.normalization
             model.learned = learned
-        except (TypeError, ValueError, KeyError, AttributeError, ConfigError,
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, ConfigError,
                 np.linalg.LinAlgError) as error:
             raise ModelFileError(f"{path}: the training record is damaged ({error}).") from None
         if not all(np.array_equal(a, b) for a, b in zip(stored, model.normalization,
@@ -193,32 +218,41 @@ def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
             f"{path}: not a sigae model file (not a zip archive); it is truncated or of "
             "another format. Train or save a model with sigae to create one."
         )
+    size = path.stat().st_size
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if names != {MANIFEST, WEIGHTS}:
+            members = archive.infolist()
+            names = [member.filename for member in members]
+            if sorted(names) != sorted([MANIFEST, WEIGHTS]):
                 raise ModelFileError(
                     f"{path}: not a sigae model file: it holds {sorted(names)}, expected "
                     f"{MANIFEST} and {WEIGHTS}."
                 )
-            if archive.getinfo(MANIFEST).file_size > _MAX_MANIFEST_BYTES:
+            manifest_info, weights_info = archive.getinfo(MANIFEST), archive.getinfo(WEIGHTS)
+            # Nothing is inflated beyond what the file can hold: the manifest is small, and
+            # the weights are stored as they are (sigae never compresses them).
+            if manifest_info.file_size > _MAX_MANIFEST_BYTES or manifest_info.compress_size > size:
                 raise ModelFileError(f"{path}: the manifest is implausibly large; refused.")
-            raw_manifest = archive.read(MANIFEST)
-            manifest = json.loads(raw_manifest)
+            if (weights_info.compress_type != zipfile.ZIP_STORED
+                    or weights_info.file_size != weights_info.compress_size
+                    or weights_info.file_size > size):
+                raise ModelFileError(f"{path}: the weights are not stored as sigae stores "
+                                     "them; the file was altered.")
+            manifest = json.loads(archive.read(MANIFEST))
             if not isinstance(manifest, dict):
                 raise ModelFileError(f"{path}: the manifest is not a JSON object.")
             _check_format(manifest, path)
-            declared_bytes = (manifest.get("weights") or {}).get("bytes")
-            if archive.getinfo(WEIGHTS).file_size != declared_bytes:
+            declared_bytes = manifest["weights"].get("bytes")
+            if weights_info.file_size != declared_bytes:
                 raise ModelFileError(
-                    f"{path}: the weights are {archive.getinfo(WEIGHTS).file_size} bytes but "
-                    f"the manifest declares {declared_bytes}; the file was altered."
+                    f"{path}: the weights are {weights_info.file_size} bytes but the manifest "
+                    f"declares {declared_bytes}; the file was altered."
                 )
             blob = archive.read(WEIGHTS)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
-        raise ModelFileError(f"{path}: damaged or truncated model file ({error}).") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelFileError(f"{path}: the manifest is not valid JSON ({error}).") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as error:
+        raise ModelFileError(f"{path}: damaged or truncated model file ({error}).") from None
     digest = hashlib.sha256(blob).hexdigest()
     if digest != manifest["weights"].get("sha256"):
         raise ModelFileError(

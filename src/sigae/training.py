@@ -123,12 +123,15 @@ class TrainingHistory:
             epoch improved on the starting weights, which are then kept.
         initial_loss: Monitored loss (validation if any) of the weights before the first
             epoch: PCA's error for a model with a linear path.
+        interrupted: Why the last run stopped before its epochs were done, when it was
+            asked to (`StopRequest`), e.g. `"SIGINT in epoch 4, batch 7"`; `None` otherwise.
     """
 
     loss: tuple[float, ...] = field(default=())
     val_loss: tuple[float, ...] = field(default=())
     best_epoch: int | None = None
     initial_loss: float | None = None
+    interrupted: str | None = None
 
     @property
     def epochs(self) -> int:
@@ -150,6 +153,7 @@ class TrainingHistory:
             val_loss=self.val_loss + run.val_loss,
             best_epoch=self.best_epoch if run.best_epoch is None else offset + run.best_epoch,
             initial_loss=run.initial_loss if self.initial_loss is None else self.initial_loss,
+            interrupted=run.interrupted,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,7 +168,29 @@ class TrainingHistory:
             val_loss=tuple(float(v) for v in data.get("val_loss", [])),
             best_epoch=None if best is None else int(best),
             initial_loss=None if initial is None else float(initial),
+            interrupted=None if data.get("interrupted") is None else str(data["interrupted"]),
         )
+
+
+class StopRequest:
+    """Asks a running `fit` to stop at the end of its current batch.
+
+    Set it from a signal handler or another thread. Training then ends as if its epochs
+    were done: the best weights so far are restored, the comparison and calibration are
+    computed, and the history says why the run stopped (`TrainingHistory.interrupted`).
+    The command line sets one on the first Ctrl-C (SIGINT) or SIGTERM.
+    """
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+
+    def request(self, reason: str) -> None:
+        """Asks for the stop; `reason` (e.g. `"SIGINT"`) is recorded in the history."""
+        self.reason = reason
+
+    @property
+    def requested(self) -> bool:
+        return self.reason is not None
 
 
 class GuardCallback(keras.callbacks.Callback):
@@ -181,6 +207,7 @@ class GuardCallback(keras.callbacks.Callback):
             beats them by more than twice the standard error of the paired per-signal
             differences: on a few validation signals a smaller gain is as likely noise.
         start_errors: Per-signal validation errors of the starting weights.
+        stop: Stops training at the end of the batch once requested.
     """
 
     def __init__(
@@ -190,6 +217,7 @@ class GuardCallback(keras.callbacks.Callback):
         baseline: float,
         errors: Callable[[], np.ndarray] | None = None,
         start_errors: np.ndarray | None = None,
+        stop: StopRequest | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -204,6 +232,8 @@ class GuardCallback(keras.callbacks.Callback):
         self._epoch = 0
         self._errors = errors
         self._start_errors = start_errors
+        self._stop = stop
+        self.interrupted: str | None = None
 
     def _beats_start_clearly(self) -> bool:
         if self._errors is None or self._start_errors is None or len(self._start_errors) < 2:
@@ -222,6 +252,9 @@ class GuardCallback(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self.diverged_at = (self._epoch, batch)
+            self.model.stop_training = True
+        if self._stop is not None and self._stop.requested and self.interrupted is None:
+            self.interrupted = f"{self._stop.reason} in epoch {self._epoch + 1}, batch {batch + 1}"
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -305,7 +338,8 @@ class Learned:
 
 
 def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
-          validation_data: SignalArray | None = None, verbose: str | int = "auto") -> Learned:
+          validation_data: SignalArray | None = None, verbose: str | int = "auto",
+          stop: StopRequest | None = None) -> Learned:
     """Trains `model`'s shared weights to reconstruct `x`, and returns what it learned.
 
     See `SignalAutoencoder.fit`, which calls this and keeps the record. On a model that
@@ -319,6 +353,7 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
             training signals.
         validation_data: Validation signals instead of `settings.validation_split`.
         verbose: Keras verbosity.
+        stop: Ends training at the end of the current batch once requested.
 
     Returns:
         The `Learned` record of this run (its history is this run's alone).
@@ -366,6 +401,7 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         baseline=float(np.mean(start_errors)),
         errors=None if x_val is None else lambda: _errors(views, x_val, std),
         start_errors=None if x_val is None else start_errors,
+        stop=stop,
     )
     if is_lazy(x_train):
         data: dict[str, Any] = {
@@ -379,7 +415,8 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
     views.autoencoder.fit(**data, epochs=settings.epochs, shuffle=True, callbacks=[guard],
                           verbose=verbose)
     history = TrainingHistory(loss=tuple(guard.losses), val_loss=tuple(guard.val_losses),
-                              best_epoch=guard.best_epoch, initial_loss=guard.baseline)
+                              best_epoch=guard.best_epoch, initial_loss=guard.baseline,
+                              interrupted=guard.interrupted)
 
     comparison, calibration = _evaluate(views, x_train, x_val, components, center,
                                         seed=settings.seed,

@@ -5,17 +5,25 @@ One module per command group, each registering its arguments beside its handlers
 export), `adopt`, `latent` (the latent-space studies) and `study` (generate, score,
 report). Only this package prints or exits. Heavy modules (Keras, the backend,
 matplotlib) are imported inside the handler that needs them, so `sigae --help` is
-instant. A `SigaeError` becomes one line on stderr and exit code 2; a failed `check`
-exits with 1.
+instant.
+
+Every failure is one line on stderr and a non-zero exit code, never a traceback (`--debug`
+or `SIGAE_DEBUG=1` shows it): a `SigaeError` (bad input, or a fault of the machine such as
+a full disk, see `sigae.faults`) exits with 2, a failed `check` with 1, Ctrl-C or SIGTERM
+with 128 + the signal's number, after any partial output was removed.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import Any
 
 from sigae.cli import adopt, apply, inspect, latent, study, train
-from sigae.cli.options import EXIT_BAD_INPUT, Parser
+from sigae.cli.options import EXIT_BAD_INPUT, Interrupted, Parser
 from sigae.errors import SigaeError
 
 GROUPS = (train, apply, inspect, adopt, latent, study)
@@ -28,15 +36,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
+    debug = args.debug or os.environ.get("SIGAE_DEBUG", "") not in ("", "0")
+
+    def fail(message: str, code: int) -> int:
+        if debug:
+            traceback.print_exc()
+        print(f"sigae: {' '.join(message.split())}", file=sys.stderr)
+        return code
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         return args.handler(args)
     except SigaeError as error:
-        message = " ".join(str(error).split())
-        print(f"sigae: error: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("sigae: interrupted; nothing was written.", file=sys.stderr)
-        return 130
+        return fail(f"error: {error}", EXIT_BAD_INPUT)
+    except KeyboardInterrupt as error:
+        signum = error.signum if isinstance(error, Interrupted) else signal.SIGINT
+        return fail(f"interrupted ({signal.Signals(signum).name}); nothing was written.",
+                    128 + signum)
+    except OSError as error:  # a fault of the machine that no layer below named
+        from sigae.faults import describe
+
+        where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+        return fail(f"error: {describe(error)}{where}; check the disk and the paths, and "
+                    "try again", EXIT_BAD_INPUT)
+    except MemoryError:
+        return fail("error: out of memory; use smaller --batch-size, or store the data as "
+                    ".npy or HDF5, which sigae reads in blocks", EXIT_BAD_INPUT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(signum)
 
 
 def build_parser() -> Parser:
@@ -51,6 +82,8 @@ def build_parser() -> Parser:
         "Run 'sigae COMMAND --help' for each command.",
     )
     parser.add_argument("--version", action="version", version=f"sigae {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error (also SIGAE_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for group in GROUPS:
         group.register(commands)

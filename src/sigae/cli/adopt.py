@@ -13,6 +13,7 @@ from sigae.cli.options import (
     command,
     load_data,
     numbers,
+    save_trained,
 )
 from sigae.errors import SigaeError
 
@@ -48,7 +49,7 @@ def adopt(args: argparse.Namespace) -> int:
         x = load_data(args, args.data, length=model.config.length)
         with blame(args.data):
             model.measure(x, seed=0)
-    model.save(args.out)
+    save_trained(model, args.out)
     config = model.config
     counts = model.count_params()
     print(f"adopted: {config.origin}")

@@ -21,8 +21,8 @@ from sigae.errors import DataError
 
 
 def apply(args: argparse.Namespace) -> int:
-    from sigae.io.write import OUTPUT_EXTENSIONS, open_writer
-    from sigae.outputs import check_output_file
+    from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, open_writer
+    from sigae.outputs import check_output_file, check_writable
     from sigae.saving import load
     from sigae.streaming import stream
 
@@ -51,6 +51,7 @@ def apply(args: argparse.Namespace) -> int:
             return method(block, batch_size=args.batch_size)
 
     shape = (len(signals), *row_shape)
+    check_writable(args.out, estimated_bytes(args.out, shape))
     with blame(source), open_writer(
         args.out, shape, name="codes" if args.command == "encode" else "signals",
         index=(signals.row, signals.start), source=str(source),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -137,3 +138,71 @@ def verbosity(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     return 1 if sys.stdout.isatty() else 2
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, or a signal a scheduler sends (SIGTERM), raised where the program is."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[Any]:
+    """While training: the first SIGINT or SIGTERM asks training to stop at the end of the
+    batch (the best weights so far are then saved as usual); a second aborts at once,
+    writing nothing.
+
+    Yields:
+        The `sigae.training.StopRequest` to give to `fit`.
+    """
+    from sigae.training import StopRequest
+
+    stop = StopRequest()
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.requested:
+            raise Interrupted(signum)
+        stop.request(signal.Signals(signum).name)
+        print(f"sigae: {stop.reason}: stopping after this batch; the best weights so far will "
+              "be saved. Press Ctrl-C again to abort without saving.", file=sys.stderr,
+              flush=True)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
+def save_trained(model: Any, out: Path, near: Path | None = None) -> None:
+    """Saves a model that just trained; if `out` cannot be written, saves it to the
+    system's temporary directory (or beside `near`, the data) and says where, so the
+    training is never lost.
+
+    Raises:
+        StorageError: Saying why `out` failed and where the model is now.
+    """
+    import tempfile
+    import time
+
+    from sigae.errors import StorageError
+
+    try:
+        model.save(out)
+        return
+    except StorageError as error:
+        failure = error
+    name = f"{out.stem}.rescued-{time.strftime('%Y%m%d-%H%M%S')}{out.suffix or '.sigae'}"
+    places = [Path(tempfile.gettempdir())] + ([near.resolve().parent] if near else [])
+    for place in places:
+        try:
+            model.save(place / name)
+        except StorageError:
+            continue
+        raise StorageError(f"{failure}; the trained model was saved to {place / name} "
+                           "instead: move it where you want it") from None
+    raise StorageError(f"{failure}; the trained model could not be saved anywhere else "
+                       f"either ({', '.join(map(str, places))})") from None

@@ -19,16 +19,21 @@ from sigae.cli.options import (
     positive_int,
 )
 
+# A report embeds about ten PNG figures.
+REPORT_BYTES = 10 * 2**20
+
 
 def generate(args: argparse.Namespace) -> int:
-    from sigae.io.write import OUTPUT_EXTENSIONS, write_array, write_table
+    from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, write_array, write_table
     from sigae.outputs import check_output_file
     from sigae.saving import load
     from sigae.study import latent
     from sigae.study.plotting import plot_generated, save_figure
 
-    check_output_file(args.out, OUTPUT_EXTENSIONS, inputs=[args.model])
     model = load(args.model)
+    check_output_file(args.out, OUTPUT_EXTENSIONS, inputs=[args.model], needed_bytes=
+                      estimated_bytes(args.out, (args.n, model.config.length,
+                                                 model.config.channels)))
     result = latent.generate(model, args.n, sampler=args.sampler, seed=args.seed)
     write_array(args.out, result.signals, name="signals", source=str(args.model))
     if args.codes is not None:
@@ -48,7 +53,7 @@ def score(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sigae.io.write import write_table
-    from sigae.outputs import check_output_file
+    from sigae.outputs import check_output_file, check_writable
     from sigae.saving import load
     from sigae.study import latent
     from sigae.study.plotting import plot_errors, save_figure
@@ -56,6 +61,7 @@ def score(args: argparse.Namespace) -> int:
     check_output_file(args.out, (".csv",), inputs=[args.model, args.data])
     model = load(args.model)
     signals = load_model_data(args, model)
+    check_writable(args.out, 64 * len(signals))
     result = latent.score(model, signals.data, threshold=args.threshold,
                           percentile=args.percentile, batch_size=args.batch_size)
     write_table(args.out, {"source_row": signals.row, "source_start": signals.start,
@@ -81,7 +87,8 @@ def report(args: argparse.Namespace) -> int:
     from sigae.saving import load
     from sigae.study.report import write_report
 
-    check_output_file(args.out, (".html",), inputs=[args.model, args.data])
+    check_output_file(args.out, (".html",), inputs=[args.model, args.data],
+                      needed_bytes=REPORT_BYTES)
     model = load(args.model)
     signals = load_model_data(args, model)
     x = np.asarray(signals.data[: args.max_signals])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,20 @@ from sigae.cli.options import (
     non_negative_int,
     positive_float,
     positive_int,
+    save_trained,
+    stop_on_signals,
     verbosity,
 )
 
 
 def demo(args: argparse.Namespace) -> int:
     from sigae.demo import run_demo
+    from sigae.outputs import output_directory
 
-    result = run_demo(args.out, epochs=auto(args.epochs), seed=args.seed,
-                      verbose=verbosity(args))
+    output_directory(args.out)
+    with stop_on_signals() as stop:
+        result = run_demo(args.out, epochs=auto(args.epochs), seed=args.seed,
+                          verbose=verbosity(args), stop=stop, save=save_trained)
     check = result.check
     print(f"trained the default design for {result.epochs} epochs")
     print(f"best validation loss   {result.best_val_loss:.5f} (MSE, normalized units)")
@@ -39,12 +45,13 @@ def demo(args: argparse.Namespace) -> int:
     print(f"model                  {result.model_path}")
     print(f"plots                  {result.loss_plot}, {result.reconstruction_plot}")
     print(f"report                 {result.report}")
-    return 0 if check.passed else EXIT_FAILED_CHECK
+    return _interrupted(result.history) or (0 if check.passed else EXIT_FAILED_CHECK)
 
 
 def train(args: argparse.Namespace) -> int:
     from sigae.model import SignalAutoencoder
-    from sigae.outputs import check_output_file
+    from sigae.outputs import check_output_file, check_writable
+    from sigae.saving import estimated_size
 
     check_output_file(args.out, (".sigae",), inputs=[args.data])
     x = load_data(args, args.data)
@@ -57,7 +64,8 @@ def train(args: argparse.Namespace) -> int:
     model = SignalAutoencoder.from_preset(
         args.preset, length=length, channels=channels, seed=args.seed, **overrides
     )
-    with blame(args.data):
+    check_writable(args.out, estimated_size(model))
+    with stop_on_signals() as stop, blame(args.data):
         history = model.fit(
             x,
             epochs=auto(args.epochs),
@@ -68,15 +76,25 @@ def train(args: argparse.Namespace) -> int:
             weight_decay=args.weight_decay,
             seed=args.seed,
             verbose=verbosity(args),
+            stop=stop,
         )
-    model.save(args.out)
+        save_trained(model, args.out, near=args.data)
     print(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} channel(s) "
           f"for {history.epochs} epochs; "
           + ("kept the starting weights" if model.history.best_epoch is None
              else f"kept epoch {model.history.best_epoch + 1}"))
     print(model.comparison.summary())
     print(f"saved {args.out}")
-    return 0
+    return _interrupted(history)
+
+
+def _interrupted(history: Any) -> int:
+    """0, or for a run stopped by a signal, 128 + its number, after saying what was kept."""
+    if history.interrupted is None:
+        return 0
+    reason = history.interrupted.split()[0]
+    print(f"training was stopped by {history.interrupted}; the best weights so far were saved")
+    return 128 + int(getattr(signal, reason, signal.SIGINT))
 
 
 def register(commands: Any) -> None:

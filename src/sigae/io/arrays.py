@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sigae.errors import DataError
+from sigae.faults import is_machine_fault, read_error
 from sigae.io.found import reason
 
 # Rows read at a time when streaming; 4096 signals of 501 float32 samples are 8 MB.
@@ -145,6 +146,8 @@ class DiskArray(LazyArray):
             else:
                 block = np.asarray(base[start:stop, samples])
         except (OSError, RuntimeError, ValueError) as error:
+            if is_machine_fault(error):
+                raise read_error(self.name, error) from None
             raise DataError(f"{self.name}: reading rows {start} to {stop} failed; the file is "
                             f"damaged ({reason(error)}).") from None
         with np.errstate(over="ignore"):  # beyond float32's range becomes inf, refused later

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from sigae.errors import DataError
+from sigae.outputs import format_bytes
 
 # Names of the provenance columns or arrays sigae writes next to its results.
 INDEX_NAMES = ("source_row", "source_start")
@@ -90,15 +91,16 @@ def check_declared_size(
     limit = stored * (MAX_COMPRESSION if compressed else 1)
     if declared > limit:
         raise DataError(
-            f"{path}: {what} declares shape {tuple(shape)} ({_bytes(declared)}), but the file "
-            f"holds only {_bytes(stored)} for it; it is truncated or corrupt. Write it again."
+            f"{path}: {what} declares shape {tuple(shape)} ({format_bytes(declared)}), but the "
+            f"file holds only {format_bytes(stored)} for it; it is truncated or corrupt. Write "
+            "it again."
         )
     memory = _physical_memory()
     if memory and declared > memory:
         raise DataError(
-            f"{path}: {what} declares shape {tuple(shape)} ({_bytes(declared)}), more than "
-            f"this machine's memory ({_bytes(memory)}). Store it as .npy or HDF5, which sigae "
-            "reads from disk in blocks."
+            f"{path}: {what} declares shape {tuple(shape)} ({format_bytes(declared)}), more "
+            f"than this machine's memory ({format_bytes(memory)}). Store it as .npy or HDF5, "
+            "which sigae reads from disk in blocks."
         )
 
 
@@ -113,13 +115,3 @@ def _physical_memory() -> int:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
         return 0
-
-
-def _bytes(count: float) -> str:
-    if count < 1000:
-        return f"{count:.0f} bytes"
-    for unit in ("KB", "MB", "GB", "TB"):
-        count /= 1000
-        if count < 1000 or unit == "TB":
-            break
-    return f"{count:.1f} {unit}"

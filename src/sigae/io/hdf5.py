@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from sigae.errors import DataError
+from sigae.faults import is_machine_fault, read_error
 from sigae.io.found import (
     INDEX_NAMES,
     Found,
@@ -24,6 +25,8 @@ def open_file(path: Path) -> Any:
     try:
         return h5py.File(path, "r")
     except OSError as error:
+        if is_machine_fault(error):
+            raise read_error(path, error) from None
         raise DataError(f"{path}: not a readable HDF5 file ({reason(error)}).") from None
 
 

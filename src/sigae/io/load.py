@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sigae.errors import DataError
+from sigae.errors import DataError, SigaeError
+from sigae.faults import is_machine_fault, read_error, reading
 from sigae.io import hdf5, matlab, numpy_files, parquet, text, wav
 from sigae.io.arrays import DiskArray, NpyFile, check_finite
 from sigae.io.found import Found, reason
@@ -76,12 +77,15 @@ def load_signals(
     reader, _, name = FORMATS[kind]
     try:
         found = reader(path, key)
-    except PermissionError:
-        raise DataError(f"{path}: permission denied; make the file readable.") from None
+    except OSError as error:
+        if is_machine_fault(error):
+            raise read_error(path, error) from None
+        raise DataError(f"{path}: cannot read this {name}; it is damaged ({reason(error)}).") \
+            from None
     except MemoryError:
         raise DataError(f"{path}: too large to read into memory; store it as .npy or HDF5, "
                         "which sigae reads from disk in blocks.") from None
-    except DataError:
+    except SigaeError:
         raise
     except Exception as error:
         # The parsing libraries raise many kinds of errors on damaged files; every one
@@ -121,11 +125,8 @@ def detect_format(path: Path) -> str:
         raise DataError(f"{path}: no such file. Check the path.")
     if path.is_dir():
         raise DataError(f"{path}: is a directory; expected a data file.")
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(1024)
-    except PermissionError:
-        raise DataError(f"{path}: permission denied; make the file readable.") from None
+    with reading(path), open(path, "rb") as handle:
+        head = handle.read(1024)
     if not head:
         raise DataError(f"{path}: is empty (0 bytes).")
     content = _sniff(head)

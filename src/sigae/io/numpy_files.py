@@ -9,6 +9,7 @@ from typing import IO, Any
 import numpy as np
 
 from sigae.errors import DataError
+from sigae.faults import is_machine_fault, read_error
 from sigae.io.arrays import NpyFile
 from sigae.io.found import INDEX_NAMES, Found, check_declared_size, choose, describe, reason
 
@@ -30,6 +31,8 @@ def read_header(handle: IO[bytes], path: Path, what: str) -> tuple[tuple[int, ..
         else:
             header = np.lib.format.read_array_header_2_0(handle)
     except (ValueError, EOFError, OSError, SyntaxError) as error:
+        if is_machine_fault(error):
+            raise read_error(path, error) from None
         raise DataError(f"{path}: {what + ' ' if what else ''}is not a valid .npy array "
                         f"({reason(error)}).") from None
     shape, fortran_order, dtype = header
@@ -53,6 +56,8 @@ def read_npy(path: Path, key: str | None) -> Found:
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as error:
+        if is_machine_fault(error):
+            raise read_error(path, error) from None
         raise DataError(f"{path}: not a valid .npy file ({reason(error)}).") from None
     return Found(array)
 
@@ -88,6 +93,8 @@ def read_npz(path: Path, key: str | None) -> Found:
                 array = loaded[key]
                 index = _index(loaded, headers, shape)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
+        if is_machine_fault(error):
+            raise read_error(path, error) from None
         raise DataError(f"{path}: not a valid .npz file ({reason(error)}).") from None
     return Found(array, key=key, index=index)
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from sigae.errors import DataError
+from sigae.faults import is_machine_fault, read_error
 from sigae.io.found import INDEX_NAMES, Found, check_declared_size, choose, reason
 
 
@@ -23,6 +24,8 @@ def read_parquet(path: Path, key: str | None) -> Found:
         metadata = pq.ParquetFile(path)
         schema = metadata.schema_arrow
     except (pa.ArrowException, OSError) as error:
+        if is_machine_fault(error):
+            raise read_error(path, error) from None
         raise DataError(f"{path}: not a readable Parquet file ({reason(error)}).") from None
     n_rows = metadata.metadata.num_rows
     lists = {f.name: f"(list of {_leaf(f.type)})" for f in schema
@@ -43,6 +46,8 @@ def read_parquet(path: Path, key: str | None) -> Found:
     try:
         table = metadata.read(columns=columns + index_names)
     except (pa.ArrowException, OSError) as error:
+        if is_machine_fault(error):
+            raise read_error(path, error) from None
         raise DataError(f"{path}: is damaged ({reason(error)}).") from None
     array = _list_values(path, table.column(key)) if key else _wide_values(path, table, columns)
     index = None

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sigae.errors import DataError
+from sigae.faults import is_machine_fault, read_error
 from sigae.io.found import Found, check_declared_size, reason
 
 
@@ -21,6 +22,8 @@ def read_wav(path: Path, key: str | None) -> Found:
             warnings.simplefilter("ignore")
             rate, samples = scipy.io.wavfile.read(path)
     except (ValueError, OSError, EOFError, struct.error) as error:
+        if is_machine_fault(error):
+            raise read_error(path, error) from None
         raise DataError(f"{path}: not a readable WAV file ({reason(error)}).") from None
     samples = np.asarray(samples)
     if samples.ndim == 1:

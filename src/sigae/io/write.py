@@ -174,6 +174,13 @@ def _npy_header(handle: IO[bytes], shape: tuple[int, ...]) -> None:
     np.lib.format.write_array_header_2_0(handle, header)
 
 
+def estimated_bytes(path: PathLike, shape: tuple[int, ...]) -> int:
+    """About how many bytes `open_writer(path, shape)` will write (generously)."""
+    values = int(np.prod(shape, dtype="int64"))
+    per_value = 16 if Path(path).suffix.lower() == ".csv" else 4  # "-1.23456789e-05,"
+    return values * per_value + shape[0] * 40 + 2**16  # provenance, headers
+
+
 def check_output_path(path: PathLike) -> Path:
     """Refuses an output whose extension sigae does not write."""
     path = Path(path)
