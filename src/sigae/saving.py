@@ -238,7 +238,7 @@ def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
                     or weights_info.file_size > size):
                 raise ModelFileError(f"{path}: the weights are not stored as sigae stores "
                                      "them; the file was altered.")
-            manifest = json.loads(archive.read(MANIFEST))
+            manifest = json.loads(_read_member(archive, manifest_info))
             if not isinstance(manifest, dict):
                 raise ModelFileError(f"{path}: the manifest is not a JSON object.")
             _check_format(manifest, path)
@@ -248,7 +248,7 @@ def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
                     f"{path}: the weights are {weights_info.file_size} bytes but the manifest "
                     f"declares {declared_bytes}; the file was altered."
                 )
-            blob = archive.read(WEIGHTS)
+            blob = _read_member(archive, weights_info)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelFileError(f"{path}: the manifest is not valid JSON ({error}).") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as error:
@@ -260,6 +260,16 @@ def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
             "or damaged. Use an intact copy."
         )
     return manifest, blob
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    # In small reads: zipfile's read() of a whole member inflates up to 2 GB at once, and a
+    # crafted header can declare a small size for a member that inflates far more.
+    with archive.open(info) as member:
+        data = member.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise ModelFileError(f"the member {info.filename} is not the size its header declares")
+    return data
 
 
 def _check_format(manifest: dict[str, Any], path: Path) -> None:

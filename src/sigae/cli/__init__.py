@@ -20,10 +20,9 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any
 
 from sigae.cli import adopt, apply, inspect, latent, study, train
-from sigae.cli.options import EXIT_BAD_INPUT, Interrupted, Parser
+from sigae.cli.options import EXIT_BAD_INPUT, Interrupted, Parser, interruptible
 from sigae.errors import SigaeError
 
 GROUPS = (train, apply, inspect, adopt, latent, study)
@@ -44,9 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sigae: {' '.join(message.split())}", file=sys.stderr)
         return code
 
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
-        return args.handler(args)
+        with interruptible():
+            return args.handler(args)
     except SigaeError as error:
         return fail(f"error: {error}", EXIT_BAD_INPUT)
     except KeyboardInterrupt as error:
@@ -62,12 +61,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         return fail("error: out of memory; use smaller --batch-size, or store the data as "
                     ".npy or HDF5, which sigae reads in blocks", EXIT_BAD_INPUT)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _raise_interrupted(signum: int, frame: Any) -> None:
-    raise Interrupted(signum)
 
 
 def build_parser() -> Parser:
@@ -88,7 +81,3 @@ def build_parser() -> Parser:
     for group in GROUPS:
         group.register(commands)
     return parser
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -16,6 +16,7 @@ from sigae.cli.options import (
     command,
     load_data,
     load_model_data,
+    raise_if_interrupted,
 )
 from sigae.errors import DataError
 
@@ -56,8 +57,13 @@ def apply(args: argparse.Namespace) -> int:
         args.out, shape, name="codes" if args.command == "encode" else "signals",
         index=(signals.row, signals.start), source=str(source),
     ) as writer:
-        stream(function, signals.data, writer.write, batch_size=args.batch_size,
+        def write(block: Any) -> None:
+            raise_if_interrupted()  # between blocks, never inside one
+            writer.write(block)
+
+        stream(function, signals.data, write, batch_size=args.batch_size,
                what=f"{signals.source}:", progress=True)
+        raise_if_interrupted()
     print(f"{args.command}: {len(signals)} rows of {source} -> {args.out} {shape}")
     return 0
 

@@ -148,6 +148,39 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+_received: list[int] = []  # the interrupting signals this process received
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C and SIGTERM raise `Interrupted` where the program is. Should a library
+    swallow it (Python only prints an exception raised in a finalizer), it is not
+    printed, and `raise_if_interrupted` raises it again at the next safe point."""
+    previous_hook = sys.unraisablehook
+
+    def handler(signum: int, frame: Any) -> None:
+        _received.append(signum)
+        raise Interrupted(signum)
+
+    def hook(unraisable: Any) -> None:
+        if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+            previous_hook(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        with handling((signal.SIGINT, signal.SIGTERM), handler):
+            yield
+    finally:
+        sys.unraisablehook = previous_hook
+        _received.clear()
+
+
+def raise_if_interrupted() -> None:
+    """Raises `Interrupted` if a signal arrived whose exception was swallowed."""
+    if _received:
+        raise Interrupted(_received[0])
+
+
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[Any]:
     """While training: the first SIGINT or SIGTERM asks training to stop at the end of the
@@ -163,15 +196,32 @@ def stop_on_signals() -> Iterator[Any]:
 
     def handler(signum: int, frame: Any) -> None:
         if stop.requested:
+            _received.append(signum)
             raise Interrupted(signum)
         stop.request(signal.Signals(signum).name)
         print(f"sigae: {stop.reason}: stopping after this batch; the best weights so far will "
               "be saved. Press Ctrl-C again to abort without saving.", file=sys.stderr,
               flush=True)
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with handling((signal.SIGINT, signal.SIGTERM), handler):
         yield stop
+
+
+@contextlib.contextmanager
+def handling(signals: tuple[int, ...], handler: Any) -> Iterator[None]:
+    """Handles `signals` with `handler` inside, except those the process was told to
+    ignore (a shell ignores SIGINT for background jobs), and outside the main thread."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.getsignal(s) for s in signals}
+    for s, old in previous.items():
+        if old != signal.SIG_IGN:
+            signal.signal(s, handler)
+    try:
+        yield
     finally:
         for s, old in previous.items():
             signal.signal(s, old)

@@ -20,6 +20,7 @@ from sigae.cli.options import (
     non_negative_int,
     positive_float,
     positive_int,
+    raise_if_interrupted,
     save_trained,
     stop_on_signals,
     verbosity,
@@ -78,6 +79,7 @@ def train(args: argparse.Namespace) -> int:
             verbose=verbosity(args),
             stop=stop,
         )
+        raise_if_interrupted()
         save_trained(model, args.out, near=args.data)
     print(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} channel(s) "
           f"for {history.epochs} epochs; "

@@ -77,10 +77,12 @@ def summary(model: SignalAutoencoder) -> list[str]:
             f"{history.best_loss:.5f} (start {history.initial_loss:.5f}); last training loss "
             f"{history.loss[-1]:.5f} (MSE, normalized units)"
         )
-        if model.comparison is not None:
-            lines.append(f"baseline: {model.comparison.summary()}")
+        if history.interrupted:
+            lines.append(f"the last run was stopped by {history.interrupted}")
     else:
         lines.append("training: none recorded")
+    if model.comparison is not None:
+        lines.append(f"baseline: {model.comparison.summary()}")
     if model.calibration is not None:
         lines.append(
             f"anomaly threshold (99th percentile of the errors of {model.calibration.n_signals} "
