@@ -72,9 +72,14 @@ def save_model(model: SignalAutoencoder, path: PathLike) -> None:
         archive.writestr(WEIGHTS, blob, zipfile.ZIP_STORED)
 
 
-def estimated_size(model: SignalAutoencoder) -> int:
-    """About how many bytes `save_model(model, ...)` writes (generously)."""
-    return 4 * sum(int(np.prod(v.shape)) for v in model.autoencoder.weights) + 2**21
+def estimated_size(model: SignalAutoencoder, epochs: int = 1000) -> int:
+    """About how many bytes `save_model(model, ...)` writes after `epochs` epochs, a
+    little generously: the weights, the architecture, and the manifest's numbers (a
+    mixture of up to 5 full covariances, 201 error quantiles, two losses an epoch)."""
+    weights = 4 * sum(int(np.prod(v.shape)) for v in model.autoencoder.weights)
+    numbers = 5 * model.config.latent_dim ** 2 + 201 + 2 * epochs
+    return int(1.25 * (weights + len(json.dumps(model.config.to_dict())) + 24 * numbers)) \
+        + 2**14
 
 
 def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarray]) -> dict:

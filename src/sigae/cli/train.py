@@ -65,7 +65,7 @@ def train(args: argparse.Namespace) -> int:
     model = SignalAutoencoder.from_preset(
         args.preset, length=length, channels=channels, seed=args.seed, **overrides
     )
-    check_writable(args.out, estimated_size(model))
+    check_writable(args.out, estimated_size(model, args.epochs or 1000))
     with stop_on_signals() as stop, blame(args.data):
         history = model.fit(
             x,
