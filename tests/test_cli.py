@@ -151,6 +151,8 @@ def test_demo_trains_saves_plots_and_checks(capsys, tmp_path):
     for name in ("model.sigae", "loss.png", "reconstruction.png"):
         assert (tmp_path / name).stat().st_size > 1000
     assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert np.load(tmp_path / "test.npy").shape == (500, 501, 1)
+    assert f"sigae explore {tmp_path / 'model.sigae'} {tmp_path / 'test.npy'}" in stdout
 
 
 # -- bad input: one line on stderr, exit 2, no traceback, nothing overwritten ------------

@@ -11,6 +11,7 @@ import numpy as np
 from sigae import datasets
 from sigae.baseline import Comparison
 from sigae.checks import CheckReport, check_consistency
+from sigae.io.write import write_array
 from sigae.metrics import signal_errors
 from sigae.model import SignalAutoencoder
 from sigae.study.plotting import plot_history, plot_reconstruction, save_figure
@@ -26,6 +27,7 @@ class DemoResult:
     loss_plot: Path
     reconstruction_plot: Path
     report: Path
+    test_signals: Path
     epochs: int
     best_val_loss: float
     test_mse: float
@@ -46,9 +48,10 @@ def run_demo(
 ) -> DemoResult:
     """Trains the default design on `datasets.oscillations()` and writes its results.
 
-    Writes `model.sigae`, `loss.png`, `reconstruction.png` and `report.html` (the model
-    on the test signals, see `sigae.study.report`) to `out_dir` (created if needed) and
-    runs the consistency check on the test signals.
+    Writes `model.sigae`, `loss.png`, `reconstruction.png`, `report.html` (the model
+    on the test signals, see `sigae.study.report`) and `test.npy` (the 500 test signals,
+    to study or explore the model on) to `out_dir` (created if needed) and runs the
+    consistency check on the test signals.
 
     Args:
         out_dir: Output directory.
@@ -85,12 +88,15 @@ def run_demo(
     report = out / "report.html"
     write_report(model, test, report, title="sigae demo: the default design on the embedded "
                  "oscillations (500 test signals)")
+    test_signals = out / "test.npy"  # to study and explore the model on
+    write_array(test_signals, test)
 
     return DemoResult(
         model_path=model_path,
         loss_plot=loss_plot,
         reconstruction_plot=reconstruction_plot,
         report=report,
+        test_signals=test_signals,
         epochs=history.epochs,
         best_val_loss=float(model.history.best_loss or float("nan")),
         test_mse=test_mse,

@@ -2,10 +2,10 @@
 
 One module per command group, each registering its arguments beside its handlers:
 `train` (demo, train), `apply` (encode, decode, reconstruct), `inspect` (check, info,
-export), `adopt`, `latent` (the latent-space studies) and `study` (generate, score,
-report). Only this package prints or exits. Heavy modules (Keras, the backend,
-matplotlib) are imported inside the handler that needs them, so `sigae --help` is
-instant.
+export), `adopt`, `latent` (the latent-space studies), `study` (generate, score,
+report) and `explore` (the live page). Only this package prints or exits. Heavy modules
+(Keras, the backend, matplotlib) are imported inside the handler that needs them, so
+`sigae --help` is instant.
 
 Every failure is one line on stderr and a non-zero exit code, never a traceback (`--debug`
 or `SIGAE_DEBUG=1` shows it): a `SigaeError` (bad input, or a fault of the machine such as
@@ -21,11 +21,11 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from sigae.cli import adopt, apply, inspect, latent, study, train
+from sigae.cli import adopt, apply, explore, inspect, latent, study, train
 from sigae.cli.options import EXIT_BAD_INPUT, Interrupted, Parser, interruptible
 from sigae.errors import SigaeError
 
-GROUPS = (train, apply, inspect, adopt, latent, study)
+GROUPS = (train, apply, inspect, adopt, latent, study, explore)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -64,7 +64,7 @@ def project(args: argparse.Namespace) -> int:
 
     model, signals = _model_and_data(args)
     out = output_directory(args.out)
-    labels, label_name = _labels(args.labels, args.color_by, len(signals))
+    labels, label_name = read_labels(args.labels, args.color_by, len(signals))
     codes = model.encode(signals.data, batch_size=args.batch_size)
     points, explained = latent.project(codes, args.method, seed=args.seed)
     columns: dict[str, Any] = {"source_row": signals.row, "source_start": signals.start,
@@ -171,7 +171,8 @@ def _check_index(index: int, signals: Any, flag: str) -> None:
                         f"{len(signals)} signals (0..{len(signals) - 1}).")
 
 
-def _labels(path: Path | None, column: str | None, n: int) -> tuple[np.ndarray | None, str]:
+def read_labels(path: Path | None, column: str | None, n: int
+                ) -> tuple[np.ndarray | None, str]:
     """One label per signal from a CSV with a header: `column`, or the first one."""
     if path is None:
         return None, "label"

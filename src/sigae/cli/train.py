@@ -46,6 +46,7 @@ def demo(args: argparse.Namespace) -> int:
     print(f"model                  {result.model_path}")
     print(f"plots                  {result.loss_plot}, {result.reconstruction_plot}")
     print(f"report                 {result.report}")
+    print(f"explore it             sigae explore {result.model_path} {result.test_signals}")
     return _interrupted(result.history) or (0 if check.passed else EXIT_FAILED_CHECK)
 
 
