@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -232,6 +233,7 @@ class SignalAutoencoder:
         seed: int | None = None,
         verbose: str | int = "auto",
         stop: StopRequest | None = None,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
     ) -> TrainingHistory:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
@@ -282,6 +284,10 @@ class SignalAutoencoder:
             stop: A `sigae.training.StopRequest`: once requested (from a signal handler or
                 another thread), training ends at the end of the current batch with the
                 best weights so far, as if its epochs were done.
+            callbacks: Your Keras callbacks (`keras.callbacks.CSVLogger`, TensorBoard,
+                your own), run beside sigae's guard, which runs after them and so keeps
+                its promises: best weights restored, a stop on NaN, and the best weights
+                so far if a callback raises.
 
         Returns:
             The history of this call (loss and val_loss per epoch). `self.history` holds
@@ -306,7 +312,7 @@ class SignalAutoencoder:
         x = check_signals(x, self.config, "x")
         try:
             learned = train(self, x, settings, validation_data=validation_data,
-                            verbose=verbose, stop=stop)
+                            verbose=verbose, stop=stop, callbacks=callbacks)
         except TrainingError as error:
             if error.learned is not None:
                 self.learned = error.learned.after(self._learned)
@@ -408,19 +414,25 @@ class SignalAutoencoder:
 
         save_model(self, path)
 
-    def export_encoder(self, path: PathLike) -> None:
-        """Writes the encoder, normalization included, as a plain-Keras `.keras` file."""
-        from sigae.saving import export_view
+    def export_encoder(self, path: PathLike, format: str = "keras") -> None:
+        """Writes the encoder, normalization included, for use without sigae: a plain
+        `.keras` file (`format="keras"`) or an ONNX file (`format="onnx"`, dynamic batch,
+        needs `pip install 'sigae[onnx]'`). See `sigae.export`."""
+        from sigae.export import export_view
 
-        self.require_fitted("export_encoder")
-        export_view(self, "encoder", path)
+        export_view(self, "encoder", path, format)
 
-    def export_decoder(self, path: PathLike) -> None:
-        """Writes the decoder, denormalization included, as a plain-Keras `.keras` file."""
-        from sigae.saving import export_view
+    def export_decoder(self, path: PathLike, format: str = "keras") -> None:
+        """Writes the decoder, denormalization included; see `export_encoder`."""
+        from sigae.export import export_view
 
-        self.require_fitted("export_decoder")
-        export_view(self, "decoder", path)
+        export_view(self, "decoder", path, format)
+
+    def export_autoencoder(self, path: PathLike, format: str = "keras") -> None:
+        """Writes the autoencoder view, `decoder(encoder(x))`; see `export_encoder`."""
+        from sigae.export import export_view
+
+        export_view(self, "autoencoder", path, format)
 
     # -- validation ------------------------------------------------------------------
 

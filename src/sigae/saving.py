@@ -1,4 +1,4 @@
-"""The `.sigae` model file, and plain-Keras export of the encoder and decoder.
+"""The `.sigae` model file.
 
 A `.sigae` file is a zip archive with exactly two members:
 
@@ -37,11 +37,10 @@ from sigae.config import ModelConfig
 from sigae.errors import ConfigError, ModelFileError, SigaeError
 from sigae.faults import reading
 from sigae.io.found import reason
-from sigae.outputs import atomic_path, check_output_file
+from sigae.outputs import atomic_path
 from sigae.parts import PartsConfig
 from sigae.training import Learned
-from sigae.validate import check_choice
-from sigae.views import Standardize, weight_keys, weight_shapes
+from sigae.views import weight_keys, weight_shapes
 
 if TYPE_CHECKING:
     from sigae.model import PathLike, SignalAutoencoder
@@ -316,48 +315,3 @@ def _safetensors_shapes(blob: bytes, path: Path) -> dict[str, list[int]]:
             raise ModelFileError(f"{path}: weight {name!r} is not float32; refused.")
         shapes[name] = list(entry.get("shape", []))
     return shapes
-
-
-def export_view(model: SignalAutoencoder, part: str, path: PathLike) -> None:
-    """Writes the encoder or the decoder as a standard `.keras` file, atomically.
-
-    The file holds only built-in Keras layers: sigae's normalization becomes a
-    `keras.layers.Normalization` with the fitted statistics, so
-    `keras.saving.load_model(path)` opens it in safe mode without sigae installed.
-
-    Args:
-        model: A trained model.
-        part: `"encoder"` or `"decoder"`.
-        path: Destination, which must end in `.keras`.
-
-    Raises:
-        ConfigError: For an unknown part.
-        SigaeError: For a path without the `.keras` suffix, or in a missing directory.
-    """
-    check_choice("part", part, ("encoder", "decoder"))
-    check_output_file(path, (".keras",))
-    view = model.encoder if part == "encoder" else model.decoder
-    plain = _plain_keras_copy(view)
-    with atomic_path(path) as temporary:
-        plain.save(temporary)
-
-
-def _plain_keras_copy(view: keras.Model) -> keras.Model:
-    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
-        if isinstance(layer, Standardize):
-            mean, std = (keras.ops.convert_to_numpy(w) for w in (layer.mean, layer.std))
-            return keras.layers.Normalization(
-                axis=-1 if layer.per_channel else None,
-                mean=mean.tolist(),
-                variance=np.square(std).tolist(),
-                invert=layer.invert,
-                name=layer.name,
-            )
-        return layer.__class__.from_config(layer.get_config())
-
-    plain = keras.models.clone_model(view, clone_function=clone)
-    for layer in view.layers:
-        if layer.weights and not isinstance(layer, Standardize):
-            plain.get_layer(layer.name).set_weights(layer.get_weights())
-    return plain
-

@@ -84,46 +84,60 @@ def pca_sample(x: SignalArray, limit: int = PCA_SAMPLE) -> np.ndarray:
     return np.concatenate([np.asarray(x[s : s + size], dtype="float32") for s in starts])
 
 
-class DiskBatches(keras.utils.PyDataset):
-    """Training batches `(x, x)` read from disk, reshuffled every epoch.
+class Batches(keras.utils.PyDataset):
+    """Training batches `(x, x)`, in an order that is a function of `(seed, epoch)` alone.
 
-    A batch is 8 contiguous pieces of `batch_size / 8` rows from random places in the
-    data, so each read is sequential, yet batches mix signals from all over the file.
+    So a run can be repeated, and resumed after epoch `e` with the very batches it would
+    have seen (`start_epoch`), without touching any global random state. In memory, a
+    batch is `batch_size` rows of a permutation of all rows; lazily read data (a file) is
+    cut into pieces of `batch_size / 8` contiguous rows and a batch is 8 random pieces, so
+    each read is sequential yet batches mix signals from all over the file.
 
     Args:
-        x: The signals.
+        x: The signals, in memory or on disk.
         batch_size: Rows per batch.
-        seed: Seeds the order; `None` draws it at random.
-        shuffle: Reshuffle each epoch; `False` reads in order (validation).
+        seed: Seeds every epoch's order; `None` draws each at random.
+        shuffle: Reorder every epoch; `False` reads in order (validation).
+        start_epoch: The epoch the first `fit` epoch is (when resuming).
     """
 
     PIECES = 8
 
     def __init__(self, x: SignalArray, batch_size: int, seed: int | None = None,
-                 shuffle: bool = True) -> None:
+                 shuffle: bool = True, start_epoch: int = 0) -> None:
         super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
         self.x = x
-        self.piece = max(1, batch_size // self.PIECES) if shuffle else batch_size
+        self.lazy = is_lazy(x)
+        if not shuffle:
+            self.piece = batch_size  # read in order, a batch at a time
+        else:
+            self.piece = max(1, batch_size // self.PIECES) if self.lazy else 1
         self.per_batch = math.ceil(batch_size / self.piece)
         self.n_pieces = math.ceil(len(x) / self.piece)
-        self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
-        self.order = np.arange(self.n_pieces)
-        self.on_epoch_end()
+        self.shuffle, self.seed, self.epoch = shuffle, seed, start_epoch
+        self.order = self._order()
+
+    def _order(self) -> np.ndarray:
+        if not self.shuffle:
+            return np.arange(self.n_pieces)
+        entropy = None if self.seed is None else [self.seed, self.epoch]
+        return np.random.default_rng(entropy).permutation(self.n_pieces)
 
     def __len__(self) -> int:
         return math.ceil(self.n_pieces / self.per_batch)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         pieces = np.sort(self.order[index * self.per_batch : (index + 1) * self.per_batch])
-        batch = np.concatenate(
-            [np.asarray(self.x[p * self.piece : (p + 1) * self.piece]) for p in pieces]
-        )
+        if self.lazy or self.piece > 1:
+            batch = np.concatenate(
+                [np.asarray(self.x[p * self.piece : (p + 1) * self.piece]) for p in pieces])
+        else:
+            batch = np.asarray(self.x[pieces])
         return batch, batch
 
     def on_epoch_end(self) -> None:
-        if self.shuffle:
-            self.order = self.rng.permutation(self.n_pieces)
+        self.epoch += 1
+        self.order = self._order()
 
 
 def block_size(batch_size: int) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from sigae.errors import DataError, TrainingError
 from sigae.io.arrays import SignalArray, chunks, is_lazy, subset
 from sigae.metrics import signal_errors
 from sigae.streaming import (
-    DiskBatches,
+    Batches,
     block_size,
     fit_normalization,
     in_memory_if_small,
@@ -282,6 +282,10 @@ class GuardCallback(keras.callbacks.Callback):
                 self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self.restore()
+
+    def restore(self) -> None:
+        """Sets the model to the best weights seen (the starting ones, if none beat them)."""
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 
@@ -339,7 +343,8 @@ class Learned:
 
 def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
           validation_data: SignalArray | None = None, verbose: str | int = "auto",
-          stop: StopRequest | None = None) -> Learned:
+          stop: StopRequest | None = None,
+          callbacks: Sequence[keras.callbacks.Callback] = ()) -> Learned:
     """Trains `model`'s shared weights to reconstruct `x`, and returns what it learned.
 
     See `SignalAutoencoder.fit`, which calls this and keeps the record. On a model that
@@ -354,6 +359,10 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         validation_data: Validation signals instead of `settings.validation_split`.
         verbose: Keras verbosity.
         stop: Ends training at the end of the current batch once requested.
+        callbacks: The user's Keras callbacks (TensorBoard, CSVLogger, ...). sigae's guard
+            runs after them at every step, so none can defeat it: the best weights are
+            restored at the end, a NaN loss stops training, and if a callback raises, the
+            model is left at the best weights so far before the error goes on.
 
     Returns:
         The `Learned` record of this run (its history is this run's alone).
@@ -372,13 +381,13 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
     x_all = in_memory_if_small(x)
     x_train, x_val = _split(x_all, settings, validation_data)
     settings = settings.resolved(len(x_train))
-    if settings.seed is not None:
-        if earlier is None and isinstance(architecture, ModelConfig):
-            # A twin built with the seed gives reproducible initial values; copying them
-            # keeps every view (and every reference a user holds) valid.
-            views.autoencoder.set_weights(build(architecture, settings.seed)
-                                          .autoencoder.get_weights())
-        keras.utils.set_random_seed(settings.seed)
+    if settings.seed is not None and earlier is None and isinstance(architecture, ModelConfig):
+        # A twin built with the seed gives reproducible initial values; copying them keeps
+        # every view (and every reference a user holds) valid. Nothing global is seeded:
+        # the batches' order is a function of (seed, epoch), and the designs' random
+        # layers have seeds of their own.
+        views.autoencoder.set_weights(build(architecture, settings.seed)
+                                      .autoencoder.get_weights())
     if earlier is None:
         views.set_normalization(*fit_normalization(x_train, architecture.normalization))
     mean, std = views.normalization
@@ -403,17 +412,17 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         start_errors=None if x_val is None else start_errors,
         stop=stop,
     )
-    if is_lazy(x_train):
-        data: dict[str, Any] = {
-            "x": DiskBatches(x_train, settings.batch_size, settings.seed),
-            "validation_data": None if x_val is None
-            else DiskBatches(x_val, settings.batch_size, shuffle=False),
-        }
-    else:
-        data = {"x": x_train, "y": x_train, "batch_size": settings.batch_size,
-                "validation_data": None if x_val is None else (x_val, x_val)}
-    views.autoencoder.fit(**data, epochs=settings.epochs, shuffle=True, callbacks=[guard],
-                          verbose=verbose)
+    validation = None
+    if x_val is not None:
+        validation = (Batches(x_val, settings.batch_size, shuffle=False) if is_lazy(x_val)
+                      else (x_val, x_val))
+    try:
+        views.autoencoder.fit(Batches(x_train, settings.batch_size, settings.seed),
+                              validation_data=validation, epochs=settings.epochs,
+                              shuffle=False, callbacks=[*callbacks, guard], verbose=verbose)
+    except BaseException:
+        guard.restore()  # a callback or an interrupt: the best weights so far, not the last
+        raise
     history = TrainingHistory(loss=tuple(guard.losses), val_loss=tuple(guard.val_losses),
                               best_epoch=guard.best_epoch, initial_loss=guard.baseline,
                               interrupted=guard.interrupted)

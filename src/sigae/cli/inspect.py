@@ -57,13 +57,17 @@ def info(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
+    from sigae.export import FORMATS, export_view
     from sigae.outputs import check_output_file
-    from sigae.saving import export_view, load
+    from sigae.saving import load
 
-    check_output_file(args.out, (".keras",), inputs=[args.model])
+    form = args.format or ("onnx" if args.out.suffix.lower() == ".onnx" else "keras")
+    check_output_file(args.out, (FORMATS[form],), inputs=[args.model])
     model = load(args.model)
-    export_view(model, args.part, args.out)
-    print(f"exported the {args.part} to {args.out}; open it with keras.saving.load_model")
+    export_view(model, args.part, args.out, form)
+    opener = ("onnxruntime.InferenceSession" if form == "onnx"
+              else "keras.saving.load_model")
+    print(f"exported the {args.part} to {args.out}; open it with {opener}")
     return 0
 
 
@@ -81,8 +85,13 @@ def register(commands: Any) -> None:
                   "summary.")
     add_model(sub)
 
-    sub = command(commands, "export", export, "Export the encoder or decoder as a plain "
-                  ".keras file that keras.saving.load_model opens without sigae.")
+    sub = command(commands, "export", export, "Export the encoder, decoder or autoencoder, "
+                  "normalization included, as a plain .keras file (keras.saving.load_model "
+                  "opens it without sigae) or an ONNX file (ONNX Runtime; dynamic batch).")
     add_model(sub)
-    sub.add_argument("--part", choices=["encoder", "decoder"], required=True)
-    sub.add_argument("--out", type=Path, required=True, help="file to write, ending in .keras")
+    sub.add_argument("--part", choices=["encoder", "decoder", "autoencoder"], required=True)
+    sub.add_argument("--format", choices=["keras", "onnx"],
+                     help="keras or onnx (default: from the extension of --out); onnx needs "
+                     "pip install 'sigae[onnx]'")
+    sub.add_argument("--out", type=Path, required=True,
+                     help="file to write, ending in .keras or .onnx")

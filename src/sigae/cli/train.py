@@ -67,6 +67,12 @@ def train(args: argparse.Namespace) -> int:
         args.preset, length=length, channels=channels, seed=args.seed, **overrides
     )
     check_writable(args.out, estimated_size(model, args.epochs or 1000))
+    callbacks = []
+    if args.tensorboard is not None:
+        from sigae.callbacks import TensorBoardLogger
+        from sigae.outputs import output_directory
+
+        callbacks.append(TensorBoardLogger(output_directory(args.tensorboard)))
     with stop_on_signals() as stop, blame(args.data):
         history = model.fit(
             x,
@@ -79,6 +85,7 @@ def train(args: argparse.Namespace) -> int:
             seed=args.seed,
             verbose=verbosity(args),
             stop=stop,
+            callbacks=callbacks,
         )
         raise_if_interrupted()
         save_trained(model, args.out, near=args.data)
@@ -147,4 +154,7 @@ def register(commands: Any) -> None:
                      "Adam)")
     sub.add_argument("--seed", type=int, default=None,
                      help="seed of weights and shuffling, for a reproducible run")
+    sub.add_argument("--tensorboard", type=Path, metavar="DIR",
+                     help="write the loss and validation loss of every epoch to DIR for "
+                     "TensorBoard (needs pip install 'sigae[tensorboard]')")
     sub.add_argument("--quiet", action="store_true", help="no per-epoch progress")
