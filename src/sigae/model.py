@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -234,6 +235,8 @@ class SignalAutoencoder:
         verbose: str | int = "auto",
         stop: StopRequest | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
+        checkpoint: PathLike | None = None,
+        keep_checkpoint: bool = False,
     ) -> TrainingHistory:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
@@ -288,6 +291,14 @@ class SignalAutoencoder:
                 your own), run beside sigae's guard, which runs after them and so keeps
                 its promises: best weights restored, a stop on NaN, and the best weights
                 so far if a callback raises.
+            checkpoint: A file to write after every epoch, atomically: weights, optimizer
+                state, early-stopping state, history (`sigae.checkpoint`). If it exists,
+                training continues from it, and ends with the same weights, bit for bit,
+                as a run that was never stopped (CPU, one device, with a `seed`). One made
+                for other data, another model or other settings is refused. It is removed
+                when `fit` returns, unless `keep_checkpoint` or the run was stopped early
+                by `stop`.
+            keep_checkpoint: Keep the checkpoint after a successful run.
 
         Returns:
             The history of this call (loss and val_loss per epoch). `self.history` holds
@@ -312,12 +323,15 @@ class SignalAutoencoder:
         x = check_signals(x, self.config, "x")
         try:
             learned = train(self, x, settings, validation_data=validation_data,
-                            verbose=verbose, stop=stop, callbacks=callbacks)
+                            verbose=verbose, stop=stop, callbacks=callbacks,
+                            checkpoint=checkpoint)
         except TrainingError as error:
             if error.learned is not None:
                 self.learned = error.learned.after(self._learned)
             raise
         self.learned = learned.after(self._learned)
+        if checkpoint is not None and not keep_checkpoint and not learned.history.interrupted:
+            Path(checkpoint).unlink(missing_ok=True)
         return learned.history
 
     def measure(self, x: np.ndarray | Signals | SignalArray, *, validation_split: float = 0.2,

@@ -14,13 +14,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
+from sigae import checkpoint as checkpoints
 from sigae.baseline import Comparison, PcaComparison, fit_pca
 from sigae.calibration import Calibration, calibrate
 from sigae.errors import DataError, TrainingError
@@ -96,6 +99,10 @@ class TrainingConfig:
         check_number("learning_rate", self.learning_rate, positive=True)
         check_number("weight_decay", self.weight_decay, minimum=0)
         check_number("seed", self.seed, integer=True, alternatives=(None,))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON-ready plain data."""
+        return dataclasses.asdict(self)
 
     def resolved(self, n_train: int) -> TrainingConfig:
         """Returns a copy with every `"auto"` setting chosen for `n_train` signals."""
@@ -242,8 +249,25 @@ class GuardCallback(keras.callbacks.Callback):
         standard_error = float(np.std(differences, ddof=1)) / math.sqrt(len(differences))
         return float(np.mean(differences)) < -2.0 * standard_error
 
+    def state(self) -> dict[str, Any]:
+        """The early-stopping state, as JSON-ready data (for checkpoints)."""
+        start = None if self._start_errors is None else [float(e) for e in self._start_errors]
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "baseline": self.baseline, "losses": self.losses,
+                "val_losses": self.val_losses, "start_errors": start}
+
+    def load_state(self, state: dict[str, Any], best_weights: list[np.ndarray] | None) -> None:
+        """Continues from a `state()` and the best weights of an interrupted run."""
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        self.baseline = state["baseline"]
+        self.losses, self.val_losses = list(state["losses"]), list(state["val_losses"])
+        start = state["start_errors"]
+        self._start_errors = None if start is None else np.asarray(start, "float64")
+        self.best_weights = best_weights
+
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.best_weights = self.model.get_weights()
+        if self.best_weights is None:  # else continuing a checkpoint's run
+            self.best_weights = self.model.get_weights()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
@@ -288,6 +312,31 @@ class GuardCallback(keras.callbacks.Callback):
         """Sets the model to the best weights seen (the starting ones, if none beat them)."""
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+class CheckpointCallback(keras.callbacks.Callback):
+    """Writes a checkpoint after every complete epoch (`sigae.checkpoint`), after the
+    guard has judged it. An epoch cut short by a stop request is not written: resuming
+    then replays it whole, as the uninterrupted run would have."""
+
+    def __init__(self, path: str | os.PathLike[str], belongs: dict[str, Any],
+                 guard: GuardCallback, views: Views) -> None:
+        super().__init__()
+        self.path, self.belongs, self.guard, self.views = path, belongs, guard, views
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.guard.interrupted is not None or self.guard.diverged_at is not None:
+            return
+        mean, std = self.views.normalization
+        optimizer = self.model.optimizer
+        checkpoints.write(self.path, self.belongs, checkpoints.TrainingState(
+            epoch=epoch + 1, mean=mean, std=std, guard=self.guard.state(),
+            weights=_values(self.model.variables), best_weights=self.guard.best_weights,
+            optimizer=_values(optimizer.variables)))
+
+
+def _values(variables: list[keras.Variable]) -> list[np.ndarray]:
+    return [np.asarray(keras.ops.convert_to_numpy(v)) for v in variables]
 
 
 @dataclass(frozen=True, eq=False)
@@ -344,7 +393,8 @@ class Learned:
 def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
           validation_data: SignalArray | None = None, verbose: str | int = "auto",
           stop: StopRequest | None = None,
-          callbacks: Sequence[keras.callbacks.Callback] = ()) -> Learned:
+          callbacks: Sequence[keras.callbacks.Callback] = (),
+          checkpoint: str | os.PathLike[str] | None = None) -> Learned:
     """Trains `model`'s shared weights to reconstruct `x`, and returns what it learned.
 
     See `SignalAutoencoder.fit`, which calls this and keeps the record. On a model that
@@ -363,11 +413,15 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
             runs after them at every step, so none can defeat it: the best weights are
             restored at the end, a NaN loss stops training, and if a callback raises, the
             model is left at the best weights so far before the error goes on.
+        checkpoint: A file written after every epoch (`sigae.checkpoint`); if it exists
+            when training starts, the run continues from it. It is left in place: the
+            caller removes it once the model is safe.
 
     Returns:
         The `Learned` record of this run (its history is this run's alone).
 
     Raises:
+        ConfigError: If `checkpoint` belongs to another run (data, model or settings).
         DataError: If the validation split leaves no signals on one side.
         TrainingError: If the loss becomes NaN or infinite; the last good weights are
             kept and the error's `learned` holds the record of the run.
@@ -381,6 +435,11 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
     x_all = in_memory_if_small(x)
     x_train, x_val = _split(x_all, settings, validation_data)
     settings = settings.resolved(len(x_train))
+    belongs = resumed = None
+    if checkpoint is not None:
+        belongs = checkpoints.fingerprint(architecture, settings, x_train, x_val)
+        if Path(checkpoint).exists():
+            resumed = checkpoints.read(checkpoint, belongs)
     if settings.seed is not None and earlier is None and isinstance(architecture, ModelConfig):
         # A twin built with the seed gives reproducible initial values; copying them keeps
         # every view (and every reference a user holds) valid. Nothing global is seeded:
@@ -388,7 +447,9 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         # layers have seeds of their own.
         views.autoencoder.set_weights(build(architecture, settings.seed)
                                       .autoencoder.get_weights())
-    if earlier is None:
+    if resumed is not None:
+        views.set_normalization(resumed.mean, resumed.std)
+    elif earlier is None:
         views.set_normalization(*fit_normalization(x_train, architecture.normalization))
     mean, std = views.normalization
     # PCA is closed-form and needs no held-out signals, so it is fitted on all of `x`
@@ -396,30 +457,45 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
     # nonlinear model adds anything.
     components, center = fit_pca((pca_sample(x_all) - mean) / std, architecture.latent_dim,
                                  seed=settings.seed)
-    if earlier is None and architecture.linear_path:
+    if earlier is None and architecture.linear_path and resumed is None:
         from sigae.architecture import set_linear_path
 
         set_linear_path(views, components, center)
     _compile(views.autoencoder, settings.learning_rate, settings.weight_decay)
+    if resumed is not None:
+        # All the variables: the weights and the random layers' seed states.
+        for variable, value in zip(views.autoencoder.variables, resumed.weights, strict=True):
+            variable.assign(np.reshape(value, variable.shape))
+        optimizer = views.autoencoder.optimizer
+        optimizer.build(views.autoencoder.trainable_variables)
+        for variable, value in zip(optimizer.variables, resumed.optimizer, strict=True):
+            variable.assign(np.reshape(value, variable.shape))
 
     monitor_data = x_val if x_val is not None else x_train
-    start_errors = _errors(views, monitor_data, std)
+    start_errors = None if resumed is not None else _errors(views, monitor_data, std)
     guard = GuardCallback(
         monitor="val_loss" if x_val is not None else "loss",
         patience=settings.patience,
-        baseline=float(np.mean(start_errors)),
+        baseline=0.0 if start_errors is None else float(np.mean(start_errors)),
         errors=None if x_val is None else lambda: _errors(views, x_val, std),
         start_errors=None if x_val is None else start_errors,
         stop=stop,
     )
+    saving: list[keras.callbacks.Callback] = []
+    if checkpoint is not None:
+        if resumed is not None:
+            guard.load_state(resumed.guard, resumed.best_weights)
+        saving.append(CheckpointCallback(checkpoint, belongs, guard, views))
+    first_epoch = 0 if resumed is None else resumed.epoch
     validation = None
     if x_val is not None:
         validation = (Batches(x_val, settings.batch_size, shuffle=False) if is_lazy(x_val)
                       else (x_val, x_val))
     try:
-        views.autoencoder.fit(Batches(x_train, settings.batch_size, settings.seed),
-                              validation_data=validation, epochs=settings.epochs,
-                              shuffle=False, callbacks=[*callbacks, guard], verbose=verbose)
+        views.autoencoder.fit(
+            Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch),
+            validation_data=validation, epochs=settings.epochs, initial_epoch=first_epoch,
+            shuffle=False, callbacks=[*callbacks, guard, *saving], verbose=verbose)
     except BaseException:
         guard.restore()  # a callback or an interrupt: the best weights so far, not the last
         raise

@@ -25,6 +25,7 @@ from sigae.cli.options import (
     stop_on_signals,
     verbosity,
 )
+from sigae.errors import SigaeError
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -67,6 +68,12 @@ def train(args: argparse.Namespace) -> int:
         args.preset, length=length, channels=channels, seed=args.seed, **overrides
     )
     check_writable(args.out, estimated_size(model, args.epochs or 1000))
+    checkpoint = args.out.with_name(args.out.name + ".checkpoint")
+    if checkpoint.exists() and not args.resume:
+        raise SigaeError(f"{checkpoint}: an earlier run of this training left a checkpoint; add "
+                         "--resume to continue it, or delete it to start over.")
+    if args.resume and not checkpoint.exists():
+        print(f"no checkpoint {checkpoint}: training from the start")
     callbacks = []
     if args.tensorboard is not None:
         from sigae.callbacks import TensorBoardLogger
@@ -86,15 +93,25 @@ def train(args: argparse.Namespace) -> int:
             verbose=verbosity(args),
             stop=stop,
             callbacks=callbacks,
+            checkpoint=checkpoint,
+            keep_checkpoint=True,  # until the model itself is safe
         )
         raise_if_interrupted()
-        save_trained(model, args.out, near=args.data)
+        try:
+            save_trained(model, args.out, near=args.data)
+        except SigaeError as error:
+            raise SigaeError(f"{error}; the last checkpoint is kept: {checkpoint}") from None
+    if history.interrupted is None and not args.keep_checkpoint:
+        checkpoint.unlink(missing_ok=True)
     print(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} channel(s) "
           f"for {history.epochs} epochs; "
           + ("kept the starting weights" if model.history.best_epoch is None
              else f"kept epoch {model.history.best_epoch + 1}"))
     print(model.comparison.summary())
     print(f"saved {args.out}")
+    if checkpoint.exists():
+        print(f"kept the checkpoint {checkpoint}" + (" (--resume continues the run)"
+                                                     if history.interrupted else ""))
     return _interrupted(history)
 
 
@@ -154,6 +171,12 @@ def register(commands: Any) -> None:
                      "Adam)")
     sub.add_argument("--seed", type=int, default=None,
                      help="seed of weights and shuffling, for a reproducible run")
+    sub.add_argument("--resume", action="store_true",
+                     help="continue from the checkpoint (MODEL.checkpoint, written after every "
+                     "epoch) of a run that was killed or stopped; a run killed and resumed ends "
+                     "with the same weights as one never stopped (with --seed, on CPU)")
+    sub.add_argument("--keep-checkpoint", action="store_true",
+                     help="keep MODEL.checkpoint after a successful run (default: removed)")
     sub.add_argument("--tensorboard", type=Path, metavar="DIR",
                      help="write the loss and validation loss of every epoch to DIR for "
                      "TensorBoard (needs pip install 'sigae[tensorboard]')")

@@ -1,0 +1,171 @@
+"""Outgrowing one machine: runs that survive a kill, several devices, a Dask cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sigae
+from conftest import signals, tiny_config
+from sigae.cli import main
+
+TRAIN = ["--epochs", "6", "--patience", "0", "--batch-size", "16", "--seed", "0",
+         "--latent-dim", "3", "--quiet"]
+
+
+def sigae_process(*argv, cwd):
+    """`sigae ARGV` in a child process, as from a terminal (Ctrl-C not ignored)."""
+    launcher = ("import runpy, signal, sys; signal.signal(signal.SIGINT, "
+                "signal.default_int_handler); sys.argv = ['sigae', *sys.argv[1:]]; "
+                "runpy.run_module('sigae', run_name='__main__')")
+    return subprocess.Popen([sys.executable, "-c", launcher, *map(str, argv)], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def weights(path):
+    return sigae.load(path).autoencoder.get_weights()
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """The data, and the model of a run that was never stopped."""
+    directory = tmp_path_factory.mktemp("resume")
+    np.save(directory / "x.npy", signals(120, seed=3))
+    started = time.monotonic()
+    process = sigae_process("train", "x.npy", "--out", "whole.sigae", *TRAIN, cwd=directory)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert not (directory / "whole.sigae.checkpoint").exists()  # removed on success
+    return directory, time.monotonic() - started
+
+
+@pytest.mark.parametrize("moment", [0.35, 0.6, 0.85])
+def test_a_run_killed_and_resumed_ends_with_the_same_weights(uninterrupted, moment, tmp_path):
+    uninterrupted, duration = uninterrupted
+    directory = tmp_path
+    (directory / "x.npy").symlink_to(uninterrupted / "x.npy")
+    # The same run, killed without warning partway (SIGKILL), then resumed.
+    process = sigae_process("train", "x.npy", "--out", "m.sigae", *TRAIN, cwd=directory)
+    time.sleep(moment * duration)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    for path in directory.iterdir():  # never a partial file: each one reads whole
+        assert ".tmp" not in path.name
+        if path.suffix in (".sigae", ".checkpoint"):
+            with zipfile.ZipFile(path) as archive:
+                assert archive.testzip() is None
+    resumed = sigae_process("train", "x.npy", "--out", "m.sigae", *TRAIN, "--resume",
+                            cwd=directory)
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    expected = weights(uninterrupted / "whole.sigae")
+    assert all(np.array_equal(a, b) for a, b in zip(expected, weights(directory / "m.sigae"),
+                                                     strict=True))
+    assert sigae.load(directory / "m.sigae").history == sigae.load(
+        uninterrupted / "whole.sigae").history
+    assert not (directory / "m.sigae.checkpoint").exists()
+
+
+def test_resuming_in_python_gives_the_same_weights(tmp_path):
+    import keras
+
+    x = signals(60)
+    whole = sigae.SignalAutoencoder(tiny_config(noise_std=0.05), seed=0)
+    whole.fit(x, epochs=5, batch_size=16, patience=None, seed=0, verbose=0)
+
+    class Kill(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:  # dies before this epoch is checkpointed
+                raise KeyboardInterrupt
+
+    checkpoint = tmp_path / "run.checkpoint"
+    first = sigae.SignalAutoencoder(tiny_config(noise_std=0.05), seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        first.fit(x, epochs=5, batch_size=16, patience=None, seed=0, verbose=0,
+                  checkpoint=checkpoint, callbacks=[Kill()])
+    assert checkpoint.exists()
+    again = sigae.SignalAutoencoder(tiny_config(noise_std=0.05), seed=0)
+    again.fit(x, epochs=5, batch_size=16, patience=None, seed=0, verbose=0,
+              checkpoint=checkpoint)
+    assert all(np.array_equal(a, b) for a, b in zip(whole.autoencoder.get_weights(),
+                                                     again.autoencoder.get_weights(),
+                                                     strict=True))
+    assert again.history == whole.history
+    assert not checkpoint.exists()
+
+
+@pytest.fixture
+def with_checkpoint(tmp_path):
+    """A checkpoint left by a run stopped after its first epochs."""
+    import keras
+
+    x = signals(60)
+    np.save(tmp_path / "x.npy", x)
+
+    class Kill(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    model = sigae.SignalAutoencoder.from_preset("default", length=48, latent_dim=3, seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, epochs=6, batch_size=16, patience=None, seed=0, verbose=0,
+                  checkpoint=tmp_path / "m.sigae.checkpoint", callbacks=[Kill()])
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (["--epochs", "9"], "the checkpoint was made with other settings (epochs 6 then, 9 now)"),
+        (["--latent-dim", "4"], "the checkpoint belongs to another model (latent_dim differ)"),
+        (["--learning-rate", "0.01"], "other settings (learning_rate 0.001 then, 0.01 now)"),
+    ],
+)
+def test_a_checkpoint_of_another_run_is_refused(capsys, with_checkpoint, change, message):
+    argv = ["train", with_checkpoint / "x.npy", "--out", with_checkpoint / "m.sigae", *TRAIN,
+            "--resume"]
+    if change[0] in argv:
+        argv[argv.index(change[0]) + 1] = change[1]
+    else:
+        argv += change
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_checkpoint_of_other_data_is_refused(capsys, with_checkpoint):
+    np.save(with_checkpoint / "other.npy", signals(60, seed=9))
+    code = main([str(a) for a in ["train", with_checkpoint / "other.npy", "--out",
+                                  with_checkpoint / "m.sigae", *TRAIN, "--resume"]])
+    assert code == 2
+    assert "the checkpoint belongs to other data" in capsys.readouterr().err
+
+
+def test_an_existing_checkpoint_needs_resume(capsys, with_checkpoint):
+    code = main([str(a) for a in ["train", with_checkpoint / "x.npy", "--out",
+                                  with_checkpoint / "m.sigae", *TRAIN]])
+    assert code == 2
+    assert "left a checkpoint; add --resume to continue it" in capsys.readouterr().err
+
+
+def test_keep_checkpoint_keeps_it(capsys, tmp_path):
+    np.save(tmp_path / "x.npy", signals(60))
+    code = main([str(a) for a in ["train", tmp_path / "x.npy", "--out", tmp_path / "m.sigae",
+                                  "--epochs", "2", "--quiet", "--keep-checkpoint"]])
+    assert code == 0
+    assert (tmp_path / "m.sigae.checkpoint").exists()
+    with zipfile.ZipFile(tmp_path / "m.sigae.checkpoint") as archive:
+        assert json.loads(archive.read("manifest.json"))["epoch"] == 2
