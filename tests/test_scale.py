@@ -169,3 +169,98 @@ def test_keep_checkpoint_keeps_it(capsys, tmp_path):
     assert (tmp_path / "m.sigae.checkpoint").exists()
     with zipfile.ZipFile(tmp_path / "m.sigae.checkpoint") as archive:
         assert json.loads(archive.read("manifest.json"))["epoch"] == 2
+
+
+# -- several devices ----------------------------------------------------------------------------
+
+FOUR_DEVICES = """
+import json, sys
+sys.path.insert(0, {tests!r})
+import numpy as np, sigae
+from conftest import signals, tiny_config
+x = signals(80)  # 64 training signals: whole batches of 16, split 4 ways
+runs = {{}}
+for devices in (None, 4, "all"):
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    model.fit(x, epochs=3, batch_size=16, patience=None, seed=0, verbose=0, devices=devices)
+    runs[str(devices)] = model
+one, four = runs["None"], runs["4"]
+difference = max(float(np.max(np.abs(a - b))) for a, b in
+                 zip(one.autoencoder.get_weights(), four.autoencoder.get_weights()))
+four.save({path!r})
+loaded = sigae.load({path!r})
+print(json.dumps({{
+    "devices": len(__import__("keras").distribution.list_devices()),
+    "loss_one": one.history.loss, "loss_four": four.history.loss,
+    "val_one": one.history.val_loss, "val_four": four.history.val_loss,
+    "weights_difference": difference,
+    "all_equals_four": all(np.array_equal(a, b) for a, b in zip(
+        four.autoencoder.get_weights(), runs["all"].autoencoder.get_weights())),
+    "bitwise_views": bool(np.array_equal(four.decode(four.encode(x)), four.reconstruct(x))),
+    "shared": four.views.shared(),
+    "loaded_equal": bool(np.array_equal(loaded.reconstruct(x), four.reconstruct(x))),
+}}))
+"""
+
+
+def test_four_simulated_devices_follow_one_device(tmp_path):
+    script = FOUR_DEVICES.format(tests=str(Path(__file__).parent), path=str(tmp_path / "m.sigae"))
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["devices"] == 4
+    np.testing.assert_allclose(report["loss_four"], report["loss_one"], rtol=1e-5)
+    np.testing.assert_allclose(report["val_four"], report["val_one"], rtol=1e-5)
+    assert report["weights_difference"] < 1e-5
+    assert report["all_equals_four"]
+    assert report["bitwise_views"] and report["shared"] and report["loaded_equal"]
+
+
+def test_a_batch_that_does_not_split_across_the_devices_is_refused(tmp_path):
+    script = ("import sys; sys.path.insert(0, %r)\nimport sigae\nfrom conftest import signals, "
+              "tiny_config\nm = sigae.SignalAutoencoder(tiny_config(), seed=0)\n"
+              "try:\n    m.fit(signals(40), epochs=1, batch_size=10, verbose=0, devices=4)\n"
+              "except sigae.ConfigError as error:\n    print(error)\n") % str(Path(__file__).parent)
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert "batch_size=10 does not split across 4 devices; use a multiple of 4" in result.stdout
+
+
+def test_more_devices_than_the_machine_has_are_refused(capsys, tmp_path):
+    np.save(tmp_path / "x.npy", signals(40))
+    code = main([str(a) for a in ["train", tmp_path / "x.npy", "--out", tmp_path / "m.sigae",
+                                  "--devices", "64", "--quiet"]])
+    assert code == 2
+    assert "devices=64, but this machine has 1 (cpu:0)" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_two_processes_train_as_one_multi_host_run(tmp_path):
+    np.save(tmp_path / "x.npy", signals(80))
+    common = ["train", "x.npy", "--epochs", "3", "--patience", "0", "--batch-size", "16",
+              "--seed", "0", "--latent-dim", "3", "--quiet"]
+    single = sigae_process(*common, "--out", "one.sigae", cwd=tmp_path)
+    _, err = single.communicate(timeout=300)
+    assert single.returncode == 0, err
+    address = f"127.0.0.1:{free_port()}"
+    processes = [sigae_process(*common, "--out", "two.sigae", "--devices", "all",
+                               "--coordinator", address, "--num-processes", "2",
+                               "--process-id", str(i), cwd=tmp_path) for i in (0, 1)]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    for process, (_, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, err[-3000:]
+    assert "process 0 of this multi-host run writes the model" in outputs[1][0]
+    one, two = sigae.load(tmp_path / "one.sigae"), sigae.load(tmp_path / "two.sigae")
+    np.testing.assert_allclose(two.history.loss, one.history.loss, rtol=1e-5)
+    for a, b in zip(one.autoencoder.get_weights(), two.autoencoder.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)

@@ -237,6 +237,7 @@ class SignalAutoencoder:
         callbacks: Sequence[keras.callbacks.Callback] = (),
         checkpoint: PathLike | None = None,
         keep_checkpoint: bool = False,
+        devices: int | str | None = None,
     ) -> TrainingHistory:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
@@ -299,6 +300,10 @@ class SignalAutoencoder:
                 when `fit` returns, unless `keep_checkpoint` or the run was stopped early
                 by `stop`.
             keep_checkpoint: Keep the checkpoint after a successful run.
+            devices: Train data-parallel on this many devices, or `"all"`
+                (`sigae.distribution`); the global batch is split across them and the result
+                follows a one-device run within float tolerance. The model's own views
+                stay on one device, so everything else works as before.
 
         Returns:
             The history of this call (loss and val_loss per epoch). `self.history` holds
@@ -324,7 +329,7 @@ class SignalAutoencoder:
         try:
             learned = train(self, x, settings, validation_data=validation_data,
                             verbose=verbose, stop=stop, callbacks=callbacks,
-                            checkpoint=checkpoint)
+                            checkpoint=checkpoint, devices=devices)
         except TrainingError as error:
             if error.learned is not None:
                 self.learned = error.learned.after(self._learned)

@@ -99,12 +99,17 @@ class Batches(keras.utils.PyDataset):
         seed: Seeds every epoch's order; `None` draws each at random.
         shuffle: Reorder every epoch; `False` reads in order (validation).
         start_epoch: The epoch the first `fit` epoch is (when resuming).
+        whole: Only whole batches (for several devices, which split each batch evenly):
+            the signals left over in an epoch's order wait for another epoch.
+        shard: `(index, count)`: this process's share of each batch when `count`
+            processes train together (multi-host), every `count`-th row from `index`.
     """
 
     PIECES = 8
 
     def __init__(self, x: SignalArray, batch_size: int, seed: int | None = None,
-                 shuffle: bool = True, start_epoch: int = 0) -> None:
+                 shuffle: bool = True, start_epoch: int = 0, whole: bool = False,
+                 shard: tuple[int, int] = (0, 1)) -> None:
         super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
         self.x = x
         self.lazy = is_lazy(x)
@@ -114,7 +119,8 @@ class Batches(keras.utils.PyDataset):
             self.piece = max(1, batch_size // self.PIECES) if self.lazy else 1
         self.per_batch = math.ceil(batch_size / self.piece)
         self.n_pieces = math.ceil(len(x) / self.piece)
-        self.shuffle, self.seed, self.epoch = shuffle, seed, start_epoch
+        self.shuffle, self.seed, self.epoch, self.whole = shuffle, seed, start_epoch, whole
+        self.shard = shard
         self.order = self._order()
 
     def _order(self) -> np.ndarray:
@@ -124,6 +130,8 @@ class Batches(keras.utils.PyDataset):
         return np.random.default_rng(entropy).permutation(self.n_pieces)
 
     def __len__(self) -> int:
+        if self.whole:
+            return len(self.x) // (self.piece * self.per_batch)
         return math.ceil(self.n_pieces / self.per_batch)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,6 +141,9 @@ class Batches(keras.utils.PyDataset):
                 [np.asarray(self.x[p * self.piece : (p + 1) * self.piece]) for p in pieces])
         else:
             batch = np.asarray(self.x[pieces])
+        index, count = self.shard
+        if count > 1:
+            batch = batch[index::count]
         return batch, batch
 
     def on_epoch_end(self) -> None:

@@ -11,6 +11,7 @@ infinite loss, keeping the last good weights.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -26,7 +27,8 @@ import numpy as np
 from sigae import checkpoint as checkpoints
 from sigae.baseline import Comparison, PcaComparison, fit_pca
 from sigae.calibration import Calibration, calibrate
-from sigae.errors import DataError, TrainingError
+from sigae.distribution import data_parallel, devices_of, is_primary, process_shard
+from sigae.errors import ConfigError, DataError, TrainingError
 from sigae.io.arrays import SignalArray, chunks, is_lazy, subset
 from sigae.metrics import signal_errors
 from sigae.streaming import (
@@ -325,7 +327,8 @@ class CheckpointCallback(keras.callbacks.Callback):
         self.path, self.belongs, self.guard, self.views = path, belongs, guard, views
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.guard.interrupted is not None or self.guard.diverged_at is not None:
+        if (self.guard.interrupted is not None or self.guard.diverged_at is not None
+                or not is_primary()):
             return
         mean, std = self.views.normalization
         optimizer = self.model.optimizer
@@ -336,7 +339,71 @@ class CheckpointCallback(keras.callbacks.Callback):
 
 
 def _values(variables: list[keras.Variable]) -> list[np.ndarray]:
-    return [np.asarray(keras.ops.convert_to_numpy(v)) for v in variables]
+    return [_host_value(v) for v in variables]
+
+
+def _host_value(variable: keras.Variable) -> np.ndarray:
+    value = variable.value
+    if not getattr(value, "is_fully_addressable", True):
+        # Replicated over the devices of several processes: each local shard is whole.
+        return np.asarray(value.addressable_shards[0].data)
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def _assign(variables: list[keras.Variable], values: list[np.ndarray]) -> None:
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(np.reshape(value, variable.shape))
+
+
+class HostValidation(keras.callbacks.Callback):
+    """With several devices: after every epoch the weights come back to the model's own
+    one-device views, where the validation loss is computed (on any number of signals;
+    no batch has to split across the devices), before the guard judges the epoch."""
+
+    def __init__(self, views: Views, x_val: SignalArray | None, std: np.ndarray) -> None:
+        super().__init__()
+        self.views, self.x_val, self.std = views, x_val, std
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        with _one_device():
+            _assign(self.views.autoencoder.variables, _values(self.model.variables))
+        if self.x_val is not None and logs is not None:
+            logs["val_loss"] = float(np.mean(_errors(self.views, self.x_val, self.std)))
+
+
+@contextlib.contextmanager
+def _one_device() -> Any:
+    """Outside any distribution: for the model's own views, inside a distributed fit."""
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(distribution)
+
+
+def _scope(distribution: Any) -> Any:
+    return contextlib.nullcontext() if distribution is None else distribution.scope()
+
+
+def _distributed_twin(views: Views, architecture: Any, distribution: Any,
+                      settings: TrainingConfig, x_val: SignalArray | None, std: np.ndarray
+                      ) -> tuple[Views, list[keras.callbacks.Callback]]:
+    """A copy of `views` laid out over the devices, and the callback that brings its
+    weights back every epoch."""
+    from sigae.views import build
+
+    count = len(devices_of(distribution))
+    if settings.batch_size % count:
+        raise ConfigError(f"batch_size={settings.batch_size} does not split across {count} "
+                          f"devices; use a multiple of {count}.")
+    with distribution.scope():
+        # Seeded, so that every process of a multi-host run makes the same initial values
+        # (they are replaced by the model's at once).
+        twin = build(architecture, seed=0)
+        twin.set_normalization(*views.normalization)
+        _assign(twin.autoencoder.variables, _values(views.autoencoder.variables))
+    return twin, [HostValidation(views, x_val, std)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -394,7 +461,8 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
           validation_data: SignalArray | None = None, verbose: str | int = "auto",
           stop: StopRequest | None = None,
           callbacks: Sequence[keras.callbacks.Callback] = (),
-          checkpoint: str | os.PathLike[str] | None = None) -> Learned:
+          checkpoint: str | os.PathLike[str] | None = None,
+          devices: int | str | None = None) -> Learned:
     """Trains `model`'s shared weights to reconstruct `x`, and returns what it learned.
 
     See `SignalAutoencoder.fit`, which calls this and keeps the record. On a model that
@@ -416,6 +484,11 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         checkpoint: A file written after every epoch (`sigae.checkpoint`); if it exists
             when training starts, the run continues from it. It is left in place: the
             caller removes it once the model is safe.
+        devices: Train data-parallel on this many devices (`"all"`), through
+            `keras.distribution.DataParallel` (`sigae.distribution`): a copy of the views
+            laid out over the devices trains, and its weights come back to the model's
+            own views after every epoch, where the validation loss is computed.
+            `batch_size` must split evenly across the devices.
 
     Returns:
         The `Learned` record of this run (its history is this run's alone).
@@ -461,15 +534,22 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         from sigae.architecture import set_linear_path
 
         set_linear_path(views, components, center)
-    _compile(views.autoencoder, settings.learning_rate, settings.weight_decay)
     if resumed is not None:
         # All the variables: the weights and the random layers' seed states.
-        for variable, value in zip(views.autoencoder.variables, resumed.weights, strict=True):
-            variable.assign(np.reshape(value, variable.shape))
-        optimizer = views.autoencoder.optimizer
-        optimizer.build(views.autoencoder.trainable_variables)
-        for variable, value in zip(optimizer.variables, resumed.optimizer, strict=True):
-            variable.assign(np.reshape(value, variable.shape))
+        _assign(views.autoencoder.variables, resumed.weights)
+    # The views that train: the model's own, or a copy laid out over several devices
+    # with the callback that brings its weights back.
+    trained, host, distribution = views, [], None
+    if devices is not None and len(devices_of(data_parallel(devices))) > 1:
+        distribution = data_parallel(devices)
+        trained, host = _distributed_twin(views, architecture, distribution, settings,
+                                          x_val, std)
+    with _scope(distribution):
+        _compile(trained.autoencoder, settings.learning_rate, settings.weight_decay)
+        if resumed is not None:
+            optimizer = trained.autoencoder.optimizer
+            optimizer.build(trained.autoencoder.trainable_variables)
+            _assign(optimizer.variables, resumed.optimizer)
 
     monitor_data = x_val if x_val is not None else x_train
     start_errors = None if resumed is not None else _errors(views, monitor_data, std)
@@ -488,17 +568,22 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         saving.append(CheckpointCallback(checkpoint, belongs, guard, views))
     first_epoch = 0 if resumed is None else resumed.epoch
     validation = None
-    if x_val is not None:
+    if x_val is not None and not host:
         validation = (Batches(x_val, settings.batch_size, shuffle=False) if is_lazy(x_val)
                       else (x_val, x_val))
     try:
-        views.autoencoder.fit(
-            Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch),
-            validation_data=validation, epochs=settings.epochs, initial_epoch=first_epoch,
-            shuffle=False, callbacks=[*callbacks, guard, *saving], verbose=verbose)
+        with _scope(distribution):
+            trained.autoencoder.fit(
+                Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch,
+                        whole=bool(host), shard=process_shard() if host else (0, 1)),
+                validation_data=validation, epochs=settings.epochs, initial_epoch=first_epoch,
+                shuffle=False, callbacks=[*callbacks, *host, guard, *saving], verbose=verbose)
     except BaseException:
         guard.restore()  # a callback or an interrupt: the best weights so far, not the last
         raise
+    finally:
+        if trained is not views:
+            _assign(views.autoencoder.variables, _values(trained.autoencoder.variables))
     history = TrainingHistory(loss=tuple(guard.losses), val_loss=tuple(guard.val_losses),
                               best_epoch=guard.best_epoch, initial_loss=guard.baseline,
                               interrupted=guard.interrupted)
@@ -593,6 +678,11 @@ def _split(x: SignalArray, settings: TrainingConfig, validation_data: SignalArra
 
 def _errors(views: Views, x: SignalArray, std: np.ndarray) -> np.ndarray:
     """Per-signal MSE of the autoencoder view in normalized units, shape `(n_signals,)`."""
+    with _one_device():
+        return _errors_here(views, x, std)
+
+
+def _errors_here(views: Views, x: SignalArray, std: np.ndarray) -> np.ndarray:
     parts = [signal_errors(views.autoencoder.predict(block, batch_size=256, verbose=0),
                            block, std)[0]
              for _, block in chunks(x, what="validation signals")]

@@ -52,10 +52,13 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
+    from sigae.distribution import initialize, is_primary
     from sigae.model import SignalAutoencoder
     from sigae.outputs import check_output_file, check_writable
     from sigae.saving import estimated_size
 
+    if args.coordinator is not None or args.num_processes is not None:
+        initialize(args.coordinator, args.num_processes, args.process_id)  # before JAX runs
     check_output_file(args.out, (".sigae",), inputs=[args.data])
     x = load_data(args, args.data)
     _, length, channels = x.shape
@@ -95,8 +98,12 @@ def train(args: argparse.Namespace) -> int:
             callbacks=callbacks,
             checkpoint=checkpoint,
             keep_checkpoint=True,  # until the model itself is safe
+            devices=args.devices,
         )
         raise_if_interrupted()
+        if not is_primary():
+            print("trained; process 0 of this multi-host run writes the model")
+            return 0
         try:
             save_trained(model, args.out, near=args.data)
         except SigaeError as error:
@@ -113,6 +120,12 @@ def train(args: argparse.Namespace) -> int:
         print(f"kept the checkpoint {checkpoint}" + (" (--resume continues the run)"
                                                      if history.interrupted else ""))
     return _interrupted(history)
+
+
+def _devices(text: str) -> int | str:
+    if text == "all":
+        return "all"
+    return positive_int(text)
 
 
 def _interrupted(history: Any) -> int:
@@ -171,6 +184,17 @@ def register(commands: Any) -> None:
                      "Adam)")
     sub.add_argument("--seed", type=int, default=None,
                      help="seed of weights and shuffling, for a reproducible run")
+    sub.add_argument("--devices", type=_devices, metavar="N|all",
+                     help="train data-parallel on N devices (or all): GPUs, or CPU devices "
+                     "(XLA_FLAGS=--xla_force_host_platform_device_count=N); --batch-size must "
+                     "split evenly across them")
+    sub.add_argument("--coordinator", metavar="HOST:PORT",
+                     help="multi-host: the address of process 0; run the same command on "
+                     "every host (also KERAS_DISTRIBUTION_JOB_ADDRESSES)")
+    sub.add_argument("--num-processes", type=positive_int, metavar="N",
+                     help="multi-host: the number of processes")
+    sub.add_argument("--process-id", type=non_negative_int, metavar="I",
+                     help="multi-host: this process's index (process 0 writes the files)")
     sub.add_argument("--resume", action="store_true",
                      help="continue from the checkpoint (MODEL.checkpoint, written after every "
                      "epoch) of a run that was killed or stopped; a run killed and resumed ends "
