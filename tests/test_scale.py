@@ -215,14 +215,16 @@ def test_four_simulated_devices_follow_one_device(tmp_path):
     np.testing.assert_allclose(report["val_four"], report["val_one"], rtol=1e-5)
     assert report["weights_difference"] < 1e-5
     assert report["all_equals_four"]
-    assert report["bitwise_views"] and report["shared"] and report["loaded_equal"]
+    assert report["bitwise_views"]
+    assert report["shared"]
+    assert report["loaded_equal"]
 
 
 def test_a_batch_that_does_not_split_across_the_devices_is_refused(tmp_path):
-    script = ("import sys; sys.path.insert(0, %r)\nimport sigae\nfrom conftest import signals, "
+    script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\nimport sigae\nfrom conftest import signals, "
               "tiny_config\nm = sigae.SignalAutoencoder(tiny_config(), seed=0)\n"
               "try:\n    m.fit(signals(40), epochs=1, batch_size=10, verbose=0, devices=4)\n"
-              "except sigae.ConfigError as error:\n    print(error)\n") % str(Path(__file__).parent)
+              "except sigae.ConfigError as error:\n    print(error)\n")
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                             text=True, timeout=300, check=False)
