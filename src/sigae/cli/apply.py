@@ -12,11 +12,13 @@ from sigae.cli.options import (
     add_batch_size,
     add_data_options,
     add_model,
+    add_scheduler,
     blame,
     command,
     load_data,
     load_model_data,
     raise_if_interrupted,
+    run_distributed,
 )
 from sigae.errors import DataError
 
@@ -28,6 +30,8 @@ def apply(args: argparse.Namespace) -> int:
     from sigae.streaming import stream
 
     source = args.codes if args.command == "decode" else args.data
+    if getattr(args, "scheduler", None):
+        return run_distributed(args, args.command, source)
     check_output_file(args.out, OUTPUT_EXTENSIONS, inputs=[args.model, source])
     model = load(args.model)
     config = model.config
@@ -79,6 +83,7 @@ def register(commands: Any) -> None:
         sub.add_argument("--out", type=Path, required=True, help=OUT_HELP)
         add_data_options(sub)
         add_batch_size(sub)
+        add_scheduler(sub)
 
     sub = command(commands, "decode", apply, "Decode codes to signals in the training data's "
                   "units.")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sigae.errors import DataError
+from sigae.errors import DataError, SigaeError
 
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
@@ -76,6 +76,43 @@ def numbers(text: str) -> list[float]:
 
 def add_model(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("model", type=Path, metavar="MODEL", help=MODEL_HELP)
+
+
+def add_scheduler(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--scheduler", metavar="ADDRESS|local:N",
+                     help="run on a Dask cluster: a scheduler's address, or local:N for N "
+                     "local worker processes; --out is then a Zarr store (.zarr) or a folder "
+                     "of Parquet parts (.parquet) (needs pip install 'sigae[dask]')")
+
+
+def run_distributed(args: argparse.Namespace, kind: str, source: Path) -> int:
+    """encode, reconstruct or score of `source` on the Dask cluster `--scheduler` names."""
+    try:
+        from distributed import Client
+
+        from sigae import distributed
+    except ImportError as error:
+        raise SigaeError(f"--scheduler needs the optional extra ({error.name} is missing): "
+                         "pip install 'sigae[dask]'") from None
+    from sigae.outputs import check_output_file
+
+    check_output_file(args.out, distributed.OUTPUTS, inputs=[args.model, source])
+    if args.out.exists() and not args.out.is_dir():
+        raise SigaeError(f"{args.out}: is a file; a distributed output is a directory.")
+    if args.scheduler.startswith("local:"):
+        workers = args.scheduler.split(":", 1)[1]
+        if not workers.isdigit() or int(workers) < 1:
+            raise SigaeError(f"--scheduler {args.scheduler}: expected local:N, N >= 1 workers.")
+        client_context: Any = distributed.local_client(int(workers))
+    else:
+        client_context = Client(args.scheduler, timeout="30s")
+    options = ({"threshold": args.threshold, "percentile": args.percentile}
+               if kind == "score" else {})
+    with client_context as client:
+        getattr(distributed, kind)(args.model, source, out=args.out, client=client,
+                                   batch_size=args.batch_size, key=args.key, **options)
+    print(f"{kind}: {source} -> {args.out} (Dask, {args.scheduler})")
+    return 0
 
 
 def add_batch_size(sub: argparse.ArgumentParser) -> None:

@@ -12,11 +12,13 @@ from sigae.cli.options import (
     add_batch_size,
     add_data_options,
     add_model,
+    add_scheduler,
     command,
     load_model_data,
     non_negative_float,
     number,
     positive_int,
+    run_distributed,
 )
 
 # A report embeds about ten PNG figures.
@@ -58,6 +60,8 @@ def score(args: argparse.Namespace) -> int:
     from sigae.study import latent
     from sigae.study.plotting import plot_errors, save_figure
 
+    if args.scheduler:
+        return run_distributed(args, "score", args.data)
     check_output_file(args.out, (".csv",), inputs=[args.model, args.data])
     model = load(args.model)
     signals = load_model_data(args, model)
@@ -137,6 +141,7 @@ def register(commands: Any) -> None:
     sub.add_argument("--plot", type=Path, metavar="FILE.png",
                      help="histogram of the errors with the threshold")
     add_batch_size(sub)
+    add_scheduler(sub)
 
     sub = study_command(
         "report", report, "One self-contained HTML report of a model on signals.",

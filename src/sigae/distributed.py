@@ -1,0 +1,253 @@
+"""Encode, reconstruct and score on a Dask cluster: data larger than one machine.
+
+`encode(model_path, data, out=...)` (likewise `reconstruct`, `score`) splits the signals into
+chunks of whole batches, sends each chunk to a worker, where the model is loaded once, and
+writes each chunk's result as it comes: into a Zarr store, or a folder of Parquet parts. The
+results equal the single-process command's bit for bit (the same batch size gives the same
+batches). The output appears only when every chunk is written; a failing run leaves no
+output and keeps an existing one. A worker that dies mid-run is replaced and its chunks are
+computed again (Dask retries them).
+
+`data` is a Dask array `(n, length, channels)`, or a file sigae reads in blocks: `.npy`,
+HDF5, a Zarr store (`.zarr`), or a folder of Parquet parts. Workers start with spawn, not
+fork (JAX is not fork-safe). Needs the optional extra: `pip install 'sigae[dask]'`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sigae.errors import ConfigError, DataError
+
+OUTPUTS = (".zarr", ".parquet")
+# Rows a chunk holds, rounded down to whole batches.
+CHUNK_ROWS = 16_384
+
+
+def encode(model_path: str | os.PathLike[str], data: Any, *, out: str | os.PathLike[str],
+           client: Any = None, batch_size: int = 100, key: str | None = None) -> Path:
+    """Codes of `data`, `(n, latent_dim)`, written to `out` (`.zarr` or a `.parquet` folder)."""
+    return _run("encode", model_path, data, out, client, batch_size, key)
+
+
+def reconstruct(model_path: str | os.PathLike[str], data: Any, *,
+                out: str | os.PathLike[str], client: Any = None, batch_size: int = 100,
+                key: str | None = None) -> Path:
+    """The autoencoder view's output for `data`, written to `out`."""
+    return _run("reconstruct", model_path, data, out, client, batch_size, key)
+
+
+def score(model_path: str | os.PathLike[str], data: Any, *, out: str | os.PathLike[str],
+          client: Any = None, batch_size: int = 100, key: str | None = None,
+          threshold: float | None = None, percentile: float = 99.0) -> Path:
+    """Per-signal reconstruction MSE and MAE (normalized units) of `data` and `is_anomaly`
+    (MSE above `threshold`, by default the `percentile` of the validation errors stored at
+    `fit`), written to `out` as columns (`.parquet`) or arrays (`.zarr`)."""
+    if threshold is None:
+        from sigae.saving import load
+        from sigae.study.latent import require_calibration
+
+        threshold = require_calibration(load(model_path), "score").threshold(percentile)
+    return _run("score", model_path, data, out, client, batch_size, key, threshold)
+
+
+@contextlib.contextmanager
+def local_client(workers: int) -> Iterator[Any]:
+    """A `LocalCluster` of `workers` one-thread worker processes, started with spawn."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                         dashboard_address=":0") as cluster, Client(cluster) as client:
+        yield client
+
+
+# -- the work ---------------------------------------------------------------------------------
+
+
+def _run(kind: str, model_path: Any, data: Any, out: Any, client: Any, batch_size: int,
+         key: str | None, threshold: float | None = None) -> Path:
+    from distributed import get_client
+
+    from sigae.saving import load
+
+    out = Path(out)
+    if out.suffix.lower() not in OUTPUTS:
+        raise ConfigError(f"{out}: a distributed output is a Zarr store (.zarr) or a folder of "
+                          f"Parquet parts (.parquet); received {out.suffix or 'no extension'}.")
+    model_path = str(Path(model_path).resolve())
+    config = load(model_path).config  # verified here once; each worker loads it again
+    rows, source = _source(data, key, config)
+    chunk = max(batch_size, CHUNK_ROWS // batch_size * batch_size)
+    starts = list(range(0, rows, chunk))
+    width = {"encode": (config.latent_dim,), "reconstruct": (config.length, config.channels),
+             "score": ()}[kind]
+    client = client or get_client()
+    temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        if out.suffix == ".zarr":
+            _create_zarr(temporary, kind, rows, width, chunk)
+        task = functools.partial(_chunk, kind=kind, model_path=model_path, source=source,
+                                 rows=rows, chunk=chunk, batch_size=batch_size,
+                                 target=str(temporary), zarr_store=out.suffix == ".zarr",
+                                 threshold=threshold)
+        futures = client.map(task, starts, pure=False)
+        client.gather(futures)  # raises the first failure
+        _replace(temporary, out)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return out
+
+
+def _source(data: Any, key: str | None, config: Any) -> tuple[int, Any]:
+    """The number of signals and something a worker can read rows of."""
+    if hasattr(data, "dask"):  # a Dask array: its chunks travel as they are
+        if tuple(data.shape[1:]) != (config.length, config.channels):
+            raise DataError(f"the Dask array holds signals of shape {tuple(data.shape[1:])}; "
+                            f"the model takes ({config.length}, {config.channels}).")
+        return int(data.shape[0]), data
+    path = Path(data)
+    if path.suffix.lower() == ".zarr":  # a Zarr array (or `key` inside a Zarr group)
+        import dask.array
+
+        return _source(dask.array.from_zarr(str(path), component=key), None, config)
+    if path.is_dir():
+        parts = sorted(path.glob("*.parquet"))
+        if not parts:
+            raise DataError(f"{path}: a folder of Parquet parts holds no .parquet file.")
+        counts = [len(_signals(str(part), key, config)) for part in parts]
+        return sum(counts), ("parts", [str(p) for p in parts], counts, key)
+    return len(_signals(str(path), key, config)), ("file", str(path), key)
+
+
+@functools.lru_cache(maxsize=4)
+def _model(model_path: str, stamp: float) -> Any:
+    """The model, loaded once per worker process (and again if the file changes)."""
+    from sigae.saving import load
+
+    return load(model_path)
+
+
+def _signals(path: str, key: str | None, config: Any) -> Any:
+    from sigae.io import load_signals
+    from sigae.model import check_signals
+
+    signals = load_signals(path, key=key, length=config.length)
+    check_signals(signals, config)
+    return signals
+
+
+def _rows(source: Any, config: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
+    """Signals `start:stop` of the source, with their provenance."""
+    if hasattr(source, "dask"):
+        x = np.asarray(source[start:stop].compute(scheduler="synchronous"), "float32")
+        index = np.arange(start, stop)
+        return x, index, np.zeros(len(x), "int64")
+    if source[0] == "file":
+        signals = _signals(source[1], source[2], config)
+        return (np.asarray(signals.data[start:stop]), signals.row[start:stop],
+                signals.start[start:stop])
+    _, parts, counts, key = source
+    blocks, rows, starts, offset = [], [], [], 0
+    for part, count in zip(parts, counts, strict=True):
+        low, high = max(start, offset), min(stop, offset + count)
+        if low < high:
+            signals = _signals(part, key, config)
+            blocks.append(np.asarray(signals.data[low - offset : high - offset]))
+            rows.append(signals.row[low - offset : high - offset])
+            starts.append(signals.start[low - offset : high - offset])
+        offset += count
+    return np.concatenate(blocks), np.concatenate(rows), np.concatenate(starts)
+
+
+def _chunk(start: int, *, kind: str, model_path: str, source: Any, rows: int, chunk: int,
+           batch_size: int, target: str, zarr_store: bool, threshold: float | None) -> int:
+    """Computes one chunk on a worker and writes it; returns its number of rows."""
+    model = _model(model_path, os.stat(model_path).st_mtime)
+    x, source_row, source_start = _rows(source, model.config, start, min(rows, start + chunk))
+    if kind == "encode":
+        result = {"codes": model.encode(x, batch_size=batch_size)}
+    elif kind == "reconstruct":
+        result = {"signals": model.reconstruct(x, batch_size=batch_size)}
+    else:
+        from sigae.metrics import signal_errors
+
+        codes = model.encode(x, batch_size=batch_size)
+        mse, mae = signal_errors(model.decode(codes, batch_size=batch_size), x,
+                                 model.normalization[1])
+        result = {"mse": mse, "mae": mae, "is_anomaly": mse > threshold}
+    if zarr_store:
+        _write_zarr(target, start, result, source_row, source_start)
+    else:
+        _write_part(target, start, result, source_row, source_start)
+    return len(x)
+
+
+def _create_zarr(path: Path, kind: str, rows: int, width: tuple[int, ...], chunk: int) -> None:
+    import zarr
+
+    group = zarr.open_group(str(path), mode="w")
+    arrays = {"encode": {"codes": "float32"}, "reconstruct": {"signals": "float32"},
+              "score": {"mse": "float64", "mae": "float64", "is_anomaly": "bool"}}[kind]
+    for name, dtype in arrays.items():
+        group.create_array(name, shape=(rows, *width), chunks=(chunk, *width), dtype=dtype)
+    for name in ("source_row", "source_start"):
+        group.create_array(name, shape=(rows,), chunks=(chunk,), dtype="int64")
+
+
+def _write_zarr(path: str, start: int, result: dict[str, np.ndarray], source_row: np.ndarray,
+                source_start: np.ndarray) -> None:
+    import zarr
+
+    group = zarr.open_group(path, mode="r+")
+    for name, values in {**result, "source_row": source_row,
+                         "source_start": source_start}.items():
+        group[name][start : start + len(values)] = values
+
+
+def _write_part(path: str, start: int, result: dict[str, np.ndarray], source_row: np.ndarray,
+                source_start: np.ndarray) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sigae.outputs import atomic_path
+
+    columns = {"source_row": pa.array(source_row), "source_start": pa.array(source_start)}
+    for name, values in result.items():
+        if values.ndim == 1:
+            columns[name] = pa.array(values)
+        elif values.ndim == 2:  # codes: a column each
+            columns.update({f"z{i}": pa.array(values[:, i]) for i in range(values.shape[1])})
+        else:  # signals: a list column of (length x channels)
+            flat = pa.array(values.reshape(-1))
+            if values.shape[2] > 1:
+                flat = pa.FixedSizeListArray.from_arrays(flat, values.shape[2])
+            columns[name] = pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
+    with atomic_path(Path(path) / f"part-{start:012d}.parquet") as temporary:
+        pq.write_table(pa.table(columns), temporary)
+
+
+def _replace(temporary: Path, out: Path) -> None:
+    """Puts the finished output in place; an existing one is replaced only now."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(temporary, out)
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+    else:
+        os.replace(temporary, out)
