@@ -100,23 +100,35 @@ def alive(pid: int) -> bool:
 
 def test_a_killed_worker_is_replaced_and_the_output_is_complete(client, chunked, model_file,
                                                                 tmp_path):
-    _directory, x = chunked
+    _, x = chunked
     pids = list(client.run(os.getpid).values())
+    killed = []
 
-    def kill_one():
-        time.sleep(1.0)
+    def kill_one_midway():  # once the first parts are written, most of the work remains
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".codes.parquet.*/part-*")):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
         os.kill(pids[0], signal.SIGKILL)
+        killed.append(pids[0])
 
-    killer = threading.Thread(target=kill_one)
+    killer = threading.Thread(target=kill_one_midway)
     killer.start()
     big = np.concatenate([x] * 4)
     np.save(tmp_path / "big.npy", big)
-    distributed.encode(model_file, tmp_path / "big.npy", out=tmp_path / "codes.zarr",
+    distributed.encode(model_file, tmp_path / "big.npy", out=tmp_path / "codes.parquet",
                        client=client)
     killer.join()
-    assert not alive(pids[0])  # the worker really died; another took its place
-    assert np.array_equal(zarr.open_group(str(tmp_path / "codes.zarr"))["codes"][:],
-                          sigae.load(model_file).encode(big))
+    assert killed, "the run ended before a worker could be killed"
+    deadline = time.monotonic() + 10
+    while alive(killed[0]):  # the worker really died
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    table = pq.read_table(tmp_path / "codes.parquet")
+    codes = np.column_stack([table.column(f"z{i}").to_numpy() for i in range(4)])
+    assert np.array_equal(codes, sigae.load(model_file).encode(big))
+    assert np.array_equal(table.column("source_row").to_numpy(), np.arange(len(big)))
 
 
 def test_a_failing_run_keeps_the_existing_output(client, chunked, model_file, tmp_path):

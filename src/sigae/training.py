@@ -28,7 +28,7 @@ from sigae import checkpoint as checkpoints
 from sigae.baseline import Comparison, PcaComparison, fit_pca
 from sigae.calibration import Calibration, calibrate
 from sigae.distribution import data_parallel, devices_of, is_primary, process_shard
-from sigae.errors import ConfigError, DataError, TrainingError
+from sigae.errors import ConfigError, DataError, StorageError, TrainingError
 from sigae.io.arrays import SignalArray, chunks, is_lazy, subset
 from sigae.metrics import signal_errors
 from sigae.streaming import (
@@ -319,12 +319,15 @@ class GuardCallback(keras.callbacks.Callback):
 class CheckpointCallback(keras.callbacks.Callback):
     """Writes a checkpoint after every complete epoch (`sigae.checkpoint`), after the
     guard has judged it. An epoch cut short by a stop request is not written: resuming
-    then replays it whole, as the uninterrupted run would have."""
+    then replays it whole, as the uninterrupted run would have. A checkpoint that cannot be
+    written (a full disk) does not stop training, whose model matters more: the fault is
+    logged once and kept in `error`."""
 
     def __init__(self, path: str | os.PathLike[str], belongs: dict[str, Any],
                  guard: GuardCallback, views: Views) -> None:
         super().__init__()
         self.path, self.belongs, self.guard, self.views = path, belongs, guard, views
+        self.error: StorageError | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if (self.guard.interrupted is not None or self.guard.diverged_at is not None
@@ -332,10 +335,15 @@ class CheckpointCallback(keras.callbacks.Callback):
             return
         mean, std = self.views.normalization
         optimizer = self.model.optimizer
-        checkpoints.write(self.path, self.belongs, checkpoints.TrainingState(
-            epoch=epoch + 1, mean=mean, std=std, guard=self.guard.state(),
-            weights=_values(self.model.variables), best_weights=self.guard.best_weights,
-            optimizer=_values(optimizer.variables)))
+        try:
+            checkpoints.write(self.path, self.belongs, checkpoints.TrainingState(
+                epoch=epoch + 1, mean=mean, std=std, guard=self.guard.state(),
+                weights=_values(self.model.variables), best_weights=self.guard.best_weights,
+                optimizer=_values(optimizer.variables)))
+        except StorageError as error:
+            if self.error is None:
+                logger.warning("training goes on without checkpoints: %s", error)
+            self.error = error
 
 
 def _values(variables: list[keras.Variable]) -> list[np.ndarray]:

@@ -15,6 +15,7 @@ with 128 + the signal's number, after any partial output was removed.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -36,6 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     debug = args.debug or os.environ.get("SIGAE_DEBUG", "") not in ("", "0")
+    # The library's warnings (a checkpoint that could not be written) are not printed: the
+    # command's own output says what matters, and stderr keeps one line for an error.
+    library = logging.getLogger("sigae")
+    if not debug and not library.handlers:
+        library.addHandler(logging.NullHandler())
 
     def fail(message: str, code: int) -> int:
         if debug:

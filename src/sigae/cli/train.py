@@ -107,7 +107,9 @@ def train(args: argparse.Namespace) -> int:
         try:
             save_trained(model, args.out, near=args.data)
         except SigaeError as error:
-            raise SigaeError(f"{error}; the last checkpoint is kept: {checkpoint}") from None
+            kept = f"; the last checkpoint is kept: {checkpoint}" if checkpoint.exists() else ""
+            raise SigaeError(f"{error}{kept}") from None
+    checkpointed = checkpoint.exists()
     if history.interrupted is None and not args.keep_checkpoint:
         checkpoint.unlink(missing_ok=True)
     print(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} channel(s) "
@@ -119,6 +121,9 @@ def train(args: argparse.Namespace) -> int:
     if checkpoint.exists():
         print(f"kept the checkpoint {checkpoint}" + (" (--resume continues the run)"
                                                      if history.interrupted else ""))
+    elif not checkpointed and history.epochs:
+        print(f"no checkpoint could be written to {checkpoint} during training (sigae --debug "
+              "train ... says why)")
     return _interrupted(history)
 
 
