@@ -108,9 +108,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args()
-    result = {"devices_seconds_per_epoch": devices(),
-              "checkpoint_seconds": run(CHECKPOINT.format(epochs=args.epochs)),
-              "dask_encode": dask_encode()}
+    result = {"devices_seconds_per_epoch": devices()}
+    print(json.dumps(result), flush=True)
+    result["checkpoint_seconds"] = run(CHECKPOINT.format(epochs=args.epochs))
+    print(json.dumps(result), flush=True)
+    result["dask_encode"] = dask_encode()
     checkpoint = result["checkpoint_seconds"]
     result["checkpoint_share_per_epoch"] = (checkpoint["with"] - checkpoint["without"]) / \
         checkpoint["without"]

@@ -8,8 +8,8 @@ batches). The output appears only when every chunk is written; a failing run lea
 output and keeps an existing one. A worker that dies mid-run is replaced and its chunks are
 computed again (Dask retries them).
 
-`data` is a Dask array `(n, length, channels)`, or a file sigae reads in blocks: `.npy`,
-HDF5, a Zarr store (`.zarr`), or a folder of Parquet parts. Workers start with spawn, not
+`data` is a Dask (or NumPy) array `(n, length, channels)`, or a file sigae reads in blocks:
+`.npy`, HDF5, a Zarr store (`.zarr`), or a folder of Parquet parts. Workers start with spawn, not
 fork (JAX is not fork-safe). Needs the optional extra: `pip install 'sigae[dask]'`.
 """
 
@@ -112,6 +112,10 @@ def _run(kind: str, model_path: Any, data: Any, out: Any, client: Any, batch_siz
 
 def _source(data: Any, key: str | None, config: Any) -> tuple[int, Any]:
     """The number of signals and something a worker can read rows of."""
+    if isinstance(data, np.ndarray):
+        import dask.array
+
+        data = dask.array.from_array(np.asarray(data, "float32"), chunks=CHUNK_ROWS)
     if hasattr(data, "dask"):  # a Dask array: its chunks travel as they are
         if tuple(data.shape[1:]) != (config.length, config.channels):
             raise DataError(f"the Dask array holds signals of shape {tuple(data.shape[1:])}; "
