@@ -54,3 +54,19 @@ def model_file(trained: sigae.SignalAutoencoder, tmp_path_factory: pytest.TempPa
     path = tmp_path_factory.mktemp("model") / "tiny.sigae"
     trained.save(path)
     return path
+
+
+def sigae_process(*argv, cwd=None):
+    """`sigae ARGV` in a child process, as from a terminal: Ctrl-C is not ignored there (the
+    test runner may have been started in the background, where a shell ignores it, and
+    children inherit that). Output is unbuffered, so lines can be read as they come."""
+    import os
+    import subprocess
+    import sys
+
+    launcher = ("import runpy, signal, sys; signal.signal(signal.SIGINT, "
+                "signal.default_int_handler); sys.argv = ['sigae', *sys.argv[1:]]; "
+                "runpy.run_module('sigae', run_name='__main__')")
+    return subprocess.Popen([sys.executable, "-c", launcher, *map(str, argv)], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})

@@ -9,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -19,6 +18,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 from starlette.testclient import TestClient
 
+from conftest import sigae_process
 from sigae.explore.server import MAX_BODY, create_app
 from sigae.explore.session import ExploreSession
 from sigae.io import Signals
@@ -194,14 +194,8 @@ def free_port() -> int:
 
 
 def start_explorer(model_file, data_file, *extra):
-    launcher = ("import runpy, signal, sys; signal.signal(signal.SIGINT, "
-                "signal.default_int_handler); sys.argv = ['sigae', *sys.argv[1:]]; "
-                "runpy.run_module('sigae', run_name='__main__')")
-    process = subprocess.Popen(
-        [sys.executable, "-c", launcher, "explore", str(model_file), str(data_file),
-         "--port", "0", "--no-browser", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = sigae_process("explore", model_file, data_file, "--port", "0", "--no-browser",
+                            *extra)
     line = process.stdout.readline()
     found = re.search(r"(http://\S+)", line)
     if not found:

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import sigae
-from conftest import signals
+from conftest import sigae_process, signals
 from sigae.cli import main
 
 FAULTS = {
@@ -256,14 +256,7 @@ def test_on_a_really_full_disk_the_trained_model_is_rescued(capsys, monkeypatch,
 
 
 def start(argv, cwd):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    # As from a terminal, where Ctrl-C is not ignored (the test runner may have been started
-    # in the background, where a shell ignores it, and children inherit that).
-    launcher = ("import runpy, signal, sys; signal.signal(signal.SIGINT, "
-                "signal.default_int_handler); sys.argv = ['sigae', *sys.argv[1:]]; "
-                "runpy.run_module('sigae', run_name='__main__')")
-    return subprocess.Popen([sys.executable, "-c", launcher, *map(str, argv)], cwd=cwd,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return sigae_process(*argv, cwd=cwd)
 
 
 def wait_for_epochs(process, count):

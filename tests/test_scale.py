@@ -15,21 +15,11 @@ import numpy as np
 import pytest
 
 import sigae
-from conftest import signals, tiny_config
+from conftest import sigae_process, signals, tiny_config
 from sigae.cli import main
 
 TRAIN = ["--epochs", "6", "--patience", "0", "--batch-size", "16", "--seed", "0",
          "--latent-dim", "3", "--quiet"]
-
-
-def sigae_process(*argv, cwd):
-    """`sigae ARGV` in a child process, as from a terminal (Ctrl-C not ignored)."""
-    launcher = ("import runpy, signal, sys; signal.signal(signal.SIGINT, "
-                "signal.default_int_handler); sys.argv = ['sigae', *sys.argv[1:]]; "
-                "runpy.run_module('sigae', run_name='__main__')")
-    return subprocess.Popen([sys.executable, "-c", launcher, *map(str, argv)], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def weights(path):
@@ -177,7 +167,7 @@ FOUR_DEVICES = """
 import json, sys
 sys.path.insert(0, {tests!r})
 import numpy as np, sigae
-from conftest import signals, tiny_config
+from conftest import sigae_process, signals, tiny_config
 x = signals(80)  # 64 training signals: whole batches of 16, split 4 ways
 runs = {{}}
 for devices in (None, 4, "all"):
