@@ -52,12 +52,8 @@ def score(model_path: str | os.PathLike[str], data: Any, *, out: str | os.PathLi
     """Per-signal reconstruction MSE and MAE (normalized units) of `data` and `is_anomaly`
     (MSE above `threshold`, by default the `percentile` of the validation errors stored at
     `fit`), written to `out` as columns (`.parquet`) or arrays (`.zarr`)."""
-    if threshold is None:
-        from sigae.saving import load
-        from sigae.study.latent import require_calibration
-
-        threshold = require_calibration(load(model_path), "score").threshold(percentile)
-    return _run("score", model_path, data, out, client, batch_size, key, threshold)
+    return _run("score", model_path, data, out, client, batch_size, key,
+                threshold=threshold, percentile=percentile)
 
 
 @contextlib.contextmanager
@@ -76,7 +72,7 @@ def local_client(workers: int) -> Iterator[Any]:
 
 
 def _run(kind: str, model_path: Any, data: Any, out: Any, client: Any, batch_size: int,
-         key: str | None, threshold: float | None = None) -> Path:
+         key: str | None, *, threshold: float | None = None, percentile: float = 99.0) -> Path:
     from distributed import get_client
 
     from sigae.saving import load
@@ -86,7 +82,12 @@ def _run(kind: str, model_path: Any, data: Any, out: Any, client: Any, batch_siz
         raise ConfigError(f"{out}: a distributed output is a Zarr store (.zarr) or a folder of "
                           f"Parquet parts (.parquet); received {out.suffix or 'no extension'}.")
     model_path = str(Path(model_path).resolve())
-    config = load(model_path).config  # verified here once; each worker loads it again
+    model = load(model_path)  # verified here once; each worker loads it again
+    config = model.config
+    if kind == "score" and threshold is None:
+        from sigae.study.latent import require_calibration
+
+        threshold = require_calibration(model, "score").threshold(percentile)
     rows, source = _source(data, key, config)
     chunk = max(batch_size, CHUNK_ROWS // batch_size * batch_size)
     starts = list(range(0, rows, chunk))

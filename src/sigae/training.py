@@ -687,13 +687,9 @@ def _split(x: SignalArray, settings: TrainingConfig, validation_data: SignalArra
 def _errors(views: Views, x: SignalArray, std: np.ndarray) -> np.ndarray:
     """Per-signal MSE of the autoencoder view in normalized units, shape `(n_signals,)`."""
     with _one_device():
-        return _errors_here(views, x, std)
-
-
-def _errors_here(views: Views, x: SignalArray, std: np.ndarray) -> np.ndarray:
-    parts = [signal_errors(views.autoencoder.predict(block, batch_size=256, verbose=0),
-                           block, std)[0]
-             for _, block in chunks(x, what="validation signals")]
+        parts = [signal_errors(views.autoencoder.predict(block, batch_size=256, verbose=0),
+                               block, std)[0]
+                 for _, block in chunks(x, what="validation signals")]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 

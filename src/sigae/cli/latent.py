@@ -11,8 +11,6 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sigae.cli.options import (
     DATA_HELP,
     Parser,
@@ -30,6 +28,8 @@ from sigae.errors import DataError
 
 
 def stats(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from sigae.io.write import write_array, write_table
     from sigae.outputs import output_directory
     from sigae.study import latent
@@ -81,6 +81,8 @@ def project(args: argparse.Namespace) -> int:
 
 
 def traverse(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from sigae.outputs import output_directory
     from sigae.saving import load
     from sigae.study import latent
@@ -110,6 +112,8 @@ def traverse(args: argparse.Namespace) -> int:
 
 
 def interpolate(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from sigae.outputs import output_directory
     from sigae.study import latent
     from sigae.study.plotting import plot_interpolation, save_figure
@@ -131,6 +135,8 @@ def interpolate(args: argparse.Namespace) -> int:
 
 
 def neighbors(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from sigae.io.write import write_table
     from sigae.outputs import output_directory
     from sigae.study import latent
@@ -172,8 +178,10 @@ def _check_index(index: int, signals: Any, flag: str) -> None:
 
 
 def read_labels(path: Path | None, column: str | None, n: int
-                ) -> tuple[np.ndarray | None, str]:
+                ) -> tuple[Any, str]:
     """One label per signal from a CSV with a header: `column`, or the first one."""
+    import numpy as np
+
     if path is None:
         return None, "label"
     try:
@@ -202,8 +210,10 @@ def read_labels(path: Path | None, column: str | None, n: int
         return np.asarray(values), name
 
 
-def save_npz(path: Path, **arrays: np.ndarray) -> None:
+def save_npz(path: Path, **arrays: Any) -> None:
     """Writes arrays to an `.npz` file, atomically."""
+    import numpy as np
+
     from sigae.outputs import atomic_path
 
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:

@@ -125,7 +125,7 @@ class ExploreSession:
     def decode(self, code: Any) -> dict[str, Any]:
         """The signal a code decodes to, and whether the code lies outside the training
         codes' density. `code` is in the code's own units (see `info()["mean"]`)."""
-        codes = self._codes(code, 1)
+        codes = self._code(code)
         return {"code": _floats(codes[0]),
                 "signal": self._signal_list(self.model.decode(codes)[0]),
                 "outside": bool(self._outside(codes)[0])}
@@ -197,13 +197,13 @@ class ExploreSession:
 
     # -- validation -----------------------------------------------------------------------
 
-    def _codes(self, value: Any, count: int) -> np.ndarray:
+    def _code(self, value: Any) -> np.ndarray:
         latent_dim = self.model.config.latent_dim
         if (not isinstance(value, list) or len(value) != latent_dim
                 or not all(_is_number(v) for v in value)):
             raise DataError(f"code must be a list of {latent_dim} finite numbers "
                             f"(latent_dim); received {_short(value)}.")
-        return np.asarray([value] * count, dtype="float32")
+        return np.asarray([value], dtype="float32")
 
     def _index(self, value: Any) -> int:
         self._require_data("pick a signal")
