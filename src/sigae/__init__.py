@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PRESETS",
+    "Augmentation",
     "ConfigError",
     "ConvBlock",
     "DataError",
@@ -76,6 +77,7 @@ __all__ = [
 
 # Keras and the backend load on first use, so `import sigae` and `sigae --help` stay instant.
 _LAZY = {
+    "Augmentation": ("sigae.augment", "Augmentation"),
     "SignalAutoencoder": ("sigae.model", "SignalAutoencoder"),
     "PartsConfig": ("sigae.parts", "PartsConfig"),
     "adopt": ("sigae.adoption", "adopt"),

@@ -76,7 +76,7 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
             units, activation=activation, kernel_initializer=initializer(zero), name=name
         )
 
-    per_channel = config.normalization == "per_channel"
+    per_channel = config.per_channel_statistics
     normalize = Standardize(per_channel=per_channel, name="normalize")
     denormalize = Standardize(per_channel=per_channel, invert=True, name="denormalize")
 
@@ -189,7 +189,7 @@ def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     before anything is allocated, on every backend. A test keeps it equal to the real one.
     """
     shapes: dict[str, tuple[int, ...]] = {}
-    statistics = (config.channels,) if config.normalization == "per_channel" else ()
+    statistics = (config.channels,) if config.per_channel_statistics else ()
 
     def add(name: str, kernel: tuple[int, ...]) -> None:
         shapes[f"{name}/kernel"] = kernel

@@ -2,7 +2,8 @@
 
 Every fit compares the model with PCA on the validation signals, so a user always knows
 whether the nonlinear model earns its keep. NMSE is the mean squared error in normalized
-units divided by the variance of the normalized signals compared on (`sigae.metrics`).
+units divided by the variance of the normalized signals compared on (`sigae.metrics`); the
+same figure in the data's own units is compared with PCA fitted on the raw signals.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from sigae.metrics import NmseAccumulator
 
 @dataclass(frozen=True)
 class Comparison:
-    """The model's reconstruction error beside PCA's, on the same signals.
+    """The model's reconstruction error beside PCA's, on the same signals, in two units.
 
     Attributes:
         data: What was compared on: `"validation"` or `"training"` signals.
         n_signals: Number of signals compared on.
         latent_dim: Dimensions of both the model's code and PCA.
-        nmse: The model's NMSE.
-        pca_nmse: PCA's NMSE, PCA being fitted on all the signals given to `fit` (the
-            solution the linear path of the default design starts from).
+        nmse: The model's NMSE in its normalized units.
+        pca_nmse: PCA's NMSE there, PCA being fitted on all the normalized signals given
+            to `fit` (the solution the linear path of the default design starts from).
+        data_nmse: The model's NMSE in the data's own units: the MSE of the raw signals
+            divided by their variance (`None` in files written before sigae 0.6).
+        data_pca_nmse: The same for PCA fitted on the raw signals, as a user would fit it.
     """
 
     data: str
@@ -33,25 +37,45 @@ class Comparison:
     latent_dim: int
     nmse: float
     pca_nmse: float
+    data_nmse: float | None = None
+    data_pca_nmse: float | None = None
 
     @property
     def ratio(self) -> float:
         """`nmse / pca_nmse`: below 1 the model beats PCA."""
-        return self.nmse / self.pca_nmse if self.pca_nmse > 0 else float("inf")
+        return _ratio(self.nmse, self.pca_nmse)
+
+    @property
+    def data_ratio(self) -> float | None:
+        """`data_nmse / data_pca_nmse`, in the data's own units; `None` if not measured."""
+        if self.data_nmse is None or self.data_pca_nmse is None:
+            return None
+        return _ratio(self.data_nmse, self.data_pca_nmse)
 
     def summary(self) -> str:
-        """E.g. `validation NMSE 0.021 (PCA with 8 dims: 0.034)`."""
-        return (f"{self.data} NMSE {self.nmse:.4g} "
+        """E.g. `validation NMSE 0.021 (PCA with 8 dims: 0.034); in data units 0.025
+        (PCA of the raw signals: 0.036)`."""
+        text = (f"{self.data} NMSE {self.nmse:.4g} "
                 f"(PCA with {self.latent_dim} dims: {self.pca_nmse:.4g})")
+        if self.data_ratio is not None:
+            text += (f"; in data units {self.data_nmse:.4g} "
+                     f"(PCA of the raw signals: {self.data_pca_nmse:.4g})")
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Comparison:
+        optional = {key: None if data.get(key) is None else float(data[key])
+                    for key in ("data_nmse", "data_pca_nmse")}
         return cls(data=str(data["data"]), n_signals=int(data["n_signals"]),
                    latent_dim=int(data["latent_dim"]), nmse=float(data["nmse"]),
-                   pca_nmse=float(data["pca_nmse"]))
+                   pca_nmse=float(data["pca_nmse"]), **optional)
+
+
+def _ratio(value: float, reference: float) -> float:
+    return value / reference if reference > 0 else float("inf")
 
 
 def fit_pca(
@@ -95,25 +119,36 @@ def pca_reconstruct(x: np.ndarray, components: np.ndarray, mean: np.ndarray) -> 
 
 
 class PcaComparison:
-    """The model's NMSE beside PCA's, from blocks of normalized signals added in turn.
+    """The model's NMSE beside PCA's, in normalized and in data units, from blocks of
+    signals added in turn.
 
     Args:
-        components: PCA's axes, shape `(latent_dim, length * channels)`.
-        center: PCA's mean, shape `(length * channels,)`.
+        normalized: PCA of the normalized signals, `(components, center)` of shapes
+            `(latent_dim, length * channels)` and `(length * channels,)`.
+        raw: PCA of the raw signals, same shapes.
+        mean: The model's normalization mean.
+        std: Its standard deviation.
     """
 
-    def __init__(self, components: np.ndarray, center: np.ndarray) -> None:
-        self.components, self.center = components, center
+    def __init__(self, normalized: tuple[np.ndarray, np.ndarray],
+                 raw: tuple[np.ndarray, np.ndarray], mean: np.ndarray, std: np.ndarray) -> None:
+        self.normalized, self.raw, self.mean, self.std = normalized, raw, mean, std
         self.model, self.pca = NmseAccumulator(), NmseAccumulator()
+        self.data_model, self.data_pca = NmseAccumulator(), NmseAccumulator()
         self.n_signals = 0
 
     def add(self, reconstruction: np.ndarray, target: np.ndarray) -> None:
-        """Adds normalized signals `(n, length, channels)` and the model's reconstruction."""
-        self.model.add(reconstruction, target)
-        self.pca.add(pca_reconstruct(target, self.components, self.center), target)
+        """Adds signals `(n, length, channels)` and the model's reconstruction, in data
+        units."""
+        normalized = (target - self.mean) / self.std
+        self.model.add((reconstruction - self.mean) / self.std, normalized)
+        self.pca.add(pca_reconstruct(normalized, *self.normalized), normalized)
+        self.data_model.add(reconstruction, target)
+        self.data_pca.add(pca_reconstruct(target, *self.raw), target)
         self.n_signals += len(target)
 
     def result(self, data: str, latent_dim: int) -> Comparison:
         """The `Comparison` of everything added, on `data` ("validation" or "training")."""
         return Comparison(data=data, n_signals=self.n_signals, latent_dim=latent_dim,
-                          nmse=self.model.value, pca_nmse=self.pca.value)
+                          nmse=self.model.value, pca_nmse=self.pca.value,
+                          data_nmse=self.data_model.value, data_pca_nmse=self.data_pca.value)

@@ -16,7 +16,11 @@ from sigae.validate import check_choice, check_number
 
 Padding = Literal["same", "valid"]
 DecoderKind = Literal["convolutional", "dense"]
-Normalization = Literal["global", "per_channel"]
+Normalization = Literal["auto", "global", "per_channel"]
+
+SCALE_RATIO = 10.0
+"""`normalization="auto"` normalizes per channel when the channels' standard deviations
+differ by more than this factor (different quantities or units), else globally."""
 
 _ACTIVATIONS = ("tanh", "relu", "gelu", "elu", "selu", "silu", "sigmoid", "linear")
 
@@ -66,8 +70,13 @@ class ModelConfig:
             input channels), cropped to exactly `length`. `"dense"`: the
             question's decoder, convolutions on the code seen as a 1-channel sequence,
             then `Flatten` and a `Dense(length * channels)` head.
-        normalization: `"per_channel"`: one mean and standard deviation per channel;
-            `"global"`: one scalar mean and standard deviation, as in the question.
+        normalization: `"auto"` (default): chosen at the first `fit` from the training
+            signals: per channel when the channels' standard deviations differ by more
+            than `SCALE_RATIO` (10x: different quantities or units, which would otherwise
+            be ignored), else global, so that the error is weighed as in the data's own
+            units (and the PCA start is PCA of the raw signals); one channel is global.
+            `"per_channel"`: one mean and standard deviation per channel; `"global"`:
+            one scalar mean and standard deviation, as in the question.
         linear_path: Add a linear encoder and decoder (`Dense` layers on the flattened
             signal) beside the convolutional path; the code and the output are the sums
             of both paths. At the first `fit` the linear path is set to the PCA solution
@@ -108,7 +117,7 @@ class ModelConfig:
     latent_activation: str = "linear"
     padding: Padding = "same"
     decoder: DecoderKind = "convolutional"
-    normalization: Normalization = "per_channel"
+    normalization: Normalization = "auto"
     # A linear encoder/decoder pair set to the PCA solution of the training data at the
     # first fit, beside the convolutional path which starts at zero: training starts at
     # PCA's error and early stopping can only keep or improve it.
@@ -131,7 +140,7 @@ class ModelConfig:
         check_choice("latent_activation", self.latent_activation, _ACTIVATIONS)
         check_choice("padding", self.padding, ("same", "valid"))
         check_choice("decoder", self.decoder, ("convolutional", "dense"))
-        check_choice("normalization", self.normalization, ("global", "per_channel"))
+        check_choice("normalization", self.normalization, ("auto", "global", "per_channel"))
         for name in ("linear_path", "variational"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be True or False. "
@@ -158,6 +167,12 @@ class ModelConfig:
         self._check_encoder_lengths()
         if self.decoder == "dense":
             self._check_dense_decoder_lengths()
+
+    @property
+    def per_channel_statistics(self) -> bool:
+        """Whether the normalization holds one mean and std per channel (`"auto"` does, and
+        sets them all equal when it chooses a global one)."""
+        return self.normalization != "global"
 
     # -- derived sizes ---------------------------------------------------------------
 

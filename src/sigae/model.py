@@ -9,6 +9,7 @@ ever rebuilds a layer to "get" a part.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Sequence
@@ -19,6 +20,8 @@ import keras
 import numpy as np
 
 from sigae import config as config_module
+from sigae import selection
+from sigae.augment import Augmentation
 from sigae.baseline import Comparison
 from sigae.calibration import Calibration
 from sigae.config import ModelConfig
@@ -238,6 +241,7 @@ class SignalAutoencoder:
         checkpoint: PathLike | None = None,
         keep_checkpoint: bool = False,
         devices: int | str | None = None,
+        augment: Augmentation | str = "auto",
     ) -> TrainingHistory:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
@@ -255,6 +259,13 @@ class SignalAutoencoder:
         An epoch replaces the starting weights only if it beats them by more than twice
         the standard error of the per-signal differences on the validation signals, so
         a small validation set cannot pick an epoch that is better by chance.
+
+        On small data (10 to 499 signals, `sigae.selection`), a fresh built-in design with a
+        linear path, `augment="auto"` and automatic `epochs` first chooses how to fit by
+        5-fold cross-validation: the PCA start alone, PCA of augmented signals, or the
+        convolutional path with or without augmentation; the winner is then fitted on all
+        of `x`, and `self.learned.choice` says which won, with every candidate's
+        cross-validated error and time.
 
         Settings left at `"auto"` are chosen from the number of training signals; for 800
         or more they are the question's (batch 100, 100 epochs) with patience 10. See
@@ -304,6 +315,10 @@ class SignalAutoencoder:
                 (`sigae.distribution`); the global batch is split across them and the result
                 follows a one-device run within float tolerance. The model's own views
                 stay on one device, so everything else works as before.
+            augment: `"auto"` (see above; without the choice it trains without
+                augmentation), `"none"`, an `sigae.augment.Augmentation`, or its text form
+                (`"shift=0.05,noise"`: the changes, each at a strength or its default):
+                every training batch is changed at random, seeded by `seed`.
 
         Returns:
             The history of this call (loss and val_loss per epoch). `self.history` holds
@@ -322,19 +337,29 @@ class SignalAutoencoder:
             learning_rate=learning_rate,
             weight_decay=weight_decay,
             seed=seed,
+            augment=augment if isinstance(augment, Augmentation) or augment in (AUTO, "none")
+            else Augmentation.parse(str(augment)),
         )
         if validation_data is not None:
             validation_data = check_signals(validation_data, self.config, "validation_data")
         x = check_signals(x, self.config, "x")
+        choice = None
+        if selection.applies(self, x, settings,
+                             alone=validation_data is None and devices is None):
+            choice = selection.choose(self, x, settings, stop=stop)
+            # The winner's augmentation in the settings, so a checkpoint knows its run.
+            trained_with = choice.winner.augmentation if choice.winner.trains else None
+            settings = dataclasses.replace(settings, augment=trained_with or "none")
         try:
             learned = train(self, x, settings, validation_data=validation_data,
                             verbose=verbose, stop=stop, callbacks=callbacks,
-                            checkpoint=checkpoint, devices=devices)
+                            checkpoint=checkpoint, devices=devices,
+                            candidate=choice.winner if choice else None)
         except TrainingError as error:
             if error.learned is not None:
                 self.learned = error.learned.after(self._learned)
             raise
-        self.learned = learned.after(self._learned)
+        self.learned = dataclasses.replace(learned, choice=choice).after(self._learned)
         if checkpoint is not None and not keep_checkpoint and not learned.history.interrupted:
             Path(checkpoint).unlink(missing_ok=True)
         return learned.history
@@ -535,7 +560,7 @@ def normalization_arrays(mean: Any, std: Any, config: ModelConfig | PartsConfig
     Raises:
         ConfigError: For statistics of the wrong size, non-finite values or a std <= 0.
     """
-    shape = (config.channels,) if config.normalization == "per_channel" else ()
+    shape = (config.channels,) if config.per_channel_statistics else ()
     arrays = []
     for name, value in (("mean", mean), ("std", std)):
         try:

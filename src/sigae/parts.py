@@ -20,7 +20,7 @@ from sigae.errors import ConfigError, ModelFileError
 from sigae.validate import check_choice, check_number
 from sigae.views import Views, assemble
 
-NORMALIZATIONS = ("per_channel", "global")
+NORMALIZATIONS = ("per_channel", "global", "auto")
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,7 +35,8 @@ class PartsConfig:
             `(batch, length, channels)` -> `(batch, latent_dim)`.
         decoder: Keras configuration of the decoder body, `(batch, latent_dim)` ->
             normalized `(batch, length, channels)`.
-        normalization: `"per_channel"` or `"global"` statistics around the bodies.
+        normalization: `"per_channel"`, `"global"` or `"auto"` statistics around the
+            bodies (`sigae.config.ModelConfig` says how `"auto"` chooses).
         origin: Where the parts come from, shown by `sigae info`.
     """
 
@@ -46,6 +47,10 @@ class PartsConfig:
     decoder: dict[str, Any] = field(repr=False)
     normalization: str = "per_channel"
     origin: str = "your own encoder and decoder (SignalAutoencoder.from_parts)"
+
+    @property
+    def per_channel_statistics(self) -> bool:
+        return self.normalization != "global"
 
     # The built-in designs' variants do not apply to parts.
     variational = False
@@ -151,7 +156,7 @@ def build_parts(config: PartsConfig, bodies: tuple[keras.Model, keras.Model] | N
     def views(encoder: keras.Model, decoder: keras.Model) -> Views:
         return assemble(encoder, decoder, length=config.length, channels=config.channels,
                         latent_dim=config.latent_dim,
-                        per_channel=config.normalization == "per_channel")
+                        per_channel=config.per_channel_statistics)
 
     if bodies is not None:
         return views(*bodies)

@@ -174,7 +174,7 @@ def _load(path: Path) -> tuple[SignalAutoencoder, dict[str, Any]]:
     if learned_data is not None:
         try:
             learned = Learned.from_dict(learned_data, architecture.latent_dim,
-                                        architecture.normalization == "per_channel")
+                                        architecture.per_channel_statistics)
             stored = model.normalization
             model.learned = learned
         except (TypeError, ValueError, KeyError, AttributeError, OverflowError, ConfigError,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
 
+from sigae.config import SCALE_RATIO
 from sigae.io.arrays import CHUNK, SignalArray, check_finite, chunks, is_lazy
 from sigae.views import MIN_STD
 
@@ -37,7 +39,8 @@ def in_memory_if_small(x: SignalArray) -> SignalArray:
     return array
 
 
-def fit_normalization(x: SignalArray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of training signals `(n, length, channels)`, in one pass.
 
     Blocks are combined with Chan et al.'s pairwise update in float64, which is as
@@ -45,7 +48,12 @@ def fit_normalization(x: SignalArray, kind: str) -> tuple[np.ndarray, np.ndarray
 
     Args:
         x: The training signals, in memory or on disk.
-        kind: `"global"` (scalars) or `"per_channel"` (arrays of shape `(channels,)`).
+        kind: `"global"` (scalars), `"per_channel"` (arrays of shape `(channels,)`), or
+            `"auto"`: arrays of shape `(channels,)`, per channel when the channels'
+            standard deviations differ by more than `sigae.config.SCALE_RATIO`, else the
+            global statistics repeated on every channel.
+
+        raw: Return the float64 statistics as computed (for `"auto"`'s own use).
 
     Returns:
         `(mean, std)` as float32; a std below `MIN_STD` (a constant signal) becomes 1.
@@ -53,6 +61,16 @@ def fit_normalization(x: SignalArray, kind: str) -> tuple[np.ndarray, np.ndarray
     Raises:
         DataError: If a block holds NaN or infinite values.
     """
+    if kind == "auto":
+        mean, std = fit_normalization(x, "per_channel", raw=True)
+        used = std[std >= MIN_STD]  # constant channels say nothing about scales
+        if used.size and used.max() > SCALE_RATIO * used.min():
+            return _usable(mean, std)
+        # Comparable scales: weigh the channels as the data does. Every channel has as many
+        # values, so the global statistics follow from the channels' exactly.
+        overall = np.full(mean.shape, mean.mean())
+        spread = np.full(std.shape, np.sqrt(np.mean(np.square(std)) + np.var(mean)))
+        return _usable(overall, spread)
     axis: Sequence[int] | None = None if kind == "global" else (0, 1)
     count, mean, m2 = 0, 0.0, 0.0
     for _, block in chunks(x, what="x"):
@@ -66,7 +84,12 @@ def fit_normalization(x: SignalArray, kind: str) -> tuple[np.ndarray, np.ndarray
         m2 = m2 + block_m2 + np.square(delta) * count * n / total
         count = total
     std = np.sqrt(m2 / count)
-    std = np.where(std < MIN_STD, 1.0, std)
+    return (np.asarray(mean), np.asarray(std)) if raw else _usable(mean, std)
+
+
+def _usable(mean: Any, std: Any) -> tuple[np.ndarray, np.ndarray]:
+    """float32 statistics, a std below `MIN_STD` (a constant signal) set to 1."""
+    std = np.where(np.asarray(std) < MIN_STD, 1.0, std)
     return np.asarray(mean, dtype="float32"), np.asarray(std, dtype="float32")
 
 
@@ -103,14 +126,19 @@ class Batches(keras.utils.PyDataset):
             the signals left over in an epoch's order wait for another epoch.
         shard: `(index, count)`: this process's share of each batch when `count`
             processes train together (multi-host), every `count`-th row from `index`.
+        augment: Changes each batch (`sigae.augment.Augmentation`), drawn from
+            `(seed, epoch, batch)`; the changed signals are input and target alike.
     """
 
     PIECES = 8
 
     def __init__(self, x: SignalArray, batch_size: int, seed: int | None = None,
                  shuffle: bool = True, start_epoch: int = 0, whole: bool = False,
-                 shard: tuple[int, int] = (0, 1)) -> None:
+                 shard: tuple[int, int] = (0, 1),
+                 augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None
+                 ) -> None:
         super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
+        self.augment = augment
         self.x = x
         self.lazy = is_lazy(x)
         if not shuffle:
@@ -141,6 +169,9 @@ class Batches(keras.utils.PyDataset):
                 [np.asarray(self.x[p * self.piece : (p + 1) * self.piece]) for p in pieces])
         else:
             batch = np.asarray(self.x[pieces])
+        if self.augment is not None:
+            entropy = None if self.seed is None else [self.seed, self.epoch, index, 1]
+            batch = self.augment(batch, np.random.default_rng(entropy))
         index, count = self.shard
         if count > 1:
             batch = batch[index::count]

@@ -25,7 +25,9 @@ import keras
 import numpy as np
 
 from sigae import checkpoint as checkpoints
+from sigae.augment import Augmentation, augmented_copies
 from sigae.baseline import Comparison, PcaComparison, fit_pca
+from sigae.choice import Candidate, Choice
 from sigae.calibration import Calibration, calibrate
 from sigae.distribution import data_parallel, devices_of, is_primary, process_shard
 from sigae.errors import ConfigError, DataError, StorageError, TrainingError
@@ -38,7 +40,7 @@ from sigae.streaming import (
     in_memory_if_small,
     pca_sample,
 )
-from sigae.validate import check_number
+from sigae.validate import check_choice, check_number
 
 if TYPE_CHECKING:
     from sigae.model import SignalAutoencoder
@@ -48,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 AUTO = "auto"
 """Marks a training setting to be chosen from the number of training signals."""
+
+AUGMENTED_COPIES = 8
+"""Augmented copies of each signal that PCA of augmented signals is fitted on, besides it."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,10 @@ class TrainingConfig:
         seed: Seeds weight initialization (of an untrained built-in design), shuffling
             and any random layer, for a reproducible run; `None` leaves the global state
             alone.
+        augment: `"auto"`: on small data (`sigae.selection`), choose by cross-validation
+            between PCA, PCA of augmented signals and the convolutional path with or
+            without augmentation; else no augmentation. `"none"`: train without it. An
+            `Augmentation`: change every training batch with it.
     """
 
     epochs: int | str = AUTO
@@ -90,6 +99,7 @@ class TrainingConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     seed: int | None = None
+    augment: Augmentation | str = AUTO
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -101,6 +111,13 @@ class TrainingConfig:
         check_number("learning_rate", self.learning_rate, positive=True)
         check_number("weight_decay", self.weight_decay, minimum=0)
         check_number("seed", self.seed, integer=True, alternatives=(None,))
+        if not isinstance(self.augment, Augmentation):
+            check_choice("augment", self.augment, (AUTO, "none"))
+
+    @property
+    def augmentation(self) -> Augmentation | None:
+        """The batches' augmentation, if one was given."""
+        return self.augment if isinstance(self.augment, Augmentation) else None
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON-ready plain data."""
@@ -424,6 +441,7 @@ class Learned:
         history: The losses of every epoch.
         comparison: The model against PCA on the validation signals.
         calibration: The training codes' densities and the validation error quantiles.
+        choice: What `augment="auto"` chose by cross-validation on small data, if it did.
     """
 
     mean: np.ndarray
@@ -431,12 +449,14 @@ class Learned:
     history: TrainingHistory = field(default_factory=TrainingHistory)
     comparison: Comparison | None = None
     calibration: Calibration | None = None
+    choice: Choice | None = None
 
     def after(self, earlier: Learned | None) -> Learned:
         """This record with its history appended to an `earlier` fit's."""
         if earlier is None:
             return self
-        return dataclasses.replace(self, history=earlier.history.extended(self.history))
+        return dataclasses.replace(self, history=earlier.history.extended(self.history),
+                                   choice=self.choice or earlier.choice)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready plain data."""
@@ -446,6 +466,7 @@ class Learned:
             "history": self.history.to_dict(),
             "comparison": self.comparison.to_dict() if self.comparison else None,
             "calibration": self.calibration.to_dict() if self.calibration else None,
+            "choice": self.choice.to_dict() if self.choice else None,
         }
 
     @classmethod
@@ -456,12 +477,14 @@ class Learned:
         if not per_channel:
             mean, std = mean.reshape(()), std.reshape(())
         comparison, calibration = data.get("comparison"), data.get("calibration")
+        choice = data.get("choice")
         return cls(
             mean=mean,
             std=std,
             history=TrainingHistory.from_dict(data.get("history") or {}),
             comparison=Comparison.from_dict(comparison) if comparison else None,
             calibration=Calibration.from_dict(calibration, latent_dim) if calibration else None,
+            choice=Choice.from_dict(choice) if choice else None,
         )
 
 
@@ -470,7 +493,8 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
           stop: StopRequest | None = None,
           callbacks: Sequence[keras.callbacks.Callback] = (),
           checkpoint: str | os.PathLike[str] | None = None,
-          devices: int | str | None = None) -> Learned:
+          devices: int | str | None = None,
+          candidate: Candidate | None = None) -> Learned:
     """Trains `model`'s shared weights to reconstruct `x`, and returns what it learned.
 
     See `SignalAutoencoder.fit`, which calls this and keeps the record. On a model that
@@ -497,6 +521,10 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
             laid out over the devices trains, and its weights come back to the model's
             own views after every epoch, where the validation loss is computed.
             `batch_size` must split evenly across the devices.
+        candidate: Fit this way (`sigae.choice`), for a fresh built-in design with a
+            linear path: a candidate that does not train keeps the PCA start (of
+            augmented signals, if it has an augmentation); one that trains augments its
+            batches with its augmentation (instead of `settings.augment`).
 
     Returns:
         The `Learned` record of this run (its history is this run's alone).
@@ -535,13 +563,23 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
     mean, std = views.normalization
     # PCA is closed-form and needs no held-out signals, so it is fitted on all of `x`
     # (a spread sample of large data); the validation signals only judge whether the
-    # nonlinear model adds anything.
-    components, center = fit_pca((pca_sample(x_all) - mean) / std, architecture.latent_dim,
-                                 seed=settings.seed)
+    # nonlinear model adds anything. It is fitted on the raw signals too, for the
+    # comparison in the data's own units.
+    sample = pca_sample(x_all)
+    baseline = fit_pca((sample - mean) / std, architecture.latent_dim, seed=settings.seed)
+    raw_baseline = fit_pca(sample, architecture.latent_dim, seed=settings.seed)
+    trains = candidate is None or candidate.trains
+    augmentation = settings.augmentation if candidate is None else (
+        candidate.augmentation if candidate.trains else None)
     if earlier is None and architecture.linear_path and resumed is None:
         from sigae.architecture import set_linear_path
 
-        set_linear_path(views, components, center)
+        start = baseline
+        if not trains and candidate.augmentation is not None:
+            start = fit_pca(augmented_copies((sample - mean) / std, candidate.augmentation,
+                                             AUGMENTED_COPIES, settings.seed),
+                            architecture.latent_dim, seed=settings.seed)
+        set_linear_path(views, *start)
     if resumed is not None:
         # All the variables: the weights and the random layers' seed states.
         _assign(views.autoencoder.variables, resumed.weights)
@@ -554,6 +592,9 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
                                           x_val, std)
     with _scope(distribution):
         _compile(trained.autoencoder, settings.learning_rate, settings.weight_decay)
+        if earlier is None and resumed is None and trained.autoencoder.optimizer.built:
+            for variable in trained.autoencoder.optimizer.variables:  # a fresh start
+                variable.assign(np.zeros(variable.shape, variable.dtype))
         if resumed is not None:
             optimizer = trained.autoencoder.optimizer
             optimizer.build(trained.autoencoder.trainable_variables)
@@ -583,9 +624,11 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         with _scope(distribution):
             trained.autoencoder.fit(
                 Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch,
-                        whole=bool(host), shard=process_shard() if host else (0, 1)),
+                        whole=bool(host), shard=process_shard() if host else (0, 1),
+                        augment=augmentation),
                 validation_data=validation, epochs=settings.epochs, initial_epoch=first_epoch,
-                shuffle=False, callbacks=[*callbacks, *host, guard, *saving], verbose=verbose)
+                shuffle=False, callbacks=[*callbacks, *host, guard, *saving], verbose=verbose
+            ) if trains else None
     except BaseException:
         guard.restore()  # a callback or an interrupt: the best weights so far, not the last
         raise
@@ -596,7 +639,7 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
                               best_epoch=guard.best_epoch, initial_loss=guard.baseline,
                               interrupted=guard.interrupted)
 
-    comparison, calibration = _evaluate(views, x_train, x_val, components, center,
+    comparison, calibration = _evaluate(views, x_train, x_val, baseline, raw_baseline,
                                         seed=settings.seed,
                                         densities=guard.diverged_at is None)
     learned = Learned(mean=mean, std=std, history=history, comparison=comparison,
@@ -637,25 +680,29 @@ def measure(model: SignalAutoencoder, x: SignalArray, *, validation_split: float
     x_all = in_memory_if_small(x)
     x_train, x_val = _split(x_all, TrainingConfig(validation_split=validation_split), None)
     mean, std = views.normalization
-    components, center = fit_pca((pca_sample(x_all) - mean) / std, model.config.latent_dim,
-                                 seed=seed)
-    comparison, calibration = _evaluate(views, x_train, x_val, components, center, seed=seed)
+    sample = pca_sample(x_all)
+    latent_dim = model.config.latent_dim
+    comparison, calibration = _evaluate(
+        views, x_train, x_val, fit_pca((sample - mean) / std, latent_dim, seed=seed),
+        fit_pca(sample, latent_dim, seed=seed), seed=seed)
     return dataclasses.replace(record, comparison=comparison, calibration=calibration)
 
 
 def _evaluate(views: Views, x_train: SignalArray, x_val: SignalArray | None,
-              components: np.ndarray, center: np.ndarray, *, seed: int | None,
-              densities: bool = True) -> tuple[Comparison, Calibration | None]:
-    """The comparison with PCA and the calibration, in one pass over the monitored
-    (validation, else training) signals and one over the training signals' codes."""
+              baseline: tuple[np.ndarray, np.ndarray], raw_baseline: tuple[np.ndarray, np.ndarray],
+              *, seed: int | None, densities: bool = True
+              ) -> tuple[Comparison, Calibration | None]:
+    """The comparison with PCA (of the normalized signals, and of the raw ones) and the
+    calibration, in one pass over the monitored (validation, else training) signals and
+    one over the training signals' codes."""
     mean, std = views.normalization
     monitored = x_val if x_val is not None else x_train
-    comparison = PcaComparison(components, center)
+    comparison = PcaComparison(baseline, raw_baseline, mean, std)
     codes, errors = [], []
     for _, block in chunks(monitored, block_size(100), what="validation signals"):
         code = views.encoder.predict(block, batch_size=100, verbose=0)
         reconstruction = views.decoder.predict(code, batch_size=100, verbose=0)
-        comparison.add((reconstruction - mean) / std, (block - mean) / std)
+        comparison.add(reconstruction, block)
         codes.append(code)
         errors.append(signal_errors(reconstruction, block, std)[0])
     latent_dim = views.encoder.output_shape[-1]

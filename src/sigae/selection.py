@@ -1,0 +1,169 @@
+"""The cross-validated choice of `augment="auto"` on small data.
+
+With a few hundred signals or fewer, one 20% validation split is a few dozen signals and
+its verdict is noise; and whether augmentation helps depends on the data (time shifts
+help oscillations, and ruin aligned daily profiles). So for a fresh built-in design with
+a linear path, `fit` with `augment="auto"` and automatic epochs on `MIN_SIGNALS` to
+`CHOICE_BELOW - 1` signals compares the candidates of `sigae.choice.CANDIDATES` by
+`FOLDS`-fold cross-validation over contiguous folds (windows of one recording overlap
+their neighbours, so random folds would leak): every signal is held out once, each candidate is fitted on
+the other folds exactly as `fit` would fit it (its own validation split and early
+stopping included), and its per-signal errors on the held-out fold are kept. The best
+mean error wins only if it beats each simpler candidate by more than twice the standard
+error of the paired per-signal differences; otherwise the simplest candidate within that
+margin wins (the rule that judges epochs against the PCA start). The winner is then
+fitted on all the signals. Candidates that train stop once the choice has used
+`BUDGET_SECONDS`, and are left out if unfinished.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sigae.choice import CANDIDATES, Candidate, Choice, Score
+from sigae.metrics import signal_errors
+from sigae.training import AUTO, StopRequest, TrainingConfig, train
+
+if TYPE_CHECKING:
+    from sigae.model import SignalAutoencoder
+
+CHOICE_BELOW = 500
+"""`augment="auto"` cross-validates below this many signals. From 500 up a 20% validation
+split holds 100 signals or more, enough to judge the convolutional path on its own, and
+five trainings of the candidates would pass a minute on 2 cores (benchmarks/README.md)."""
+
+MIN_SIGNALS = 10
+"""Fewer signals than this leave folds of one signal; `auto` then trains as given."""
+
+FOLDS = 5
+BUDGET_SECONDS = 40.0
+
+
+def applies(model: SignalAutoencoder, x: object, settings: TrainingConfig, *,
+            alone: bool) -> bool:
+    """Whether `fit` makes the choice: `augment="auto"`, automatic epochs, a fresh built-in
+    design with a linear path, `MIN_SIGNALS` to `CHOICE_BELOW - 1` signals in memory, and
+    `alone`: no validation data or devices were given."""
+    return (alone and settings.augment == AUTO and settings.epochs == AUTO
+            and model.learned is None and getattr(model.config, "linear_path", False)
+            and isinstance(x, np.ndarray) and MIN_SIGNALS <= len(x) < CHOICE_BELOW)
+
+
+def choose(model: SignalAutoencoder, x: np.ndarray, settings: TrainingConfig, *,
+           budget: float = BUDGET_SECONDS, stop: StopRequest | None = None) -> Choice:
+    """Cross-validates the candidates on signals `x` with `model`'s design.
+
+    Args:
+        model: A fresh built-in design; it is not changed.
+        x: The signals, in memory.
+        settings: How `fit` was asked to train; the automatic settings are resolved for
+            the fold's training size.
+        budget: Seconds after which candidates that train are not started or continued.
+        stop: Once requested, no further fold starts; the finished candidates decide
+            (the PCA candidates always finish: they take well under a second).
+
+    Returns:
+        The `Choice`, whose `winner` `fit` then fits on all of `x`.
+    """
+    from sigae.model import SignalAutoencoder
+    from sigae.streaming import fit_normalization
+
+    start = time.perf_counter()
+    folds = _folds(len(x))
+    # Every candidate's errors in the same units: the normalization of all the signals.
+    _, std = fit_normalization(x, model.config.normalization)
+    # Resolved once, so that every fold trains with the same batch size (one compilation).
+    fold_settings = settings.resolved(len(x) - max(len(f) for f in folds))
+    fold_settings = dataclasses.replace(fold_settings, augment="none")
+    errors: dict[str, np.ndarray] = {}
+    scores: list[Score] = []
+    # One twin trains every fold of every candidate, restarted from the same initial
+    # weights each time, so Keras compiles its functions once.
+    twin = SignalAutoencoder(model.config, seed=settings.seed)
+    initial = twin.autoencoder.get_weights()
+    for candidate in CANDIDATES:
+        began = time.perf_counter()
+        per_signal = np.full(len(x), np.nan)
+        for held_out in folds:
+            if candidate.trains and (time.perf_counter() - start > budget
+                                     or (stop is not None and stop.requested)):
+                break
+            kept = np.setdiff1d(np.arange(len(x)), held_out)
+            if candidate.trains:
+                twin.autoencoder.set_weights(initial)
+                twin._learned = None  # untrained again: normalization and PCA start refitted
+            fitted = _fitted(twin, x[kept], fold_settings, candidate)
+            per_signal[held_out] = signal_errors(fitted(x[held_out]), x[held_out], std)[0]
+        seconds = time.perf_counter() - began
+        if np.isnan(per_signal).any():
+            why = ("stopped" if stop is not None and stop.requested
+                   else f"not run to the end within the {budget:g} s budget")
+            scores.append(Score(candidate, None, 0.0, seconds, why))
+            continue
+        errors[candidate.name] = per_signal
+        scores.append(Score(candidate, float(np.mean(per_signal) / _variance(x, std)), 0.0,
+                            seconds))
+    winner, scores = _decide(scores, errors)
+    return Choice(winner=winner, folds=len(folds), n_signals=len(x), scores=tuple(scores),
+                  seconds=time.perf_counter() - start)
+
+
+def _folds(n: int) -> list[np.ndarray]:
+    # Contiguous folds, in the data's order: windows cut from one recording overlap their
+    # neighbours, and random folds would let a candidate see most of a held-out window.
+    return np.array_split(np.arange(n), min(FOLDS, n // 2))
+
+
+def _variance(x: np.ndarray, std: np.ndarray) -> float:
+    variance = float(np.var(np.asarray(x, "float64") / std))
+    return variance if variance > 0 else 1.0
+
+
+def _fitted(model: SignalAutoencoder, x: np.ndarray, settings: TrainingConfig,
+            candidate: Candidate):
+    """Fits `candidate` on `x` and returns its reconstruction function."""
+    if not candidate.trains:
+        # The PCA candidates in NumPy: the linear path's start, without Keras.
+        from sigae.augment import augmented_copies
+        from sigae.baseline import fit_pca, pca_reconstruct
+        from sigae.streaming import fit_normalization
+        from sigae.training import AUGMENTED_COPIES
+
+        mean, std = fit_normalization(x, model.config.normalization)
+        normalized = (x - mean) / std
+        if candidate.augmentation is not None:
+            normalized = augmented_copies(normalized, candidate.augmentation,
+                                          AUGMENTED_COPIES, settings.seed)
+        axes = fit_pca(normalized, model.config.latent_dim, seed=settings.seed)
+        return lambda signals: pca_reconstruct((signals - mean) / std, *axes) * std + mean
+    train(model, x, settings, verbose=0, candidate=candidate)
+    return lambda signals: model.autoencoder.predict(signals, batch_size=256, verbose=0)
+
+
+def _decide(scores: list[Score], errors: dict[str, np.ndarray]
+            ) -> tuple[Candidate, list[Score]]:
+    """The simplest candidate not clearly worse than the best (2 paired standard errors)."""
+    best = min(errors, key=lambda name: float(np.mean(errors[name])))
+    decided: list[Score] = []
+    winner = None
+    for score in scores:
+        name = score.candidate.name
+        if name not in errors:
+            decided.append(score)
+            continue
+        difference = errors[name] - errors[best]
+        standard_error = float(np.std(difference, ddof=1)) / math.sqrt(len(difference))
+        close = name == best or float(np.mean(difference)) <= 2.0 * standard_error
+        note = None
+        if winner is not None and name == best:
+            note = f"best, but within 2 standard errors of {winner.name}"
+        if winner is None and close:
+            winner = score.candidate
+        decided.append(dataclasses.replace(score, standard_error=standard_error, note=note))
+    assert winner is not None  # the best is always close to itself
+    return winner, decided
