@@ -42,7 +42,11 @@ CANDIDATES = (
     Candidate("PCA", trains=False),
     Candidate("PCA of augmented signals", trains=False, augmentation=Augmentation.standard()),
     Candidate("convolutional", trains=True),
-    Candidate("convolutional, augmented", trains=True, augmentation=Augmentation.standard()),
+    # Stronger than the standard changes: on PickupGestureWiimoteZ (50 signals) the standard
+    # ones helped the convolutional path to 0.97 x PCA at best, these to 0.88
+    # (benchmarks/README.md); the cross-validation judges them either way.
+    Candidate("convolutional, augmented", trains=True, augmentation=Augmentation(
+        shift=0.05, scale=0.2, noise=1.0, warp=0.2, mix=0.3, fraction=0.8)),
 )
 """The family `augment="auto"` chooses from, simplest first."""
 

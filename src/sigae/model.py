@@ -29,7 +29,7 @@ from sigae.errors import ConfigError, DataError, NotFittedError, TrainingError
 from sigae.io.arrays import DiskArray, SignalArray, check_finite, chunks, is_lazy
 from sigae.io.signals import Signals
 from sigae.parts import PartsConfig, build_parts, parts_config
-from sigae.streaming import block_size
+from sigae.streaming import block_size, in_memory_if_small
 from sigae.training import (
     AUTO,
     Learned,
@@ -346,6 +346,7 @@ class SignalAutoencoder:
         choice = None
         if selection.applies(self, x, settings,
                              alone=validation_data is None and devices is None):
+            x = in_memory_if_small(x)  # a small file is read once, here
             choice = selection.choose(self, x, settings, stop=stop)
             # The winner's augmentation in the settings, so a checkpoint knows its run.
             trained_with = choice.winner.augmentation if choice.winner.trains else None

@@ -47,11 +47,11 @@ BUDGET_SECONDS = 40.0
 def applies(model: SignalAutoencoder, x: object, settings: TrainingConfig, *,
             alone: bool) -> bool:
     """Whether `fit` makes the choice: `augment="auto"`, automatic epochs, a fresh built-in
-    design with a linear path, `MIN_SIGNALS` to `CHOICE_BELOW - 1` signals in memory, and
+    design with a linear path, `MIN_SIGNALS` to `CHOICE_BELOW - 1` signals, and
     `alone`: no validation data or devices were given."""
     return (alone and settings.augment == AUTO and settings.epochs == AUTO
             and model.learned is None and getattr(model.config, "linear_path", False)
-            and isinstance(x, np.ndarray) and MIN_SIGNALS <= len(x) < CHOICE_BELOW)
+            and MIN_SIGNALS <= len(x) < CHOICE_BELOW)
 
 
 def choose(model: SignalAutoencoder, x: np.ndarray, settings: TrainingConfig, *,

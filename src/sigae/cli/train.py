@@ -99,6 +99,7 @@ def train(args: argparse.Namespace) -> int:
             checkpoint=checkpoint,
             keep_checkpoint=True,  # until the model itself is safe
             devices=args.devices,
+            augment=args.augment,
         )
         raise_if_interrupted()
         if not is_primary():
@@ -116,6 +117,8 @@ def train(args: argparse.Namespace) -> int:
           f"for {history.epochs} epochs; "
           + ("kept the starting weights" if model.history.best_epoch is None
              else f"kept epoch {model.history.best_epoch + 1}"))
+    if model.learned.choice is not None:
+        print("\n".join(model.learned.choice.summary()))
     print(model.comparison.summary())
     print(f"saved {args.out}")
     if checkpoint.exists():
@@ -125,6 +128,18 @@ def train(args: argparse.Namespace) -> int:
         print(f"no checkpoint could be written to {checkpoint} during training (sigae --debug "
               "train ... says why)")
     return _interrupted(history)
+
+
+def _augment(text: str) -> Any:
+    if text in ("auto", "none"):
+        return text
+    from sigae.augment import Augmentation
+    from sigae.errors import ConfigError
+
+    try:
+        return Augmentation.parse(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _devices(text: str) -> int | str:
@@ -187,8 +202,15 @@ def register(commands: Any) -> None:
     sub.add_argument("--weight-decay", type=non_negative_float, default=0.0,
                      help="AdamW weight decay of the convolutional path (default: 0, plain "
                      "Adam)")
+    sub.add_argument("--augment", type=_augment, default="auto", metavar="auto|none|LIST",
+                     help="augmentation of the training batches: 'auto' (default) chooses by "
+                     "5-fold cross-validation on 10 to 499 signals (with automatic --epochs) "
+                     "between PCA, PCA of augmented signals and the convolutional path with or "
+                     "without augmentation, else none; 'none'; or a list of changes with "
+                     "optional strengths, e.g. shift=0.03,scale=0.1,noise=0.5,warp=0.1,mix=0.2 "
+                     "(fraction=F: share of signals changed, default 0.5)")
     sub.add_argument("--seed", type=int, default=None,
-                     help="seed of weights and shuffling, for a reproducible run")
+                     help="seed of weights, shuffling and augmentation, for a reproducible run")
     sub.add_argument("--devices", type=_devices, metavar="N|all",
                      help="train data-parallel on N devices (or all): GPUs, or CPU devices "
                      "(XLA_FLAGS=--xla_force_host_platform_device_count=N); --batch-size must "

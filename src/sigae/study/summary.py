@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import keras
 import numpy as np
 
-from sigae.config import ModelConfig
+from sigae.config import SCALE_RATIO, ModelConfig
 from sigae.model import SignalAutoencoder
 from sigae.saving import load_with_manifest
 
@@ -64,9 +64,11 @@ def summary(model: SignalAutoencoder) -> list[str]:
         design = f"Keras parts: {config.origin}"
     lines.append(f"input: length {config.length}, {config.channels} channel(s); "
                  f"latent_dim {config.latent_dim}; {design}")
-    lines.append(
-        f"normalization ({config.normalization}): mean {_numbers(mean)}, std {_numbers(std)}"
-    )
+    kind = config.normalization
+    if kind == "auto" and model.is_fitted:
+        kind = ("auto: per channel, the channels' scales differ by more than "
+                f"{SCALE_RATIO:g}x" if np.ptp(std) > 0 else "auto: global")
+    lines.append(f"normalization ({kind}): mean {_numbers(mean)}, std {_numbers(std)}")
     history = model.history
     if history.epochs:
         monitored = "validation" if history.val_loss else "training"
@@ -81,6 +83,8 @@ def summary(model: SignalAutoencoder) -> list[str]:
             lines.append(f"the last run was stopped by {history.interrupted}")
     else:
         lines.append("training: none recorded")
+    if model.learned is not None and model.learned.choice is not None:
+        lines.extend(model.learned.choice.summary())
     if model.comparison is not None:
         lines.append(f"baseline: {model.comparison.summary()}")
     if model.calibration is not None:
