@@ -127,7 +127,7 @@ def test_info_shows_layers_normalization_and_training(capsys, model_file):
 
     code, stdout, _ = run(capsys, "info", model_file)
     assert code == 0
-    for expected in ("encoder  latent", "decoder  decoder_output", "normalization (per_channel)",
+    for expected in ("encoder  latent", "decoder  decoder_output", "normalization (auto: global)",
                      "trainable parameters", "training: 4 epochs",
                      f"{keras.backend.backend()} backend",
                      "baseline: validation NMSE"):

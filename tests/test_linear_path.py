@@ -87,7 +87,9 @@ def test_every_fit_stores_the_pca_baseline_of_an_independent_svd(harmonics):
     own = float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))
     assert comparison.nmse == pytest.approx(own / variance, rel=1e-4)
     assert comparison.summary() == (
-        f"validation NMSE {comparison.nmse:.4g} (PCA with 3 dims: {comparison.pca_nmse:.4g})")
+        f"validation NMSE {comparison.nmse:.4g} (PCA with 3 dims: {comparison.pca_nmse:.4g}); "
+        f"in data units {comparison.data_nmse:.4g} "
+        f"(PCA of the raw signals: {comparison.data_pca_nmse:.4g})")
 
 
 def test_the_baseline_is_saved_with_the_model(harmonics, tmp_path):

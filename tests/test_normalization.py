@@ -32,7 +32,7 @@ def test_global_normalization_uses_one_scalar():
 def test_per_channel_normalization_has_one_value_per_channel():
     x = signals(n=30, channels=2)
     x[..., 1] = x[..., 1] * 10 - 7
-    model = sigae.SignalAutoencoder(tiny_config(channels=2), seed=0)
+    model = sigae.SignalAutoencoder(tiny_config(channels=2, normalization="per_channel"), seed=0)
     model.fit(x, epochs=1, validation_split=0.0, verbose=0)
     mean, std = model.normalization
     np.testing.assert_allclose(mean, x.mean(axis=(0, 1)), rtol=1e-5)
