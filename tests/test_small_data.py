@@ -152,16 +152,21 @@ def test_the_data_unit_comparison_equals_an_independent_numpy_computation():
 
 # -- the cross-validated choice -----------------------------------------------------------
 
-def test_the_choice_keeps_the_pca_start_on_pure_noise():
+@pytest.fixture(scope="module")
+def noise_model():
     x = np.random.default_rng(0).normal(size=(40, 32, 1)).astype("float32")
     model = sigae.SignalAutoencoder.from_preset("default", length=32, latent_dim=2, seed=0)
     model.fit(x, seed=0, verbose=0)
-    choice = model.learned.choice
+    return model
+
+
+def test_the_choice_keeps_the_pca_start_on_pure_noise(noise_model):
+    choice = noise_model.learned.choice
     assert choice.winner.name == "PCA"
     assert [s.candidate.name for s in choice.scores] == [c.name for c in CANDIDATES]
     assert all(s.nmse is not None and s.seconds >= 0 for s in choice.scores)
     assert choice.folds == 5 and choice.n_signals == 40
-    assert model.history.epochs == 0  # the PCA start, refitted on all the signals
+    assert noise_model.history.epochs == 0  # the PCA start, refitted on all the signals
 
 
 def _bumps(n: int, seed: int) -> np.ndarray:
@@ -173,7 +178,7 @@ def _bumps(n: int, seed: int) -> np.ndarray:
 
 
 def test_the_choice_takes_the_convolutional_path_where_it_clearly_wins():
-    x = _bumps(300, seed=0)
+    x = _bumps(150, seed=0)
     model = sigae.SignalAutoencoder.from_preset("default", length=48, latent_dim=2, seed=0)
     model.fit(x, seed=0, verbose=0)
     choice = model.learned.choice
@@ -183,14 +188,11 @@ def test_the_choice_takes_the_convolutional_path_where_it_clearly_wins():
     assert model.comparison.ratio < 0.8
 
 
-def test_the_choice_and_the_figures_survive_save_and_load(tmp_path):
-    x = np.random.default_rng(1).normal(size=(30, 16, 1)).astype("float32")
-    model = sigae.SignalAutoencoder.from_preset("default", length=16, latent_dim=2, seed=0)
-    model.fit(x, seed=0, verbose=0)
-    model.save(tmp_path / "m.sigae")
+def test_the_choice_and_the_figures_survive_save_and_load(noise_model, tmp_path):
+    noise_model.save(tmp_path / "m.sigae")
     loaded = sigae.load(tmp_path / "m.sigae")
-    assert loaded.learned.choice == model.learned.choice
-    assert loaded.comparison == model.comparison
+    assert loaded.learned.choice == noise_model.learned.choice
+    assert loaded.comparison == noise_model.comparison
     assert loaded.comparison.data_ratio is not None
 
 
