@@ -29,7 +29,8 @@ def _signals(n: int = 16, length: int = 64, channels: int = 2, seed: int = 0) ->
 def test_augmentation_keeps_shape_and_dtype_and_is_seeded(augmentation):
     x = _signals()
     first = augmentation(x, np.random.default_rng(1))
-    assert first.shape == x.shape and first.dtype == x.dtype
+    assert first.shape == x.shape
+    assert first.dtype == x.dtype
     np.testing.assert_array_equal(first, augmentation(x, np.random.default_rng(1)))
     assert not np.array_equal(first, augmentation(x, np.random.default_rng(2)))
     assert not np.array_equal(first, x)
@@ -79,7 +80,8 @@ def test_mixing_moves_a_signal_toward_another():
     x = np.zeros((30, 10, 1))
     pool = np.ones((5, 10, 1))
     out = mix(x, pool, np.random.default_rng(0), 0.2)
-    assert out.min() >= 0 and out.max() <= 0.2 and out.max() > 0.1
+    assert out.min() >= 0
+    assert 0.1 < out.max() <= 0.2
 
 
 def test_augmentation_text_form():
@@ -165,7 +167,8 @@ def test_the_choice_keeps_the_pca_start_on_pure_noise(noise_model):
     assert choice.winner.name == "PCA"
     assert [s.candidate.name for s in choice.scores] == [c.name for c in CANDIDATES]
     assert all(s.nmse is not None and s.seconds >= 0 for s in choice.scores)
-    assert choice.folds == 5 and choice.n_signals == 40
+    assert choice.folds == 5
+    assert choice.n_signals == 40
     assert noise_model.history.epochs == 0  # the PCA start, refitted on all the signals
 
 

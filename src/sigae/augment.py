@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -56,8 +56,9 @@ class Augmentation:
     mix: float = 0.0
     fraction: float = 0.5
 
-    KINDS = ("shift", "scale", "noise", "warp", "mix")
-    DEFAULTS = {"shift": 0.03, "scale": 0.1, "noise": 0.5, "warp": 0.1, "mix": 0.2}
+    KINDS: ClassVar[tuple[str, ...]] = ("shift", "scale", "noise", "warp", "mix")
+    DEFAULTS: ClassVar[dict[str, float]] = {
+        "shift": 0.03, "scale": 0.1, "noise": 0.5, "warp": 0.1, "mix": 0.2}
 
     def __post_init__(self) -> None:
         for name in self.KINDS:
@@ -144,7 +145,7 @@ class Augmentation:
 def shift(x: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
     """Moves each signal by up to `strength * length` samples, repeating the edge values."""
     length = x.shape[1]
-    largest = int(round(strength * length))
+    largest = round(strength * length)
     steps = rng.integers(-largest, largest + 1, size=len(x))
     index = np.clip(np.arange(length)[None, :] - steps[:, None], 0, length - 1)
     return np.take_along_axis(x, index[:, :, None], axis=1)

@@ -1,14 +1,15 @@
 """The cross-validated choice of `augment="auto"` on small data.
 
-With a few hundred signals or fewer, one 20% validation split is a few dozen signals and
+With a few hundred signals or fewer, one 20% validation split is a few dozen signals, and
 its verdict is noise; and whether augmentation helps depends on the data (time shifts
 help oscillations, and ruin aligned daily profiles). So for a fresh built-in design with
 a linear path, `fit` with `augment="auto"` and automatic epochs on `MIN_SIGNALS` to
 `CHOICE_BELOW - 1` signals compares the candidates of `sigae.choice.CANDIDATES` by
 `FOLDS`-fold cross-validation over contiguous folds (windows of one recording overlap
-their neighbours, so random folds would leak): every signal is held out once, each candidate is fitted on
-the other folds exactly as `fit` would fit it (its own validation split and early
-stopping included), and its per-signal errors on the held-out fold are kept. The best
+their neighbours, so random folds would leak): every signal is held out once, each
+candidate is fitted on the other folds exactly as `fit` would fit it (its own validation
+split and early stopping included), and its per-signal errors on the held-out fold are
+kept. The best
 mean error wins only if it beats each simpler candidate by more than twice the standard
 error of the paired per-signal differences; otherwise the simplest candidate within that
 margin wins (the rule that judges epochs against the PCA start). The winner is then
@@ -34,8 +35,9 @@ if TYPE_CHECKING:
 
 CHOICE_BELOW = 500
 """`augment="auto"` cross-validates below this many signals. From 500 up a 20% validation
-split holds 100 signals or more, enough to judge the convolutional path on its own, and
-five trainings of the candidates would pass a minute on 2 cores (benchmarks/README.md)."""
+split holds 100 signals or more, enough to judge the convolutional path on its own, and the
+ten fold trainings of the two training candidates would take minutes: one fit on 1000
+signals takes about 45 s on 2 cores (benchmarks/README.md, the suite)."""
 
 MIN_SIGNALS = 10
 """Fewer signals than this leave folds of one signal; `auto` then trains as given."""

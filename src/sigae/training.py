@@ -27,8 +27,8 @@ import numpy as np
 from sigae import checkpoint as checkpoints
 from sigae.augment import Augmentation, augmented_copies
 from sigae.baseline import Comparison, PcaComparison, fit_pca
-from sigae.choice import Candidate, Choice
 from sigae.calibration import Calibration, calibrate
+from sigae.choice import Candidate, Choice
 from sigae.distribution import data_parallel, devices_of, is_primary, process_shard
 from sigae.errors import ConfigError, DataError, StorageError, TrainingError
 from sigae.io.arrays import SignalArray, chunks, is_lazy, subset
