@@ -9,10 +9,9 @@ a linear path, `fit` with `augment="auto"` and automatic epochs on `MIN_SIGNALS`
 their neighbours, so random folds would leak): every signal is held out once, each
 candidate is fitted on the other folds exactly as `fit` would fit it (its own validation
 split and early stopping included), and its per-signal errors on the held-out fold are
-kept. The best
-mean error wins only if it beats each simpler candidate by more than twice the standard
-error of the paired per-signal differences; otherwise the simplest candidate within that
-margin wins (the rule that judges epochs against the PCA start). The winner is then
+kept. The best mean error wins only if it beats each simpler candidate by more than twice
+the standard error of the paired per-signal differences; otherwise the simplest candidate
+within that margin wins (the rule that judges epochs against the PCA start). The winner is then
 fitted on all the signals. Candidates that train stop once the choice has used
 `BUDGET_SECONDS`, and are left out if unfinished.
 """
@@ -81,7 +80,6 @@ def choose(model: SignalAutoencoder, x: np.ndarray, settings: TrainingConfig, *,
     _, std = fit_normalization(x, model.config.normalization)
     # Resolved once, so that every fold trains with the same batch size (one compilation).
     fold_settings = settings.resolved(len(x) - max(len(f) for f in folds))
-    fold_settings = dataclasses.replace(fold_settings, augment="none")
     errors: dict[str, np.ndarray] = {}
     scores: list[Score] = []
     # One twin trains every fold of every candidate, restarted from the same initial
@@ -143,7 +141,8 @@ def _fitted(model: SignalAutoencoder, x: np.ndarray, settings: TrainingConfig,
                                           AUGMENTED_COPIES, settings.seed)
         axes = fit_pca(normalized, model.config.latent_dim, seed=settings.seed)
         return lambda signals: pca_reconstruct((signals - mean) / std, *axes) * std + mean
-    train(model, x, settings, verbose=0, candidate=candidate)
+    train(model, x, dataclasses.replace(settings, augment=candidate.augmentation or "none"),
+          verbose=0, candidate=candidate)
     return lambda signals: model.autoencoder.predict(signals, batch_size=256, verbose=0)
 
 

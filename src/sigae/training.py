@@ -523,8 +523,8 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
             `batch_size` must split evenly across the devices.
         candidate: Fit this way (`sigae.choice`), for a fresh built-in design with a
             linear path: a candidate that does not train keeps the PCA start (of
-            augmented signals, if it has an augmentation); one that trains augments its
-            batches with its augmentation (instead of `settings.augment`).
+            augmented signals, if it has an augmentation); one that trains trains as
+            `settings` say (their `augment` holding the candidate's augmentation).
 
     Returns:
         The `Learned` record of this run (its history is this run's alone).
@@ -569,8 +569,6 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
     baseline = fit_pca((sample - mean) / std, architecture.latent_dim, seed=settings.seed)
     raw_baseline = fit_pca(sample, architecture.latent_dim, seed=settings.seed)
     trains = candidate is None or candidate.trains
-    augmentation = settings.augmentation if candidate is None else (
-        candidate.augmentation if candidate.trains else None)
     if earlier is None and architecture.linear_path and resumed is None:
         from sigae.architecture import set_linear_path
 
@@ -625,7 +623,7 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
             trained.autoencoder.fit(
                 Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch,
                         whole=bool(host), shard=process_shard() if host else (0, 1),
-                        augment=augmentation),
+                        augment=settings.augmentation),
                 validation_data=validation, epochs=settings.epochs, initial_epoch=first_epoch,
                 shuffle=False, callbacks=[*callbacks, *host, guard, *saving], verbose=verbose
             ) if trains else None
