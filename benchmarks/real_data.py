@@ -39,6 +39,8 @@ import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+import suite  # the suite's PCA baseline
+
 CACHE = Path("benchmarks/out/wheels")
 WHEELS = {"aeon": "aeon==1.6.0", "pywavelets": "pywavelets==1.9.0"}
 AEON_SETS = {
@@ -108,15 +110,6 @@ def datasets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return sets
 
 
-def pca_nmse(train: np.ndarray, test: np.ndarray, k: int) -> float:
-    """PCA's test NMSE with `k` axes fitted on `train`, in the units of the arrays given."""
-    a, b = train.reshape(len(train), -1).astype("float64"), test.reshape(len(test), -1)
-    centre = a.mean(axis=0)
-    _, _, axes = np.linalg.svd(a - centre, full_matrices=False)
-    p = axes[:k]
-    return float(np.mean(np.square((b - centre) @ p.T @ p + centre - b)) / np.var(b))
-
-
 def run_cell(name: str, train: np.ndarray, test: np.ndarray, k: int, seed: int) -> dict:
     import sigae
 
@@ -129,9 +122,9 @@ def run_cell(name: str, train: np.ndarray, test: np.ndarray, k: int, seed: int) 
     mean, std = model.normalization
     normalized = (test - mean) / std
     nmse = float(np.mean(np.square((reconstruction - test) / std)) / np.var(normalized))
-    pca = pca_nmse((train - mean) / std, normalized, k)
+    pca = suite.pca_nmse(train, test, k, mean, std)
     raw = float(np.mean(np.square(reconstruction - test)) / np.var(test))
-    raw_pca = pca_nmse(train, test, k)
+    raw_pca = suite.pca_nmse(train, test, k, 0.0, 1.0)  # PCA of the raw signals
     learned = model.learned
     return {"dataset": name, "latent_dim": k, "n_train": len(train), "n_test": len(test),
             "length": train.shape[1], "channels": train.shape[2], "seconds": seconds,

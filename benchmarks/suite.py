@@ -135,8 +135,8 @@ def make(name: str, seed: int = 0, n_train: int | None = None) -> tuple[np.ndarr
 
 def pca_nmse(train: np.ndarray, test: np.ndarray, k: int, mean, std) -> float:
     """PCA's test NMSE with k dimensions, from numpy's SVD, in the model's normalization."""
-    a = ((train - mean) / std).reshape(len(train), -1)
-    b = ((test - mean) / std).reshape(len(test), -1)
+    a = ((train - mean) / std).reshape(len(train), -1).astype("float64")
+    b = ((test - mean) / std).reshape(len(test), -1).astype("float64")
     centre = a.mean(axis=0)
     _, _, axes = np.linalg.svd(a - centre, full_matrices=False)
     p = axes[:k]

@@ -27,7 +27,7 @@ import numpy as np
 
 from sigae.choice import CANDIDATES, Candidate, Choice, Score
 from sigae.metrics import signal_errors
-from sigae.training import AUTO, StopRequest, TrainingConfig, train
+from sigae.training import AUTO, StopRequest, TrainingConfig, augmented_pca, train
 
 if TYPE_CHECKING:
     from sigae.model import SignalAutoencoder
@@ -129,17 +129,15 @@ def _fitted(model: SignalAutoencoder, x: np.ndarray, settings: TrainingConfig,
     """Fits `candidate` on `x` and returns its reconstruction function."""
     if not candidate.trains:
         # The PCA candidates in NumPy: the linear path's start, without Keras.
-        from sigae.augment import augmented_copies
         from sigae.baseline import fit_pca, pca_reconstruct
         from sigae.streaming import fit_normalization
-        from sigae.training import AUGMENTED_COPIES
 
         mean, std = fit_normalization(x, model.config.normalization)
-        normalized = (x - mean) / std
-        if candidate.augmentation is not None:
-            normalized = augmented_copies(normalized, candidate.augmentation,
-                                          AUGMENTED_COPIES, settings.seed)
-        axes = fit_pca(normalized, model.config.latent_dim, seed=settings.seed)
+        normalized, latent_dim = (x - mean) / std, model.config.latent_dim
+        axes = (fit_pca(normalized, latent_dim, seed=settings.seed)
+                if candidate.augmentation is None
+                else augmented_pca(normalized, candidate.augmentation, latent_dim,
+                                   settings.seed))
         return lambda signals: pca_reconstruct((signals - mean) / std, *axes) * std + mean
     train(model, x, dataclasses.replace(settings, augment=candidate.augmentation or "none"),
           verbose=0, candidate=candidate)
@@ -150,21 +148,19 @@ def _decide(scores: list[Score], errors: dict[str, np.ndarray]
             ) -> tuple[Candidate, list[Score]]:
     """The simplest candidate not clearly worse than the best (2 paired standard errors)."""
     best = min(errors, key=lambda name: float(np.mean(errors[name])))
-    decided: list[Score] = []
-    winner = None
+    standard_errors: dict[str, float] = {}
+    close: list[Candidate] = []  # in the order of `scores`, simplest first; holds the best
     for score in scores:
         name = score.candidate.name
-        if name not in errors:
-            decided.append(score)
-            continue
-        difference = errors[name] - errors[best]
-        standard_error = float(np.std(difference, ddof=1)) / math.sqrt(len(difference))
-        close = name == best or float(np.mean(difference)) <= 2.0 * standard_error
-        note = None
-        if winner is not None and name == best:
-            note = f"best, but within 2 standard errors of {winner.name}"
-        if winner is None and close:
-            winner = score.candidate
-        decided.append(dataclasses.replace(score, standard_error=standard_error, note=note))
-    assert winner is not None  # the best is always close to itself
+        if name in errors:
+            difference = errors[name] - errors[best]
+            standard_errors[name] = float(np.std(difference, ddof=1)) / math.sqrt(len(difference))
+            if float(np.mean(difference)) <= 2.0 * standard_errors[name]:
+                close.append(score.candidate)
+    winner = close[0]
+    decided = [score if score.candidate.name not in errors else dataclasses.replace(
+        score, standard_error=standard_errors[score.candidate.name],
+        note=(f"best, but within 2 standard errors of {winner.name}"
+              if score.candidate.name == best != winner.name else None))
+        for score in scores]
     return winner, decided

@@ -574,9 +574,8 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
 
         start = baseline
         if not trains and candidate.augmentation is not None:
-            start = fit_pca(augmented_copies((sample - mean) / std, candidate.augmentation,
-                                             AUGMENTED_COPIES, settings.seed),
-                            architecture.latent_dim, seed=settings.seed)
+            start = augmented_pca((sample - mean) / std, candidate.augmentation,
+                                  architecture.latent_dim, settings.seed)
         set_linear_path(views, *start)
     if resumed is not None:
         # All the variables: the weights and the random layers' seed states.
@@ -655,6 +654,14 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
             learned=learned)
     logger.info("trained %d epochs; %s", history.epochs, learned.comparison.summary())
     return learned
+
+
+def augmented_pca(normalized: np.ndarray, augmentation: Augmentation, latent_dim: int,
+                  seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """PCA (`fit_pca`) of normalized signals and `AUGMENTED_COPIES` augmented copies of each:
+    the start of the candidate "PCA of augmented signals"."""
+    return fit_pca(augmented_copies(normalized, augmentation, AUGMENTED_COPIES, seed),
+                   latent_dim, seed=seed)
 
 
 def measure(model: SignalAutoencoder, x: SignalArray, *, validation_split: float = 0.2,
