@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 # JAX is sigae's default Keras backend; an explicit KERAS_BACKEND wins.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+from sigae import fastpath
 from sigae.config import PRESETS, ConvBlock, ModelConfig
 from sigae.errors import (
     ConfigError,
@@ -38,6 +39,9 @@ from sigae.errors import (
     StorageError,
     TrainingError,
 )
+
+# Before JAX starts its threads, which is when glibc gives each of them an arena.
+fastpath.keep_buffers_in_heap()
 
 __version__ = "0.1.0"
 

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from sigae import fastpath
 from sigae.config import ModelConfig
 from sigae.views import Autoencoder, Standardize, Views
 
@@ -90,7 +91,7 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     for i, block in enumerate(config.blocks):
         h = conv(block.filters, block.kernel_size, config.activation, f"encoder_conv_{i}")(h)
         if block.pool > 1:
-            h = keras.layers.MaxPooling1D(
+            h = fastpath.MaxPooling1D(
                 block.pool, padding=config.padding, name=f"encoder_pool_{i}"
             )(h)
     h = keras.layers.Flatten(name="encoder_flatten")(h)  # (batch, steps * filters)

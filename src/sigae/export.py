@@ -15,6 +15,7 @@ import os
 import keras
 import numpy as np
 
+from sigae import fastpath
 from sigae.errors import ConfigError
 from sigae.model import SignalAutoencoder
 from sigae.outputs import atomic_path, check_output_file
@@ -80,6 +81,8 @@ def _plain_keras_copy(view: keras.Model) -> keras.Model:
                 invert=layer.invert,
                 name=layer.name,
             )
+        if isinstance(layer, fastpath.MaxPooling1D):  # the same layer, Keras' own class
+            return keras.layers.MaxPooling1D.from_config(layer.get_config())
         return layer.__class__.from_config(layer.get_config())
 
     plain = keras.models.clone_model(view, clone_function=clone)
