@@ -40,8 +40,9 @@ from sigae.errors import (
     TrainingError,
 )
 
-# Before JAX starts its threads, which is when glibc gives each of them an arena.
+# Before JAX starts its threads (when glibc gives each an arena) and compiles anything.
 fastpath.keep_buffers_in_heap()
+fastpath.use_compilation_cache()
 
 __version__ = "0.1.0"
 

@@ -65,7 +65,7 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     def conv(
         filters: int, kernel_size: int, activation: str, name: str, *, zero: bool = False
     ) -> keras.layers.Layer:
-        return keras.layers.Conv1D(
+        return fastpath.Conv1D(
             filters, kernel_size, activation=activation, padding=config.padding,
             kernel_initializer=initializer(zero), name=name,
         )

@@ -81,9 +81,7 @@ def _plain_keras_copy(view: keras.Model) -> keras.Model:
                 invert=layer.invert,
                 name=layer.name,
             )
-        if isinstance(layer, fastpath.MaxPooling1D):  # the same layer, Keras' own class
-            return keras.layers.MaxPooling1D.from_config(layer.get_config())
-        return layer.__class__.from_config(layer.get_config())
+        return fastpath.plain_layer(layer)
 
     plain = keras.models.clone_model(view, clone_function=clone)
     for layer in view.layers:
