@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import sigae
-from sigae import fastpath
+from sigae import fastpath, runtime
 from sigae.architecture import build_views
 
 
@@ -110,7 +110,7 @@ def test_a_failing_fast_path_falls_back_with_a_warning(monkeypatch, caplog):
         raise RuntimeError("simulated failure")
 
     monkeypatch.setattr(fastpath, "_window_product", broken)
-    monkeypatch.setattr(fastpath, "_warned", set())
+    monkeypatch.setattr(runtime, "_warned", set())
     conv = fastpath.Conv1D(4, 3, padding="same", activation="tanh")
     x = np.random.default_rng(0).normal(size=(2, 9, 1)).astype("float32")
     with caplog.at_level(logging.WARNING, logger="sigae"):
@@ -160,17 +160,18 @@ def test_the_allocator_and_the_compilation_cache_follow_the_environment(tmp_path
     read_only.mkdir()
     read_only.chmod(0o500)
     script = """
-import sys, numpy as np, sigae
-from sigae import fastpath
-print(fastpath.keep_buffers_in_heap(), fastpath.use_compilation_cache())
+import os, sys, numpy as np, sigae
+from sigae import runtime
+print(runtime.keep_buffers_in_heap(), os.environ.get("JAX_COMPILATION_CACHE_DIR"))
 if len(sys.argv) > 1:  # something to compile, to see the cache fill
     model = sigae.SignalAutoencoder(sigae.ModelConfig(length=32, latent_dim=2))
     model.fit(np.random.default_rng(0).normal(size=(20, 32, 1)), epochs=1, verbose=0)
 """
 
     def run(*args, **env):
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
         result = subprocess.run([sys.executable, "-c", script, *args],
-                                env={**os.environ, **env}, capture_output=True, text=True,
+                                env={**inherited, **env}, capture_output=True, text=True,
                                 timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
         return result.stdout.split("\n")[0]

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 # JAX is sigae's default Keras backend; an explicit KERAS_BACKEND wins.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-from sigae import fastpath
+from sigae import runtime
 from sigae.config import PRESETS, ConvBlock, ModelConfig
 from sigae.errors import (
     ConfigError,
@@ -41,8 +41,8 @@ from sigae.errors import (
 )
 
 # Before JAX starts its threads (when glibc gives each an arena) and compiles anything.
-fastpath.keep_buffers_in_heap()
-fastpath.use_compilation_cache()
+runtime.keep_buffers_in_heap()
+runtime.use_compilation_cache()
 
 __version__ = "0.1.0"
 

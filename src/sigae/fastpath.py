@@ -1,148 +1,27 @@
-"""The fast path: where sigae is quicker than the framework it runs on, with the same
-mathematics.
+"""sigae's fast layers: Keras layers computing the same mathematics faster on JAX.
 
-Measured on a 2-core CPU (see benchmarks/README.md, "Speed"), two things cost most:
-
-- **Page faults.** XLA allocates each compiled step's buffers anew. glibc serves large
-  allocations with fresh `mmap`s (above a threshold that grows only to 32 MiB), and every
-  page of those is faulted in and zeroed again at every step: at batch 100 the default
-  design spent half of each step there. `keep_buffers_in_heap()` raises the threshold so
-  freed buffers are reused, and stops glibc from handing the heap's top back to the system.
 - **Max pooling's gradient.** XLA's gradient of `reduce_window` is a select-and-scatter,
   slow on CPU; `MaxPooling1D` here computes it as a comparison with the pooled output.
 - **A convolution over few input channels** (a signal's first layer) is a poor fit for
   XLA's convolution on CPU; `Conv1D` here computes it as one matrix product of the
   input's windows.
 
-Both are on by default and change no result beyond float rounding. `SIGAE_FAST=0` in the
-environment turns them off (the plain Keras path), and any failure of the fast path falls
-back to the plain one with a warning in the `sigae` log.
+The built-in designs are made of them; their weights and outputs are those of the Keras
+layers (outputs within float rounding, 1e-5 relative, see tests/test_fastpath.py), so files
+written either way load either way. On other backends, with `SIGAE_FAST=0` in the
+environment, or if the fast path fails (with a warning in the `sigae` log), they are the
+Keras layers.
 """
 
 from __future__ import annotations
 
-import ctypes
-import logging
 import math
-import os
-import sys
-import warnings
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import keras
 
-logger = logging.getLogger("sigae")
-
-ENVIRONMENT_VARIABLE = "SIGAE_FAST"
-CACHE_VARIABLE = "SIGAE_CACHE_DIR"
-CACHE_SIZE = 512 * 2**20
-"""The compiled programs kept on disk, at most (the least recently used go first)."""
-_CACHE_MIN_COMPILE_SECONDS = 0.05  # quicker compiles are not worth a file
-
-# glibc's mallopt parameters (malloc.h) and the values set: 1 GiB, and the largest int.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
-_MMAP_THRESHOLD = 2**30
-_TRIM_THRESHOLD = 2**31 - 1
-
-_state = {"allocator": None}
-_warned: set[str] = set()
-
-
-def enabled() -> bool:
-    """Whether the fast path is on: `SIGAE_FAST` is not `0`."""
-    return os.environ.get(ENVIRONMENT_VARIABLE, "1").strip() != "0"
-
-
-def keep_buffers_in_heap() -> bool:
-    """Makes glibc keep large freed buffers for reuse instead of unmapping them.
-
-    `import sigae` calls it, once per process, only on Linux with glibc and the fast path
-    on. It changes the whole process's allocator: buffers up to 1 GiB come from the heap,
-    the heap's top is not handed back to the system, and all threads share one arena (set
-    before JAX starts its threads; a process that ran JAX before importing sigae keeps its
-    threads' own arenas). Memory freed by one step is reused by the next instead of being
-    faulted in again, so the resident size stays near its peak until the process ends.
-
-    Returns:
-        Whether the allocator is now set so (by this call or an earlier one).
-    """
-    if _state["allocator"] is None:
-        _state["allocator"] = enabled() and _set_allocator()
-    return bool(_state["allocator"])
-
-
-def _set_allocator() -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None)
-        if not hasattr(libc, "gnu_get_libc_version"):  # musl and others: left alone
-            return False
-        done = (libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) == 1
-                and libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD) == 1
-                and libc.mallopt(_M_ARENA_MAX, 1) == 1)
-    except (OSError, AttributeError) as error:
-        fall_back("the allocator setting", error)
-        return False
-    if not done:
-        fall_back("the allocator setting", RuntimeError("mallopt refused the values"))
-    return done
-
-
-def use_compilation_cache() -> Path | None:
-    """Keeps compiled XLA programs on disk (JAX's persistent compilation cache).
-
-    Keras compiles a model's training and prediction steps anew for every model object
-    and every process; the compiled programs of the same shapes are then read back from
-    disk instead (about 2.3 s of a first `fit` at the demo's size). `import sigae` calls
-    it, on the JAX backend with the fast path on. The folder is `$SIGAE_CACHE_DIR`, else
-    `$XDG_CACHE_HOME/sigae/xla` or `~/.cache/sigae/xla`, at most `CACHE_SIZE`;
-    `SIGAE_CACHE_DIR=` (empty) turns the cache off, and so does a folder that cannot be
-    created or written. A cache JAX was already given is left as it is. The cache only
-    saves time: an entry that cannot be read or written is compiled again, silently.
-
-    Returns:
-        The cache's folder, or `None` when there is none.
-    """
-    if not enabled() or keras.backend.backend() != "jax":
-        return None
-    import jax
-
-    if jax.config.jax_compilation_cache_dir:
-        return Path(jax.config.jax_compilation_cache_dir)
-    folder = _cache_folder()
-    if folder is None:
-        return None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return None
-    jax.config.update("jax_compilation_cache_dir", str(folder))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", _CACHE_MIN_COMPILE_SECONDS)
-    jax.config.update("jax_compilation_cache_max_size", CACHE_SIZE)
-    warnings.filterwarnings("ignore", message="Error (reading|writing) persistent compilation")
-    return folder
-
-
-def _cache_folder() -> Path | None:
-    chosen = os.environ.get(CACHE_VARIABLE)
-    if chosen is not None:
-        return Path(chosen).expanduser() if chosen.strip() else None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "sigae" / "xla"
-
-
-def fall_back(what: str, error: BaseException) -> None:
-    """Logs, once per `what`, that the fast path failed and the plain one is used."""
-    if what not in _warned:
-        _warned.add(what)
-        logger.warning("sigae: the fast path for %s failed (%s: %s); using the plain "
-                       "Keras path, which gives the same results more slowly.",
-                       what, type(error).__name__, error)
+from sigae.runtime import enabled, fall_back
 
 
 class MaxPooling1D(keras.layers.MaxPooling1D):

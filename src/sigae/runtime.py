@@ -1,0 +1,136 @@
+"""Process settings that make XLA on CPU faster, set by `import sigae` before JAX starts.
+
+Measured on a 2-core CPU (benchmarks/README.md, "Speed"):
+
+- **Page faults.** XLA allocates each compiled step's buffers anew. glibc serves large
+  allocations with fresh `mmap`s (above a threshold that grows only to 32 MiB), and every
+  page of those is faulted in and zeroed again at every step: at batch 100 the default
+  design spent about half of each step there. `keep_buffers_in_heap()` makes freed
+  buffers be reused instead.
+- **Compilation.** Keras compiles a model's training and prediction steps anew for every
+  model object and every process. `use_compilation_cache()` keeps the compiled programs on
+  disk (JAX's persistent compilation cache), so the same shapes are compiled once.
+
+Neither changes a result. `SIGAE_FAST=0` in the environment turns both off, as it turns off
+the fast layers of `sigae.fastpath`. This module imports neither Keras nor JAX.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+logger = logging.getLogger("sigae")
+
+ENVIRONMENT_VARIABLE = "SIGAE_FAST"
+CACHE_VARIABLE = "SIGAE_CACHE_DIR"
+CACHE_SIZE = 512 * 2**20
+"""The compiled programs kept on disk, at most (the least recently used go first)."""
+_CACHE_MIN_COMPILE_SECONDS = 0.05  # quicker compiles are not worth a file
+
+# glibc's mallopt parameters (malloc.h) and the values set: 1 GiB, and the largest int.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
+_MMAP_THRESHOLD = 2**30
+_TRIM_THRESHOLD = 2**31 - 1
+
+_allocator: list[bool] = []
+_warned: set[str] = set()
+
+
+def enabled() -> bool:
+    """Whether the fast path is on: `SIGAE_FAST` is not `0`."""
+    return os.environ.get(ENVIRONMENT_VARIABLE, "1").strip() != "0"
+
+
+def fall_back(what: str, error: BaseException) -> None:
+    """Logs, once per `what`, that a fast path failed and the plain one is used."""
+    if what not in _warned:
+        _warned.add(what)
+        logger.warning("sigae: the fast path for %s failed (%s: %s); using the plain "
+                       "path, which gives the same results more slowly.",
+                       what, type(error).__name__, error)
+
+
+def keep_buffers_in_heap() -> bool:
+    """Makes glibc keep large freed buffers for reuse instead of unmapping them.
+
+    `import sigae` calls it, once per process, only on Linux with glibc and the fast path
+    on. It changes the whole process's allocator: buffers up to 1 GiB come from the heap,
+    the heap's top is not handed back to the system, and all threads share one arena (set
+    before JAX starts its threads; a process that ran JAX before importing sigae keeps its
+    threads' own arenas). Memory freed by one step is reused by the next instead of being
+    faulted in again, so the resident size stays near its peak until the process ends.
+
+    Returns:
+        Whether the allocator is now set so (by this call or an earlier one).
+    """
+    if not _allocator:
+        _allocator.append(enabled() and _set_allocator())
+    return _allocator[0]
+
+
+def _set_allocator() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        if not hasattr(libc, "gnu_get_libc_version"):  # musl and others: left alone
+            return False
+        done = (libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) == 1
+                and libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD) == 1
+                and libc.mallopt(_M_ARENA_MAX, 1) == 1)
+    except (OSError, AttributeError) as error:
+        fall_back("the allocator setting", error)
+        return False
+    if not done:
+        fall_back("the allocator setting", RuntimeError("mallopt refused the values"))
+    return done
+
+
+def use_compilation_cache() -> Path | None:
+    """Keeps compiled XLA programs on disk (JAX's persistent compilation cache).
+
+    Keras compiles a model's training and prediction steps anew for every model object
+    and every process; the compiled programs of the same shapes are then read back from
+    disk instead (about 2.3 s of a first `fit` at the demo's size). `import sigae` calls
+    it, on the JAX backend with the fast path on, through JAX's environment variables
+    (`JAX_COMPILATION_CACHE_DIR`, ...), so JAX is not imported here; in a process that
+    imported JAX before sigae, or whose environment already names a cache, it does
+    nothing. The folder is `$SIGAE_CACHE_DIR`, else `$XDG_CACHE_HOME/sigae/xla` or
+    `~/.cache/sigae/xla`, at most `CACHE_SIZE`; `SIGAE_CACHE_DIR=` (empty) turns the cache
+    off, and so does a folder that cannot be created or written. The cache only saves
+    time: an entry that cannot be read or written is compiled again, silently.
+
+    Returns:
+        The cache's folder, or `None` when sigae set none.
+    """
+    if (not enabled() or os.environ.get("KERAS_BACKEND") != "jax" or "jax" in sys.modules
+            or "JAX_COMPILATION_CACHE_DIR" in os.environ):
+        return None
+    folder = _cache_folder()
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return None
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+                          str(_CACHE_MIN_COMPILE_SECONDS))
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(CACHE_SIZE))
+    warnings.filterwarnings("ignore", message="Error (reading|writing) persistent compilation")
+    return folder
+
+
+def _cache_folder() -> Path | None:
+    chosen = os.environ.get(CACHE_VARIABLE)
+    if chosen is not None:
+        return Path(chosen).expanduser() if chosen.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "sigae" / "xla"
