@@ -98,9 +98,9 @@ def use_compilation_cache() -> Path | None:
     and every process; the compiled programs of the same shapes are then read back from
     disk instead (about 2.3 s of a first `fit` at the demo's size). `import sigae` calls
     it, on the JAX backend with the fast path on, through JAX's environment variables
-    (`JAX_COMPILATION_CACHE_DIR`, ...), so JAX is not imported here; in a process that
-    imported JAX before sigae, or whose environment already names a cache, it does
-    nothing. The folder is `$SIGAE_CACHE_DIR`, else `$XDG_CACHE_HOME/sigae/xla` or
+    (`JAX_COMPILATION_CACHE_DIR`, ...) so that JAX is not imported here, or through
+    `jax.config` when JAX was imported first; a cache already named either way is left as
+    it is. The folder is `$SIGAE_CACHE_DIR`, else `$XDG_CACHE_HOME/sigae/xla` or
     `~/.cache/sigae/xla`, at most `CACHE_SIZE`; `SIGAE_CACHE_DIR=` (empty) turns the cache
     off, and so does a folder that cannot be created or written. The cache only saves
     time: an entry that cannot be read or written is compiled again, silently.
@@ -108,8 +108,10 @@ def use_compilation_cache() -> Path | None:
     Returns:
         The cache's folder, or `None` when sigae set none.
     """
-    if (not enabled() or os.environ.get("KERAS_BACKEND") != "jax" or "jax" in sys.modules
-            or "JAX_COMPILATION_CACHE_DIR" in os.environ):
+    imported = sys.modules.get("jax")
+    if (not enabled() or os.environ.get("KERAS_BACKEND") != "jax"
+            or "JAX_COMPILATION_CACHE_DIR" in os.environ
+            or (imported is not None and imported.config.jax_compilation_cache_dir)):
         return None
     folder = _cache_folder()
     if folder is None:
@@ -120,10 +122,13 @@ def use_compilation_cache() -> Path | None:
         return None
     if not os.access(folder, os.W_OK | os.X_OK):
         return None
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
-                          str(_CACHE_MIN_COMPILE_SECONDS))
-    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(CACHE_SIZE))
+    settings = {"JAX_COMPILATION_CACHE_DIR": str(folder),
+                "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": _CACHE_MIN_COMPILE_SECONDS,
+                "JAX_COMPILATION_CACHE_MAX_SIZE": CACHE_SIZE}
+    for name, value in settings.items():
+        if imported is not None:
+            imported.config.update(name.lower(), value)
+        os.environ.setdefault(name, str(value))  # and processes started from this one
     warnings.filterwarnings("ignore", message="Error (reading|writing) persistent compilation")
     return folder
 

@@ -1,0 +1,294 @@
+"""Speed: plain Keras, an earlier sigae commit and this code, side by side in one run.
+
+On the embedded dataset (`sigae.datasets.oscillations()`: 1500 training signals of 501
+samples, `validation_split=0.2`, batch 100, Adam):
+
+- the question's own code in plain Keras (no sigae imported), and the `question` preset:
+  median seconds per epoch (epochs 2..end);
+- the default design at the demo's size: training signals per second, the final
+  validation loss after a fixed number of epochs, and the fixed cost of a `fit` call (its
+  wall time less epochs x the median epoch), with an empty and with a filled compilation
+  cache;
+- `encode` of the default design on 10,000 signals in memory, default batch and batch 1000;
+- `sigae demo`, wall time of the whole command;
+- this machine's sgemm (XLA's float32 matrix product, 2000 x 2000), measured in the same
+  run, and each figure as a share of it (FLOPs counted from the layers: 2 per
+  multiply-add; training = 3 x the forward pass, plus the validation's forward pass).
+
+Every measurement is a fresh process; the phases of one repeat run one after the other,
+so the commits are measured side by side under the same conditions; medians over repeats.
+
+Usage (from the repository root, machine otherwise idle):
+
+    .venv/bin/python benchmarks/bench_speed.py --before 6a7717b --out benchmarks/out/speed.json
+
+`--before` is a commit checked out (with `git worktree`) under benchmarks/out/; its code
+runs with this environment's packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- phases (each in its own process) -------------------------------------------------
+
+def _plain_keras_phase(data: str, epochs: int) -> dict:
+    """The question's code (shared/origin/question.md) in plain Keras."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+    from keras import layers
+
+    train = np.load(data)
+    train = (train - train.mean()) / train.std()
+
+    def encoder():
+        x = keras.Input((501, 1))
+        h = layers.MaxPooling1D(2)(layers.Conv1D(256, 3, activation="tanh")(x))
+        h = layers.MaxPooling1D(2)(layers.Conv1D(32, 3, activation="tanh")(h))
+        return keras.Model(x, layers.Dense(32, activation="tanh")(layers.Flatten()(h)))
+
+    def decoder():
+        y = keras.Input((32,))
+        h = layers.Conv1D(32, 3, activation="tanh")(layers.Reshape((32, 1))(y))
+        h = layers.Conv1D(256, 3, activation="tanh")(layers.UpSampling1D(2)(h))
+        h = layers.Dense(501)(layers.Flatten()(layers.UpSampling1D(2)(h)))
+        return keras.Model(y, layers.Reshape((501, 1))(h))
+
+    x = keras.Input((501, 1))
+    autoencoder = keras.Model(x, decoder()(encoder()(x)))
+    autoencoder.compile(optimizer="adam", loss="mse")
+    clock = _clock(keras)
+    autoencoder.fit(train, train, epochs=epochs, batch_size=100, validation_split=0.2,
+                    verbose=0, callbacks=[clock])
+    return {"epoch_seconds": clock.durations,
+            "forward_flops": _forward_flops(keras, autoencoder),
+            "signals": len(train)}
+
+
+def _sigae_phase(preset: str, data: str, epochs: int, encode: bool) -> dict:
+    import keras
+
+    import sigae
+
+    train = np.load(data)
+    model = sigae.SignalAutoencoder.from_preset(preset, length=train.shape[1], seed=0)
+    clock = _clock(keras)
+    fit = model.autoencoder.fit  # the epochs are timed by a callback on Keras' own fit
+    model.autoencoder.fit = lambda *a, **k: fit(*a, **{**k, "callbacks": [*k["callbacks"],
+                                                                         clock]})
+    start = time.perf_counter()
+    history = model.fit(train, epochs=epochs, patience=None, seed=0, verbose=0)
+    total = time.perf_counter() - start
+    result = {"sigae": sigae.__file__, "epoch_seconds": clock.durations,
+              "fit_seconds": total, "final_val_loss": history.val_loss[-1],
+              "forward_flops": _forward_flops(keras, model.autoencoder),
+              "encoder_flops": _forward_flops(keras, model.encoder), "signals": len(train)}
+    if encode:
+        x = np.concatenate([train] * 7)[:10_000]
+        for name, kwargs in (("encode_default_batch", {}), ("encode_batch_1000",
+                                                            {"batch_size": 1000})):
+            model.encode(x[:1000], **kwargs)  # compiled
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                model.encode(x, **kwargs)
+                times.append(time.perf_counter() - t0)
+            result[name] = len(x) / float(np.median(times))
+    return result
+
+
+def _sgemm_phase() -> dict:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import jax
+    import jax.numpy as jnp
+
+    a = jnp.asarray(np.random.default_rng(0).normal(size=(2000, 2000)).astype("float32"))
+    product = jax.jit(lambda m: m @ m)
+    product(a).block_until_ready()
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        product(a).block_until_ready()
+        times.append(time.perf_counter() - t0)
+    return {"gflops": 2 * 2000**3 / float(np.median(times)) / 1e9}
+
+
+def _clock(keras):
+    """A Keras callback collecting each epoch's duration in `.durations`."""
+
+    class Clock(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.durations: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.began = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.durations.append(time.perf_counter() - self.began)
+
+    return Clock()
+
+
+def _forward_flops(keras, model) -> int:
+    """Multiply-adds x 2 of one signal's forward pass through the Conv1D and Dense layers."""
+    flops = 0
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.Conv1D):
+            size, channels, filters = layer.kernel.shape
+            flops += 2 * layer.output.shape[1] * size * channels * filters
+        elif isinstance(layer, keras.layers.Dense):
+            flops += 2 * int(np.prod(layer.kernel.shape))
+    return flops
+
+
+# -- the run ---------------------------------------------------------------------------
+
+def _phase(args: list[str], source: Path | None, env: dict | None = None) -> dict:
+    environment = {**os.environ, **(env or {})}
+    environment.pop("JAX_COMPILATION_CACHE_DIR", None)
+    if source is not None:
+        environment["PYTHONPATH"] = str(source / "src")
+    result = subprocess.run([sys.executable, __file__, "--phase", *args], check=True,
+                            capture_output=True, text=True, env=environment, cwd=ROOT)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _demo_seconds(source: Path | None, cache: str) -> float:
+    environment = {**os.environ, "SIGAE_CACHE_DIR": cache}
+    environment.pop("JAX_COMPILATION_CACHE_DIR", None)
+    if source is not None:
+        environment["PYTHONPATH"] = str(source / "src")
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sigae", "demo", "--out", out], check=True,
+                       capture_output=True, env=environment, cwd=ROOT)
+        return time.perf_counter() - start
+
+
+def _checkout(commit: str) -> Path:
+    path = ROOT / "benchmarks" / "out" / f"before-{commit}"
+    if not path.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], check=True,
+                       cwd=ROOT, capture_output=True)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", default="6a7717b", help="the commit to compare with")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/speed.json"))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=20, help="default design's epochs")
+    parser.add_argument("--question-epochs", type=int, default=5)
+    parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.phase:
+        kind, *rest = args.phase
+        if kind == "plain":
+            result = _plain_keras_phase(rest[0], int(rest[1]))
+        elif kind == "sgemm":
+            result = _sgemm_phase()
+        else:
+            result = _sigae_phase(rest[0], rest[1], int(rest[2]), rest[3] == "encode")
+        print(json.dumps(result))
+        return
+
+    import sigae
+
+    before = _checkout(args.before)
+    work = Path(tempfile.mkdtemp(prefix="sigae-speed-"))
+    data = work / "train.npy"
+    np.save(data, sigae.datasets.oscillations(seed=0)[0])
+    codes = {"before": before, "new": None}
+    runs: dict[str, list] = {}
+
+    def record(name: str, value) -> None:
+        runs.setdefault(name, []).append(value)
+        print(f"{name}: {json.dumps(value)[:300]}", flush=True)
+
+    for repeat in range(args.repeats):
+        record("sgemm", _phase(["sgemm"], None))
+        record("plain_question", _phase(["plain", str(data), str(args.question_epochs)], None))
+        for code, source in codes.items():
+            cache = str(work / f"cache-{code}-{repeat}")  # empty: the first fit compiles
+            env = {"SIGAE_CACHE_DIR": cache}
+            record(f"{code}_question", _phase(
+                ["sigae", "question", str(data), str(args.question_epochs), "no"], source, env))
+            record(f"{code}_default", _phase(
+                ["sigae", "default", str(data), str(args.epochs), "encode"], source, env))
+            if code == "new":  # the same again, the cache now filled
+                record(f"{code}_default_cached", _phase(
+                    ["sigae", "default", str(data), str(args.epochs), "no"], source, env))
+            record(f"{code}_demo_seconds", _demo_seconds(source, str(work / f"demo-{code}")))
+
+    summary = _summarize(runs, args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2))
+    print(json.dumps(summary, indent=2))
+
+
+def _summarize(runs: dict, args: argparse.Namespace) -> dict:
+    sgemm = float(np.median([r["gflops"] for r in runs["sgemm"]]))
+
+    def epoch(run: dict) -> float:
+        return float(np.median(run["epoch_seconds"][1:]))
+
+    def training(run: dict) -> dict:
+        seconds = epoch(run)
+        n_train = run["signals"] - round(run["signals"] * 0.2)
+        flops = (3 * n_train + (run["signals"] - n_train)) * run["forward_flops"]
+        figures = {"epoch_seconds": seconds, "train_signals_per_second": n_train / seconds,
+                   "share_of_sgemm": flops / seconds / 1e9 / sgemm}
+        if "fit_seconds" in run:
+            epochs = len(run["epoch_seconds"])
+            figures["fixed_seconds"] = run["fit_seconds"] - epochs * seconds
+            figures["final_val_loss"] = run["final_val_loss"]
+        for name in ("encode_default_batch", "encode_batch_1000"):
+            if name in run:
+                figures[name] = run[name]
+                figures[f"{name}_share_of_sgemm"] = (run[name] * run["encoder_flops"] / 1e9
+                                                     / sgemm)
+        return figures
+
+    def median(name: str) -> dict:
+        figures = [training(run) for run in runs[name]]
+        return {key: float(np.median([f[key] for f in figures])) for key in figures[0]}
+
+    summary = {
+        "machine": {"platform": platform.platform(),
+                    "processor": platform.processor() or platform.machine(),
+                    "cpus": os.cpu_count(), "python": platform.python_version()},
+        "before": args.before, "repeats": args.repeats, "sgemm_gflops": sgemm,
+        "plain_question": median("plain_question"),
+    }
+    for name in ("before_question", "new_question", "before_default", "new_default",
+                 "new_default_cached"):
+        summary[name] = median(name)
+    for code in ("before", "new"):
+        summary[f"{code}_demo_seconds"] = float(np.median(runs[f"{code}_demo_seconds"]))
+    summary["question_ratio_to_plain"] = (summary["new_question"]["epoch_seconds"]
+                                         / summary["plain_question"]["epoch_seconds"])
+    summary["default_training_speedup"] = (summary["new_default"]["train_signals_per_second"]
+                                           / summary["before_default"]["train_signals_per_second"])
+    summary["encode_speedup"] = (summary["new_default"]["encode_default_batch"]
+                                 / summary["before_default"]["encode_default_batch"])
+    return summary
+
+
+if __name__ == "__main__":
+    main()
