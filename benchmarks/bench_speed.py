@@ -194,8 +194,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=20, help="default design's epochs")
     parser.add_argument("--question-epochs", type=int, default=5)
+    parser.add_argument("--table", type=Path, help="print the Markdown table of a result file")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.table:
+        print(table(json.loads(args.table.read_text())["summary"]))
+        return
 
     if args.phase:
         kind, *rest = args.phase
@@ -240,6 +245,50 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2))
     print(json.dumps(summary, indent=2))
+    print(table(summary))
+
+
+def table(summary: dict) -> str:
+    """The summary as a Markdown table: plain Keras, the earlier commit, this code."""
+    plain, sgemm = summary["plain_question"], summary["sgemm_gflops"]
+    old_q, new_q = summary["before_question"], summary["new_question"]
+    old, new, warm = (summary[k] for k in ("before_default", "new_default",
+                                           "new_default_cached"))
+
+    def share(figures: dict, key: str = "share_of_sgemm") -> str:
+        return f"{100 * figures[key]:.0f}%"
+
+    rows = [
+        ("`question` preset: seconds per epoch", f"{plain['epoch_seconds']:.2f}",
+         f"{old_q['epoch_seconds']:.2f}", f"**{new_q['epoch_seconds']:.2f}**"),
+        ("... as a share of sgemm", share(plain), share(old_q), share(new_q)),
+        ("... fixed cost of one `fit` (s)", "", f"{old_q['fixed_seconds']:.1f}",
+         f"{new_q['fixed_seconds']:.1f}"),
+        ("default design: training signals/s", "", f"{old['train_signals_per_second']:,.0f}",
+         f"**{new['train_signals_per_second']:,.0f}** (cache filled: "
+         f"**{warm['train_signals_per_second']:,.0f}**)"),
+        ("... as a share of sgemm", "", share(old), f"{share(new)} ({share(warm)})"),
+        ("... validation loss after the same epochs", "", f"{old['final_val_loss']:.6f}",
+         f"{new['final_val_loss']:.6f}"),
+        ("... fixed cost of one `fit` (s)", "", f"{old['fixed_seconds']:.2f}",
+         f"{new['fixed_seconds']:.2f} (cache filled: {warm['fixed_seconds']:.2f})"),
+        ("... one epoch (s)", "", f"{old['epoch_seconds']:.3f}",
+         f"{new['epoch_seconds']:.3f} ({warm['epoch_seconds']:.3f})"),
+        ("`encode`, default batch (100): signals/s", "", f"{old['encode_default_batch']:,.0f}",
+         f"**{new['encode_default_batch']:,.0f}**"),
+        ("... as a share of sgemm", "", share(old, "encode_default_batch_share_of_sgemm"),
+         share(new, "encode_default_batch_share_of_sgemm")),
+        ("`encode`, batch 1000: signals/s", "", f"{old['encode_batch_1000']:,.0f}",
+         f"**{new['encode_batch_1000']:,.0f}**"),
+        ("... as a share of sgemm", "", share(old, "encode_batch_1000_share_of_sgemm"),
+         share(new, "encode_batch_1000_share_of_sgemm")),
+        ("`sigae demo`, whole command (s)", "", f"{summary['before_demo_seconds']:.1f}",
+         f"**{summary['new_demo_seconds']:.1f}**"),
+    ]
+    lines = [f"| sgemm {sgemm:.0f} GFLOP/s | plain Keras (the question's code) | "
+             f"sigae {summary['before']} | sigae now |", "|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def _summarize(runs: dict, args: argparse.Namespace) -> dict:
