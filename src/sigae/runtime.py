@@ -1,4 +1,5 @@
-"""Process settings that make XLA on CPU faster, set by `import sigae` before JAX starts.
+"""Process settings that make sigae faster on CPU: the first two are set by `import sigae`
+before JAX starts, the third around the calibration.
 
 Measured on a 2-core CPU (benchmarks/README.md, "Speed"):
 
@@ -7,21 +8,27 @@ Measured on a 2-core CPU (benchmarks/README.md, "Speed"):
   page of those is faulted in and zeroed again at every step: at batch 100 the default
   design spent about half of each step there. `keep_buffers_in_heap()` makes freed
   buffers be reused instead.
+- **BLAS threads.** OpenBLAS splitting small products over both cores spent 2.3 s of the
+  question model's calibration (Gaussian mixtures on 32-dimensional codes) waiting on its
+  threads, 0.18 s on one: `one_blas_thread()`.
 - **Compilation.** Keras compiles a model's training and prediction steps anew for every
   model object and every process. `use_compilation_cache()` keeps the compiled programs on
   disk (JAX's persistent compilation cache), so the same shapes are compiled once.
 
-Neither changes a result. `SIGAE_FAST=0` in the environment turns both off, as it turns off
-the fast layers of `sigae.fastpath`. This module imports neither Keras nor JAX.
+None changes a model's outputs (the calibration's mixtures may differ in float rounding).
+`SIGAE_FAST=0` in the environment turns all three off, as it turns off the fast layers of
+`sigae.fastpath`. This module imports neither Keras nor JAX.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 logger = logging.getLogger("sigae")
@@ -139,3 +146,17 @@ def _cache_folder() -> Path | None:
         return Path(chosen).expanduser() if chosen.strip() else None
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "sigae" / "xla"
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Runs NumPy's and SciPy's BLAS on one thread inside the block (`threadpoolctl`), for
+    many small products, where waiting on other threads costs more than it saves; with
+    `SIGAE_FAST=0`, the BLAS threads are left as they are."""
+    if not enabled():
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
