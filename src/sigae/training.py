@@ -256,7 +256,6 @@ class GuardCallback(keras.callbacks.Callback):
         self.losses: list[float] = []
         self.val_losses: list[float] = []
         self._epoch = 0
-        self._pending_loss: tuple[int, int, Any] | None = None  # epoch, batch, loss
         self._errors = errors
         self._start_errors = start_errors
         self._stop = stop
@@ -293,26 +292,15 @@ class GuardCallback(keras.callbacks.Callback):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        # The previous batch's loss is read, not this one's: it is ready when this batch
-        # starts, so reading it does not make the host wait for this step to finish
-        # before it prepares the next batch (15% of an epoch at the demo's size).
-        self._check_loss()
         loss = (logs or {}).get("loss")
-        self._pending_loss = None if loss is None else (self._epoch, batch, loss)
+        if loss is not None and not math.isfinite(float(loss)):
+            self.diverged_at = (self._epoch, batch)
+            self.model.stop_training = True
         if self._stop is not None and self._stop.requested and self.interrupted is None:
             self.interrupted = f"{self._stop.reason} in epoch {self._epoch + 1}, batch {batch + 1}"
             self.model.stop_training = True
 
-    def _check_loss(self) -> None:
-        if self._pending_loss is not None and self.diverged_at is None:
-            epoch, batch, loss = self._pending_loss
-            if not math.isfinite(float(loss)):
-                self.diverged_at = (epoch, batch)
-                self.model.stop_training = True
-        self._pending_loss = None
-
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self._check_loss()
         logs = logs or {}
         if self.diverged_at is not None:
             return
@@ -635,7 +623,8 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
                 Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch,
                         whole=bool(host), shard=process_shard() if host else (0, 1),
                         augment=settings.augmentation),
-                validation_data=validation, epochs=settings.epochs, initial_epoch=first_epoch,
+                validation_data=validation, validation_batch_size=settings.batch_size,
+                epochs=settings.epochs, initial_epoch=first_epoch,
                 shuffle=False, callbacks=[*callbacks, *host, guard, *saving], verbose=verbose
             ) if trains else None
     except BaseException:
