@@ -22,6 +22,12 @@ from sigae import fastpath, runtime
 from sigae.architecture import build_views
 
 
+@pytest.fixture(autouse=True)
+def _fast_path_on(monkeypatch):
+    """Each test starts on the fast path, whatever the environment running the suite."""
+    monkeypatch.setenv("SIGAE_FAST", "1")
+
+
 def _outputs_and_gradients(views, x):
     """The autoencoder's output and the gradient of its MSE, traced now (so under the
     current SIGAE_FAST), with the jaxpr of the gradient."""
