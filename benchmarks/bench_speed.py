@@ -41,13 +41,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+# Before Keras is imported anywhere (a phase imports it before sigae): JAX, sigae's default.
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
 
 # -- phases (each in its own process) -------------------------------------------------
 
 def _plain_keras_phase(data: str, epochs: int) -> dict:
     """The question's code (shared/origin/question.md) in plain Keras."""
-    os.environ.setdefault("KERAS_BACKEND", "jax")
     import keras
     from keras import layers
 
@@ -111,7 +112,6 @@ def _sigae_phase(preset: str, data: str, epochs: int, encode: bool) -> dict:
 
 
 def _sgemm_phase() -> dict:
-    os.environ.setdefault("KERAS_BACKEND", "jax")
     import jax
     import jax.numpy as jnp
 
@@ -157,25 +157,29 @@ def _forward_flops(keras, model) -> int:
 
 # -- the run ---------------------------------------------------------------------------
 
-def _phase(args: list[str], source: Path | None, env: dict | None = None) -> dict:
-    environment = {**os.environ, **(env or {})}
+def _environment(source: Path | None, **env: str) -> dict[str, str]:
+    """A child's environment: sigae from `source` (a checkout) or this tree, its own cache
+    (`SIGAE_CACHE_DIR` in `env`), not the one this process was given."""
+    environment = {**os.environ, **env}
     environment.pop("JAX_COMPILATION_CACHE_DIR", None)
     if source is not None:
         environment["PYTHONPATH"] = str(source / "src")
+    return environment
+
+
+def _phase(args: list[str], source: Path | None, **env: str) -> dict:
     result = subprocess.run([sys.executable, __file__, "--phase", *args], check=True,
-                            capture_output=True, text=True, env=environment, cwd=ROOT)
+                            capture_output=True, text=True, env=_environment(source, **env),
+                            cwd=ROOT)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _demo_seconds(source: Path | None, cache: str) -> float:
-    environment = {**os.environ, "SIGAE_CACHE_DIR": cache}
-    environment.pop("JAX_COMPILATION_CACHE_DIR", None)
-    if source is not None:
-        environment["PYTHONPATH"] = str(source / "src")
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "sigae", "demo", "--out", out], check=True,
-                       capture_output=True, env=environment, cwd=ROOT)
+                       capture_output=True, env=_environment(source, SIGAE_CACHE_DIR=cache),
+                       cwd=ROOT)
         return time.perf_counter() - start
 
 
@@ -231,14 +235,16 @@ def main() -> None:
         record("plain_question", _phase(["plain", str(data), str(args.question_epochs)], None))
         for code, source in codes.items():
             cache = str(work / f"cache-{code}-{repeat}")  # empty: the first fit compiles
-            env = {"SIGAE_CACHE_DIR": cache}
             record(f"{code}_question", _phase(
-                ["sigae", "question", str(data), str(args.question_epochs), "no"], source, env))
+                ["sigae", "question", str(data), str(args.question_epochs), "no"], source,
+                SIGAE_CACHE_DIR=cache))
             record(f"{code}_default", _phase(
-                ["sigae", "default", str(data), str(args.epochs), "encode"], source, env))
+                ["sigae", "default", str(data), str(args.epochs), "encode"], source,
+                SIGAE_CACHE_DIR=cache))
             if code == "new":  # the same again, the cache now filled
                 record(f"{code}_default_cached", _phase(
-                    ["sigae", "default", str(data), str(args.epochs), "no"], source, env))
+                    ["sigae", "default", str(data), str(args.epochs), "no"], source,
+                    SIGAE_CACHE_DIR=cache))
             record(f"{code}_demo_seconds", _demo_seconds(source, str(work / f"demo-{code}")))
 
     summary = _summarize(runs, args)

@@ -31,7 +31,6 @@ import os
 import platform
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -111,26 +110,14 @@ def datasets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def run_cell(name: str, train: np.ndarray, test: np.ndarray, k: int, seed: int) -> dict:
-    import sigae
-
-    model = sigae.SignalAutoencoder.from_preset(
-        "default", length=train.shape[1], channels=train.shape[2], latent_dim=k, seed=seed)
-    start = time.perf_counter()
-    model.fit(train, seed=seed, verbose=0)
-    seconds = time.perf_counter() - start
-    reconstruction = model.reconstruct(test).astype("float64")
-    mean, std = model.normalization
-    normalized = (test - mean) / std
-    nmse = float(np.mean(np.square((reconstruction - test) / std)) / np.var(normalized))
-    pca = suite.pca_nmse(train, test, k, mean, std)
+    columns, model, reconstruction = suite.fit_and_score(train, test, k, seed)
+    std = model.normalization[1]
     raw = float(np.mean(np.square(reconstruction - test)) / np.var(test))
     raw_pca = suite.pca_nmse(train, test, k, 0.0, 1.0)  # PCA of the raw signals
     learned = model.learned
-    return {"dataset": name, "latent_dim": k, "n_train": len(train), "n_test": len(test),
-            "length": train.shape[1], "channels": train.shape[2], "seconds": seconds,
+    return {"dataset": name, **columns, "n_test": len(test),
             "scaling": "global" if np.ptp(std) == 0 else "per channel",
             "choice": getattr(learned, "choice", None) and learned.choice.to_dict(),
-            "nmse": nmse, "pca_nmse": pca, "ratio": nmse / pca,
             "data_nmse": raw, "data_pca_nmse": raw_pca, "data_ratio": raw / raw_pca}
 
 

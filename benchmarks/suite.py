@@ -143,24 +143,36 @@ def pca_nmse(train: np.ndarray, test: np.ndarray, k: int, mean, std) -> float:
     return float(np.mean(np.square((b - centre) @ p.T @ p + centre - b)) / np.var(b))
 
 
-def run_cell(name: str, k: int, seed: int) -> dict:
+def fit_and_score(train: np.ndarray, test: np.ndarray, k: int, seed: int):
+    """Fits the default design with its defaults on `train` and scores it on `test`.
+
+    Returns:
+        The columns every benchmark reports (latent size, sizes, epochs, seconds, the
+        model's and PCA's test NMSE in the model's normalization and their ratio), the
+        model, and its test reconstruction in float64.
+    """
     import sigae
 
-    train, test = make(name, seed)
     model = sigae.SignalAutoencoder.from_preset(
         "default", length=train.shape[1], channels=train.shape[2], latent_dim=k, seed=seed
     )
     start = time.perf_counter()
     history = model.fit(train, seed=seed, verbose=0)
     seconds = time.perf_counter() - start
+    reconstruction = model.reconstruct(test).astype("float64")
     mean, std = model.normalization
-    normalized_test = (test - mean) / std
-    error = (model.reconstruct(test) - test) / std
-    nmse = float(np.mean(np.square(error)) / np.var(normalized_test))
+    nmse = float(np.mean(np.square((reconstruction - test) / std))
+                 / np.var((test - mean) / std))
     baseline = pca_nmse(train, test, k, mean, std)
-    return {"dataset": name, "latent_dim": k, "n_train": len(train), "length": train.shape[1],
-            "channels": train.shape[2], "epochs": history.epochs, "seconds": seconds,
-            "nmse": nmse, "pca_nmse": baseline, "ratio": nmse / baseline}
+    columns = {"latent_dim": k, "n_train": len(train), "length": train.shape[1],
+               "channels": train.shape[2], "epochs": history.epochs, "seconds": seconds,
+               "nmse": nmse, "pca_nmse": baseline, "ratio": nmse / baseline}
+    return columns, model, reconstruction
+
+
+def run_cell(name: str, k: int, seed: int) -> dict:
+    train, test = make(name, seed)
+    return {"dataset": name, **fit_and_score(train, test, k, seed)[0]}
 
 
 def main() -> None:

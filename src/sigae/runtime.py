@@ -29,6 +29,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 logger = logging.getLogger("sigae")
@@ -44,7 +45,6 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 _MMAP_THRESHOLD = 2**30
 _TRIM_THRESHOLD = 2**31 - 1
 
-_allocator: list[bool] = []
 _warned: set[str] = set()
 
 
@@ -62,6 +62,7 @@ def fall_back(what: str, error: BaseException) -> None:
                        what, type(error).__name__, error)
 
 
+@cache
 def keep_buffers_in_heap() -> bool:
     """Makes glibc keep large freed buffers for reuse instead of unmapping them.
 
@@ -75,9 +76,7 @@ def keep_buffers_in_heap() -> bool:
     Returns:
         Whether the allocator is now set so (by this call or an earlier one).
     """
-    if not _allocator:
-        _allocator.append(enabled() and _set_allocator())
-    return _allocator[0]
+    return enabled() and _set_allocator()
 
 
 def _set_allocator() -> bool:

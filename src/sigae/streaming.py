@@ -52,7 +52,6 @@ def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
             `"auto"`: arrays of shape `(channels,)`, per channel when the channels'
             standard deviations differ by more than `sigae.config.SCALE_RATIO`, else the
             global statistics repeated on every channel.
-
         raw: Return the float64 statistics as computed (for `"auto"`'s own use).
 
     Returns:

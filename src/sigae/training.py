@@ -582,11 +582,13 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         _assign(views.autoencoder.variables, resumed.weights)
     # The views that train: the model's own, or a copy laid out over several devices
     # with the callback that brings its weights back.
-    trained, host, distribution = views, [], None
-    if devices is not None and len(devices_of(data_parallel(devices))) > 1:
-        distribution = data_parallel(devices)
+    trained, host = views, []
+    distribution = None if devices is None else data_parallel(devices)
+    if distribution is not None and len(devices_of(distribution)) > 1:
         trained, host = _distributed_twin(views, architecture, distribution, settings,
                                           x_val, std)
+    else:
+        distribution = None  # one device: the model's own views train
     with _scope(distribution):
         _compile(trained.autoencoder, settings.learning_rate, settings.weight_decay)
         if earlier is None and resumed is None and trained.autoencoder.optimizer.built:
