@@ -106,9 +106,9 @@ def phase(name: str, data: str, model: str, work: str) -> dict:
         if name.endswith("memory"):
             x = np.asarray(x[:])
         else:  # stream it although it would fit in memory
-            import sigae.streaming
+            import sigae.data.streaming
 
-            sigae.streaming.IN_MEMORY_BYTES = 0
+            sigae.data.streaming.IN_MEMORY_BYTES = 0
         ae = sigae.SignalAutoencoder.from_preset("default", length=LENGTH, seed=0)
         start = time.perf_counter()
         ae.fit(x, epochs=1, seed=0, verbose=0, validation_split=0.0)

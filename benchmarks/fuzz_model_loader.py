@@ -26,7 +26,7 @@ CHILD = r"""
 import json, sys, tracemalloc
 from pathlib import Path
 import sigae
-import sigae.saving  # imports Keras and the backend first, outside the measured peaks
+import sigae.saving.model_file  # imports Keras and the backend first, outside the measured peaks
 
 results = []
 for path in sys.argv[1:]:

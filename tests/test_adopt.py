@@ -20,7 +20,7 @@ from keras import layers
 
 import sigae
 from sigae.cli import main
-from sigae.views import Views, assemble
+from sigae.architecture.views import Views, assemble
 
 DATA = Path(__file__).parent / "data" / "tfkeras2"
 LENGTH, CODE = 32, 4
@@ -418,7 +418,7 @@ def test_a_sigae_file_naming_a_foreign_class_is_refused(trained_models, tmp_path
 def test_check_fails_on_a_model_whose_views_do_not_share_weights(trained, model_file, data,
                                                                   capsys, monkeypatch):
     # The question's bug, built deliberately: the decoder view over freshly built layers.
-    from sigae.architecture import build_views
+    from sigae.architecture.designs import build_views
 
     fresh = build_views(trained.config, seed=123)
     broken = sigae.load(model_file)
@@ -426,7 +426,7 @@ def test_check_fails_on_a_model_whose_views_do_not_share_weights(trained, model_
     broken._views = Views(views.encoder, fresh.decoder, views.autoencoder, views.normalize,
                           views.denormalize)
     assert not broken.views.shared()
-    monkeypatch.setattr(sigae.saving, "load", lambda path: broken)
+    monkeypatch.setattr(sigae.saving.model_file, "load", lambda path: broken)
     code, stdout, _ = run(capsys, "check", model_file)
     assert code == 1
     assert "FAIL encoder and decoder weights are the autoencoder's own variables" in stdout

@@ -113,9 +113,9 @@ def test_check_passes_on_a_sigae_model(capsys, files, model_file, with_data):
 
 
 def test_check_fails_with_exit_1_when_views_disagree(capsys, files, model_file, monkeypatch):
-    import sigae.checks
+    import sigae.consistency
 
-    monkeypatch.setattr(sigae.checks, "_max_abs", lambda a, b: 0.5)
+    monkeypatch.setattr(sigae.consistency, "_max_abs", lambda a, b: 0.5)
     code, stdout, _ = run(capsys, "check", model_file, files / "x.npy")
     assert code == 1
     assert "FAIL" in stdout

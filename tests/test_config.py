@@ -8,7 +8,7 @@ import pytest
 
 import sigae
 from sigae import ConfigError, ConvBlock, ModelConfig
-from sigae.config import preset
+from sigae.architecture.config import preset
 
 
 def test_default_config_round_trips_through_plain_data():

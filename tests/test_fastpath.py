@@ -1,4 +1,4 @@
-"""The fast path (sigae.fastpath) computes what the plain Keras path computes.
+"""The fast path (sigae.architecture.fastpath) computes what the plain Keras path computes.
 
 Equivalence, not speed (speed is measured in benchmarks/bench_speed.py): the same weights
 give the same outputs and gradients on either path, a model trained on the fast path runs
@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 import sigae
-from sigae import fastpath, runtime
-from sigae.architecture import build_views
+from sigae.architecture.designs import fastpath
+from sigae.core import runtime
+from sigae.architecture.designs import build_views
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +79,7 @@ def test_the_fast_path_gives_the_plain_paths_outputs_and_gradients(length, chann
 
 
 def test_the_question_preset_valid_padding_takes_the_fast_path_too(monkeypatch):
-    views = build_views(sigae.config.preset("question", length=127), seed=0)
+    views = build_views(sigae.architecture.config.preset("question", length=127), seed=0)
     x = np.random.default_rng(0).normal(size=(4, 127, 1)).astype("float32")
     fast_output, fast_grads, _ = _outputs_and_gradients(views, x)
     monkeypatch.setenv("SIGAE_FAST", "0")
@@ -167,7 +168,7 @@ def test_the_allocator_and_the_compilation_cache_follow_the_environment(tmp_path
     read_only.chmod(0o500)
     script = """
 import os, sys, numpy as np, sigae
-from sigae import runtime
+from sigae.core import runtime
 print(runtime.keep_buffers_in_heap(), os.environ.get("JAX_COMPILATION_CACHE_DIR"))
 if len(sys.argv) > 1:  # something to compile, to see the cache fill
     model = sigae.SignalAutoencoder(sigae.ModelConfig(length=32, latent_dim=2))

@@ -236,7 +236,7 @@ def test_on_a_really_full_disk_the_trained_model_is_rescued(capsys, monkeypatch,
     small = mount("16k")
     (small / "filler").write_bytes(b"\0" * 8192)
     # Past the pre-flight (which would refuse at once), the save meets the real full disk.
-    monkeypatch.setattr(sigae.outputs, "check_writable", lambda *a, **k: None)
+    monkeypatch.setattr(sigae.core.outputs, "check_writable", lambda *a, **k: None)
     monkeypatch.setattr(sigae.cli.train, "check_output_file", lambda path, *a, **k: path,
                         raising=False)
     out = small / "m.sigae"
@@ -317,7 +317,7 @@ def test_two_interrupts_abort_at_once_and_write_nothing(big, tmp_path):
     assert stderr.strip().splitlines()[-1] == "sigae: interrupted (SIGINT); nothing was written."
     assert "Traceback" not in stderr
     # No model; only the checkpoint of the epochs done, for --resume.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.sigae.checkpoint"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.sigae.training.checkpoint"]
 
 
 def test_ctrl_c_while_encoding_keeps_the_old_output(model_file, tmp_path):

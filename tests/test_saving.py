@@ -15,7 +15,7 @@ import safetensors.numpy
 
 import sigae
 from conftest import tiny_config
-from sigae import saving
+from sigae.saving.model_file import model_file as saving
 
 
 def rewrite(path, target, *, manifest=None, weights=None):
@@ -232,12 +232,12 @@ def test_export_needs_the_keras_suffix(trained, tmp_path):
         tiny_config(decoder="dense", latent_dim=8),
         tiny_config(decoder="dense", padding="valid", latent_dim=9, linear_path=True),
         sigae.ModelConfig(length=501),
-        sigae.config.preset("question", length=501),
+        sigae.architecture.config.preset("question", length=501),
     ],
     ids=["tiny", "linear-3ch-global", "no-blocks", "dense", "dense-valid", "default", "question"],
 )
 def test_declared_shapes_match_the_built_model(config):
-    from sigae.architecture import build_views, weight_shapes
+    from sigae.architecture.designs import build_views, weight_shapes
 
     built = {v.path: tuple(v.shape) for v in build_views(config).autoencoder.weights}
     assert weight_shapes(config) == built

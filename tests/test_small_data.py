@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 import sigae
-from sigae import selection
-from sigae.augment import Augmentation, mix, noise_floor, scale, shift, warp
-from sigae.choice import CANDIDATES
+from sigae.training.trainer import choice as selection
+from sigae.data.augment import Augmentation, mix, noise_floor, scale, shift, warp
+from sigae.training.records import CANDIDATES
 from sigae.errors import ConfigError
-from sigae.streaming import Batches, fit_normalization
-from sigae.training import TrainingConfig
+from sigae.data.streaming import Batches, fit_normalization
+from sigae.training.trainer import TrainingConfig
 
 
 def _signals(n: int = 16, length: int = 64, channels: int = 2, seed: int = 0) -> np.ndarray:

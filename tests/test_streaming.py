@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import sigae
-import sigae.streaming
+import sigae.data.streaming
 from conftest import LENGTH, signals, tiny_config
 from sigae.io import load_signals, open_writer
-from sigae.streaming import Batches, fit_normalization, stream
+from sigae.data.streaming import Batches, fit_normalization, stream
 
 
 @pytest.mark.parametrize("kind", ["global", "per_channel"])
@@ -67,7 +67,7 @@ def test_lazy_signals_encode_and_reconstruct_bitwise_as_in_memory(trained, tmp_p
 @pytest.fixture
 def stream_everything(monkeypatch):
     """Streams training data of any size, as if it did not fit in memory."""
-    monkeypatch.setattr(sigae.streaming, "IN_MEMORY_BYTES", 0)
+    monkeypatch.setattr(sigae.data.streaming, "IN_MEMORY_BYTES", 0)
 
 
 def test_small_lazy_data_trains_in_memory_exactly_as_an_array(tmp_path):

@@ -8,8 +8,8 @@ from keras.ops import convert_to_numpy
 
 import sigae
 from conftest import signals, tiny_config
-from sigae.architecture import weight_shapes
-from sigae.checks import check_consistency
+from sigae.architecture.designs import weight_shapes
+from sigae.consistency import check_consistency
 
 VARIANTS = {
     "denoising": {"noise_std": 0.3},

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 # JAX is sigae's default Keras backend; an explicit KERAS_BACKEND wins.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-from sigae import runtime
-from sigae.config import PRESETS, ConvBlock, ModelConfig
+from sigae.core import runtime
+from sigae.architecture.config import PRESETS, ConvBlock, ModelConfig
 from sigae.errors import (
     ConfigError,
     DataError,
@@ -47,12 +47,12 @@ runtime.use_compilation_cache()
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from sigae import datasets
+    from sigae.data import datasets
     from sigae.adoption import adopt, adopt_pair
     from sigae.io import Signals, load_signals, windows
     from sigae.model import SignalAutoencoder
-    from sigae.parts import PartsConfig
-    from sigae.saving import load
+    from sigae.architecture.parts import PartsConfig
+    from sigae.saving.model_file import load
     from sigae.study import latent
 
 __all__ = [
@@ -82,14 +82,14 @@ __all__ = [
 
 # Keras and the backend load on first use, so `import sigae` and `sigae --help` stay instant.
 _LAZY = {
-    "Augmentation": ("sigae.augment", "Augmentation"),
+    "Augmentation": ("sigae.data.augment", "Augmentation"),
     "SignalAutoencoder": ("sigae.model", "SignalAutoencoder"),
-    "PartsConfig": ("sigae.parts", "PartsConfig"),
+    "PartsConfig": ("sigae.architecture.parts", "PartsConfig"),
     "adopt": ("sigae.adoption", "adopt"),
     "adopt_pair": ("sigae.adoption", "adopt_pair"),
     "latent": ("sigae.study.latent", None),
-    "load": ("sigae.saving", "load"),
-    "datasets": ("sigae.datasets", None),
+    "load": ("sigae.saving.model_file", "load"),
+    "datasets": ("sigae.data.datasets", None),
     "Signals": ("sigae.io", "Signals"),
     "load_signals": ("sigae.io", "load_signals"),
     "windows": ("sigae.io", "windows"),

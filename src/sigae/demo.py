@@ -8,15 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
-from sigae import datasets
-from sigae.baseline import Comparison
-from sigae.checks import CheckReport, check_consistency
+from sigae.data import datasets
+from sigae.stats.pca import Comparison
+from sigae.consistency import CheckReport, check_consistency
 from sigae.io.write import write_array
-from sigae.metrics import signal_errors
+from sigae.stats.metrics import signal_errors
 from sigae.model import SignalAutoencoder
 from sigae.study.plotting import plot_history, plot_reconstruction, save_figure
 from sigae.study.report import write_report
-from sigae.training import StopRequest, TrainingHistory
+from sigae.training.trainer import StopRequest, TrainingHistory
 
 
 @dataclass(frozen=True)

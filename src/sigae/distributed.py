@@ -75,7 +75,7 @@ def _run(kind: str, model_path: Any, data: Any, out: Any, client: Any, batch_siz
          key: str | None, *, threshold: float | None = None, percentile: float = 99.0) -> Path:
     from distributed import get_client
 
-    from sigae.saving import load
+    from sigae.saving.model_file import load
 
     out = Path(out)
     if out.suffix.lower() not in OUTPUTS:
@@ -139,7 +139,7 @@ def _source(data: Any, key: str | None, config: Any) -> tuple[int, Any]:
 @functools.lru_cache(maxsize=4)
 def _model(model_path: str, stamp: float) -> Any:
     """The model, loaded once per worker process (and again if the file changes)."""
-    from sigae.saving import load
+    from sigae.saving.model_file import load
 
     return load(model_path)
 
@@ -186,7 +186,7 @@ def _chunk(start: int, *, kind: str, model_path: str, source: Any, rows: int, ch
     elif kind == "reconstruct":
         result = {"signals": model.reconstruct(x, batch_size=batch_size)}
     else:
-        from sigae.metrics import signal_errors
+        from sigae.stats.metrics import signal_errors
 
         codes = model.encode(x, batch_size=batch_size)
         mse, mae = signal_errors(model.decode(codes, batch_size=batch_size), x,
@@ -226,7 +226,7 @@ def _write_part(path: str, start: int, result: dict[str, np.ndarray], source_row
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from sigae.outputs import atomic_path
+    from sigae.core.outputs import atomic_path
 
     columns = {"source_row": pa.array(source_row), "source_start": pa.array(source_start)}
     for name, values in result.items():

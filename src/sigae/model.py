@@ -1,7 +1,7 @@
 """`SignalAutoencoder`: one set of weights, three views, and what fitting learned.
 
-A model is its views (`sigae.views`: the encoder, the decoder and the autoencoder as
-`keras.Model`s over the same layer objects) plus what fitting learned (`sigae.training.
+A model is its views (`sigae.architecture.views`: the encoder, the decoder and the autoencoder as
+`keras.Model`s over the same layer objects) plus what fitting learned (`sigae.training.trainer.
 Learned`). The views come from a builder: a `ModelConfig` (sigae's designs), user parts
 (`SignalAutoencoder.from_parts`) or an adopted Keras model (`sigae.adopt`). Nothing here
 ever rebuilds a layer to "get" a part.
@@ -19,18 +19,18 @@ from typing import Any
 import keras
 import numpy as np
 
-from sigae import config as config_module
-from sigae import selection
-from sigae.augment import Augmentation
-from sigae.baseline import Comparison
-from sigae.calibration import Calibration
-from sigae.config import ModelConfig
+from sigae.architecture.designs import config as config_module
+from sigae.training.trainer import choice as selection
+from sigae.data.augment import Augmentation
+from sigae.stats.pca import Comparison
+from sigae.stats.calibration import Calibration
+from sigae.architecture.config import ModelConfig
 from sigae.errors import ConfigError, DataError, NotFittedError, TrainingError
 from sigae.io.arrays import DiskArray, SignalArray, check_finite, chunks, is_lazy
 from sigae.io.signals import Signals
-from sigae.parts import PartsConfig, build_parts, parts_config
-from sigae.streaming import block_size, in_memory_if_small
-from sigae.training import (
+from sigae.architecture.parts import PartsConfig, build_parts, parts_config
+from sigae.data.streaming import block_size, in_memory_if_small
+from sigae.training.trainer import (
     AUTO,
     Learned,
     StopRequest,
@@ -39,7 +39,7 @@ from sigae.training import (
     measure,
     train,
 )
-from sigae.views import Views, build
+from sigae.architecture.views import Views, build
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class SignalAutoencoder:
         calibration), `encode` / `decode` / `reconstruct`, `save` / `sigae.load`, export,
         `sigae check`, the study commands and the report. Its file stores the parts as
         Keras layer configurations, so they must be built from built-in Keras layers
-        (`sigae.allowlist`): no `Lambda`, no custom class.
+        (`sigae.architecture.allowlist`): no `Lambda`, no custom class.
 
         Args:
             encoder: A built `keras.Model`, normalized signals `(batch, length, channels)`
@@ -254,13 +254,13 @@ class SignalAutoencoder:
         the model with that PCA on the validation signals (`self.comparison`), and by
         fitting the density of the training codes and the quantiles of the validation
         error (`self.calibration`, used by `sigae.study.latent.generate` and `score`).
-        The work is done by `sigae.training.train`.
+        The work is done by `sigae.training.trainer.train`.
 
         An epoch replaces the starting weights only if it beats them by more than twice
         the standard error of the per-signal differences on the validation signals, so
         a small validation set cannot pick an epoch that is better by chance.
 
-        On small data (10 to 499 signals, `sigae.selection`), a fresh built-in design with a
+        On small data (10 to 499 signals, `sigae.training.choice`), a fresh built-in design with a
         linear path, `augment="auto"` and automatic `epochs` first chooses how to fit by
         5-fold cross-validation: the PCA start alone, PCA of augmented signals, or the
         convolutional path with or without augmentation; the winner is then fitted on all
@@ -273,10 +273,10 @@ class SignalAutoencoder:
 
         Data larger than memory streams from disk: give `Signals` loaded lazily (a `.npy`
         or HDF5 file, see `sigae.load_signals`) or an `np.memmap`. Up to 256 MB
-        (`sigae.streaming.IN_MEMORY_BYTES`) it is simply read into memory; beyond, the
+        (`sigae.data.streaming.IN_MEMORY_BYTES`) it is simply read into memory; beyond, the
         statistics are computed in one pass over the file, PCA is fitted on 20,000 signals
-        spread over it (`sigae.streaming.pca_sample`), and each batch is read when needed
-        (`sigae.streaming.DiskBatches`); memory does not grow with the file.
+        spread over it (`sigae.data.streaming.pca_sample`), and each batch is read when needed
+        (`sigae.data.streaming.DiskBatches`); memory does not grow with the file.
 
         Args:
             x: Training signals, array of shape `(n_signals, length, channels)` or
@@ -304,7 +304,7 @@ class SignalAutoencoder:
                 its promises: best weights restored, a stop on NaN, and the best weights
                 so far if a callback raises.
             checkpoint: A file to write after every epoch, atomically: weights, optimizer
-                state, early-stopping state, history (`sigae.checkpoint`). If it exists,
+                state, early-stopping state, history (`sigae.training.checkpoint`). If it exists,
                 training continues from it, and ends with the same weights, bit for bit,
                 as a run that was never stopped (CPU, one device, with a `seed`). One made
                 for other data, another model or other settings is refused. It is removed
@@ -312,11 +312,11 @@ class SignalAutoencoder:
                 by `stop`.
             keep_checkpoint: Keep the checkpoint after a successful run.
             devices: Train data-parallel on this many devices, or `"all"`
-                (`sigae.distribution`); the global batch is split across them and the result
+                (`sigae.training.devices`); the global batch is split across them and the result
                 follows a one-device run within float tolerance. The model's own views
                 stay on one device, so everything else works as before.
             augment: `"auto"` (see above; without the choice it trains without
-                augmentation), `"none"`, an `sigae.augment.Augmentation`, or its text form
+                augmentation), `"none"`, an `sigae.data.augment.Augmentation`, or its text form
                 (`"shift=0.05,noise"`: the changes, each at a strength or its default):
                 every training batch is changed at random, seeded by `seed`.
 
@@ -454,28 +454,28 @@ class SignalAutoencoder:
     # -- saving ----------------------------------------------------------------------
 
     def save(self, path: PathLike) -> None:
-        """Writes the model to one `.sigae` file, atomically. See `sigae.saving`."""
-        from sigae.saving import save_model
+        """Writes the model to one `.sigae` file, atomically. See `sigae.saving.model_file`."""
+        from sigae.saving.model_file import save_model
 
         save_model(self, path)
 
     def export_encoder(self, path: PathLike, format: str = "keras") -> None:
         """Writes the encoder, normalization included, for use without sigae: a plain
         `.keras` file (`format="keras"`) or an ONNX file (`format="onnx"`, dynamic batch,
-        needs `pip install 'sigae[onnx]'`). See `sigae.export`."""
-        from sigae.export import export_view
+        needs `pip install 'sigae[onnx]'`). See `sigae.saving.export`."""
+        from sigae.saving.export import export_view
 
         export_view(self, "encoder", path, format)
 
     def export_decoder(self, path: PathLike, format: str = "keras") -> None:
         """Writes the decoder, denormalization included; see `export_encoder`."""
-        from sigae.export import export_view
+        from sigae.saving.export import export_view
 
         export_view(self, "decoder", path, format)
 
     def export_autoencoder(self, path: PathLike, format: str = "keras") -> None:
         """Writes the autoencoder view, `decoder(encoder(x))`; see `export_encoder`."""
-        from sigae.export import export_view
+        from sigae.saving.export import export_view
 
         export_view(self, "autoencoder", path, format)
 

@@ -88,7 +88,7 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
         Returns:
             `self`, with `model_`, `n_features_in_`, `signal_shape_` and `input_ndim_` set.
         """
-        from sigae.config import ConvBlock
+        from sigae.architecture.config import ConvBlock
         from sigae.model import SignalAutoencoder
 
         signals = self._signals(X, reset=True)
@@ -205,7 +205,7 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
         data = state.pop("model_file_", None)
         super().__setstate__(state)
         if data is not None:
-            from sigae.saving import load
+            from sigae.saving.model_file import load
 
             with tempfile.TemporaryDirectory() as directory:
                 path = Path(directory) / "model.sigae"

@@ -51,7 +51,7 @@ def adopt(model_or_path: Any, *, split: str | None = None, mean: Any = None,
     Args:
         model_or_path: A `keras.Model`, or the path of a `.keras` or legacy `.h5` file.
             Every class its architecture names must be a built-in Keras class
-            (`sigae.allowlist`); nothing in a file is executed.
+            (`sigae.architecture.allowlist`); nothing in a file is executed.
         split: The layer whose output is the code.
         mean: The statistics the owner normalized the training data with: a scalar, or
             one value per channel. The model then takes raw signals and decodes to data

@@ -1,5 +1,5 @@
 """Trained Keras models read from files: `.keras` (Keras 3) and legacy `.h5` (tf.keras 2 or
-Keras 3), every architecture checked against `sigae.allowlist` before Keras sees it.
+Keras 3), every architecture checked against `sigae.architecture.allowlist` before Keras sees it.
 
 A `.h5` file is read here, not by Keras: its architecture JSON becomes a `Graph` of new
 Keras 3 layers (`sigae.adoption.graph`), and the weights are assigned layer by layer from
@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from sigae.adoption.graph import Graph, LiveLayers, NewLayers, parse
-from sigae.allowlist import check_architecture
+from sigae.architecture.allowlist import check_architecture
 from sigae.errors import ConfigError, ModelFileError
 
 SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -33,7 +33,7 @@ def read_graph(source: Any) -> tuple[Graph, str]:
 
     Raises:
         ModelFileError: For a missing, unreadable, truncated or foreign file, or an
-            architecture naming a class outside `sigae.allowlist` (nothing is executed).
+            architecture naming a class outside `sigae.architecture.allowlist` (nothing is executed).
         ConfigError: For an architecture sigae cannot follow.
     """
     if isinstance(source, keras.Model):

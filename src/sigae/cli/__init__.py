@@ -9,7 +9,7 @@ report) and `explore` (the live page). Only this package prints or exits. Heavy 
 
 Every failure is one line on stderr and a non-zero exit code, never a traceback (`--debug`
 or `SIGAE_DEBUG=1` shows it): a `SigaeError` (bad input, or a fault of the machine such as
-a full disk, see `sigae.faults`) exits with 2, a failed `check` with 1, Ctrl-C or SIGTERM
+a full disk, see `sigae.core.faults`) exits with 2, a failed `check` with 1, Ctrl-C or SIGTERM
 with 128 + the signal's number, after any partial output was removed.
 """
 
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"interrupted ({signal.Signals(signum).name}); nothing was written.",
                     128 + signum)
     except OSError as error:  # a fault of the machine that no layer below named
-        from sigae.faults import describe
+        from sigae.core.faults import describe
 
         where = f" ({error.filename})" if getattr(error, "filename", None) else ""
         return fail(f"error: {describe(error)}{where}; check the disk and the paths, and "

@@ -21,7 +21,7 @@ from sigae.errors import SigaeError
 def adopt(args: argparse.Namespace) -> int:
     from sigae.adoption import adopt as adopt_model
     from sigae.adoption import adopt_pair
-    from sigae.outputs import check_output_file
+    from sigae.core.outputs import check_output_file
 
     pair = args.encoder is not None or args.decoder is not None
     if pair == (args.autoencoder_file is not None):

@@ -25,9 +25,9 @@ from sigae.errors import DataError
 
 def apply(args: argparse.Namespace) -> int:
     from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, open_writer
-    from sigae.outputs import check_output_file, check_writable
-    from sigae.saving import load
-    from sigae.streaming import stream
+    from sigae.core.outputs import check_output_file, check_writable
+    from sigae.saving.model_file import load
+    from sigae.data.streaming import stream
 
     source = args.codes if args.command == "decode" else args.data
     if getattr(args, "scheduler", None):

@@ -31,8 +31,8 @@ def explore(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise SigaeError(f"sigae explore needs the optional extra ({error.name} is missing): "
                          "pip install 'sigae[explore]'") from None
-    from sigae.faults import describe
-    from sigae.saving import load
+    from sigae.core.faults import describe
+    from sigae.saving.model_file import load
 
     model = load(args.model)
     signals = load_model_data(args, model) if args.data is not None else None

@@ -21,8 +21,8 @@ from sigae.cli.options import (
 def check(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from sigae.checks import check_consistency, probe_signals
-    from sigae.saving import load
+    from sigae.consistency import check_consistency, probe_signals
+    from sigae.saving.model_file import load
 
     model = load(args.model)
     if args.data is not None:
@@ -57,9 +57,9 @@ def info(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from sigae.export import FORMATS, export_view
-    from sigae.outputs import check_output_file
-    from sigae.saving import load
+    from sigae.saving.export import FORMATS, export_view
+    from sigae.core.outputs import check_output_file
+    from sigae.saving.model_file import load
 
     form = args.format or ("onnx" if args.out.suffix.lower() == ".onnx" else "keras")
     check_output_file(args.out, (FORMATS[form],), inputs=[args.model])

@@ -31,7 +31,7 @@ def stats(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sigae.io.write import write_array, write_table
-    from sigae.outputs import output_directory
+    from sigae.core.outputs import output_directory
     from sigae.study import latent
     from sigae.study.plotting import plot_latent_stats, save_figure
 
@@ -58,7 +58,7 @@ def stats(args: argparse.Namespace) -> int:
 
 def project(args: argparse.Namespace) -> int:
     from sigae.io.write import write_table
-    from sigae.outputs import output_directory
+    from sigae.core.outputs import output_directory
     from sigae.study import latent
     from sigae.study.plotting import plot_projection, save_figure
 
@@ -83,8 +83,8 @@ def project(args: argparse.Namespace) -> int:
 def traverse(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from sigae.outputs import output_directory
-    from sigae.saving import load
+    from sigae.core.outputs import output_directory
+    from sigae.saving.model_file import load
     from sigae.study import latent
     from sigae.study.plotting import plot_traversal, save_figure
 
@@ -114,7 +114,7 @@ def traverse(args: argparse.Namespace) -> int:
 def interpolate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from sigae.outputs import output_directory
+    from sigae.core.outputs import output_directory
     from sigae.study import latent
     from sigae.study.plotting import plot_interpolation, save_figure
 
@@ -138,7 +138,7 @@ def neighbors(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sigae.io.write import write_table
-    from sigae.outputs import output_directory
+    from sigae.core.outputs import output_directory
     from sigae.study import latent
     from sigae.study.plotting import plot_neighbors, save_figure
 
@@ -165,7 +165,7 @@ def neighbors(args: argparse.Namespace) -> int:
 
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
-    from sigae.saving import load
+    from sigae.saving.model_file import load
 
     model = load(args.model)
     return model, load_model_data(args, model)
@@ -214,7 +214,7 @@ def save_npz(path: Path, **arrays: Any) -> None:
     """Writes arrays to an `.npz` file, atomically."""
     import numpy as np
 
-    from sigae.outputs import atomic_path
+    from sigae.core.outputs import atomic_path
 
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         np.savez(handle, **arrays)

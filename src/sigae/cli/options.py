@@ -94,7 +94,7 @@ def run_distributed(args: argparse.Namespace, kind: str, source: Path) -> int:
     except ImportError as error:
         raise SigaeError(f"--scheduler needs the optional extra ({error.name} is missing): "
                          "pip install 'sigae[dask]'") from None
-    from sigae.outputs import check_output_file
+    from sigae.core.outputs import check_output_file
 
     check_output_file(args.out, distributed.OUTPUTS, inputs=[args.model, source])
     if args.out.exists() and not args.out.is_dir():
@@ -227,7 +227,7 @@ def stop_on_signals() -> Iterator[Any]:
     Yields:
         The `sigae.training.StopRequest` to give to `fit`.
     """
-    from sigae.training import StopRequest
+    from sigae.training.trainer import StopRequest
 
     stop = StopRequest()
 

@@ -30,7 +30,7 @@ from sigae.errors import SigaeError
 
 def demo(args: argparse.Namespace) -> int:
     from sigae.demo import run_demo
-    from sigae.outputs import output_directory
+    from sigae.core.outputs import output_directory
 
     output_directory(args.out)
     with stop_on_signals() as stop:
@@ -52,10 +52,10 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
-    from sigae.distribution import initialize, is_primary
+    from sigae.training.devices import initialize, is_primary
     from sigae.model import SignalAutoencoder
-    from sigae.outputs import check_output_file, check_writable
-    from sigae.saving import estimated_size
+    from sigae.core.outputs import check_output_file, check_writable
+    from sigae.saving.model_file import estimated_size
 
     if args.coordinator is not None or args.num_processes is not None:
         initialize(args.coordinator, args.num_processes, args.process_id)  # before JAX runs
@@ -79,8 +79,8 @@ def train(args: argparse.Namespace) -> int:
         print(f"no checkpoint {checkpoint}: training from the start")
     callbacks = []
     if args.tensorboard is not None:
-        from sigae.callbacks import TensorBoardLogger
-        from sigae.outputs import output_directory
+        from sigae.training.tensorboard import TensorBoardLogger
+        from sigae.core.outputs import output_directory
 
         callbacks.append(TensorBoardLogger(output_directory(args.tensorboard)))
     with stop_on_signals() as stop, blame(args.data):
@@ -133,7 +133,7 @@ def train(args: argparse.Namespace) -> int:
 def _augment(text: str) -> Any:
     if text in ("auto", "none"):
         return text
-    from sigae.augment import Augmentation
+    from sigae.data.augment import Augmentation
     from sigae.errors import ConfigError
 
     try:

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from sigae.calibration import Density
+from sigae.stats.calibration import Density
 from sigae.errors import ConfigError, DataError, NotFittedError
 from sigae.io import Signals
 from sigae.model import SignalAutoencoder
 from sigae.study import latent
-from sigae.validate import check_choice, check_number
+from sigae.core.validate import check_choice, check_number
 
 # Sliders span this many standard deviations of the training codes each way.
 SLIDER_SPAN = 3.0
@@ -94,7 +94,7 @@ class ExploreSession:
         if calibration is not None:
             density = calibration.gaussian
         elif self.codes is not None:
-            from sigae.calibration import calibrate
+            from sigae.stats.calibration import calibrate
 
             density = calibrate(self.codes, self.scores).gaussian
         else:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sigae.errors import DataError
-from sigae.faults import is_machine_fault, read_error
+from sigae.core.faults import is_machine_fault, read_error
 from sigae.io.found import reason
 
 # Rows read at a time when streaming; 4096 signals of 501 float32 samples are 8 MB.

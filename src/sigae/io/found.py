@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from sigae.errors import DataError
-from sigae.outputs import format_bytes
+from sigae.core.outputs import format_bytes
 
 # Names of the provenance columns or arrays sigae writes next to its results.
 INDEX_NAMES = ("source_row", "source_start")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sigae.errors import DataError, SigaeError
-from sigae.faults import is_machine_fault, read_error, reading
+from sigae.core.faults import is_machine_fault, read_error, reading
 from sigae.io import hdf5, matlab, numpy_files, parquet, text, wav
 from sigae.io.arrays import DiskArray, NpyFile, check_finite
 from sigae.io.found import Found, reason

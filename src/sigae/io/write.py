@@ -20,7 +20,7 @@ import numpy as np
 
 from sigae.errors import DataError
 from sigae.io.found import INDEX_NAMES
-from sigae.outputs import atomic_path
+from sigae.core.outputs import atomic_path
 
 PathLike = str | os.PathLike[str]
 OUTPUT_EXTENSIONS = (".npy", ".npz", ".csv", ".parquet", ".h5")

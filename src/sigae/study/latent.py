@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sigae.calibration import Calibration
+from sigae.stats.calibration import Calibration
 from sigae.errors import ConfigError, DataError, NotFittedError
 from sigae.io.arrays import SignalArray, chunks
-from sigae.metrics import signal_errors
+from sigae.stats.metrics import signal_errors
 from sigae.model import SignalAutoencoder, check_signals
-from sigae.streaming import block_size
-from sigae.validate import check_choice, check_number
+from sigae.data.streaming import block_size
+from sigae.core.validate import check_choice, check_number
 
 # A dimension whose variance is below this share of the total is inactive.
 INACTIVE_SHARE = 1e-3

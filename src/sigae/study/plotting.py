@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sigae.training import TrainingHistory
+from sigae.training.trainer import TrainingHistory
 
 if TYPE_CHECKING:
     from sigae.study.latent import LatentStats
@@ -90,7 +90,7 @@ def plot_reconstruction(
 
 def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
     """Writes `figure` (format from the extension, e.g. `.png`) atomically."""
-    from sigae.outputs import atomic_path
+    from sigae.core.outputs import atomic_path
 
     with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=110)

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sigae.model import SignalAutoencoder
-from sigae.outputs import atomic_path
+from sigae.core.outputs import atomic_path
 from sigae.study import latent
 from sigae.study.plotting import (
     plot_errors,

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import keras
 import numpy as np
 
-from sigae.config import SCALE_RATIO, ModelConfig
+from sigae.architecture.config import SCALE_RATIO, ModelConfig
 from sigae.model import SignalAutoencoder
-from sigae.saving import load_with_manifest
+from sigae.saving.model_file import load_with_manifest
 
 
 def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:

@@ -3,7 +3,7 @@
 With few training signals a model soon memorizes them; showing it slightly moved, scaled,
 noisier, warped or mixed versions instead is a cheap way to more data. Every change keeps
 the shape and the dtype, and is drawn from a NumPy `Generator`, so a seeded run sees the
-same changes again (`sigae.streaming.Batches` draws batch `b` of epoch `e` from
+same changes again (`sigae.data.streaming.Batches` draws batch `b` of epoch `e` from
 `(seed, e, b)`).
 
 The augmented signal is both the input and the target: the model learns to reconstruct
@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sigae.errors import ConfigError
-from sigae.validate import check_number
+from sigae.core.validate import check_number
 
 _NOISE_FLOOR_SCALE = 0.6745 * np.sqrt(2.0)  # MAD of N(0, 1) times sqrt(2) (differences)
 

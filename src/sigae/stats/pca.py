@@ -2,7 +2,7 @@
 
 Every fit compares the model with PCA on the validation signals, so a user always knows
 whether the nonlinear model earns its keep. NMSE is the mean squared error in normalized
-units divided by the variance of the normalized signals compared on (`sigae.metrics`); the
+units divided by the variance of the normalized signals compared on (`sigae.stats.metrics`); the
 same figure in the data's own units is compared with PCA fitted on the raw signals.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sigae.metrics import NmseAccumulator
+from sigae.stats.metrics import NmseAccumulator
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 
 from sigae.errors import ConfigError
-from sigae.faults import writing
+from sigae.core.faults import writing
 
 
 class TensorBoardLogger(keras.callbacks.Callback):

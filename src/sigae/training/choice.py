@@ -4,7 +4,7 @@ With a few hundred signals or fewer, one 20% validation split is a few dozen sig
 its verdict is noise; and whether augmentation helps depends on the data (time shifts
 help oscillations, and ruin aligned daily profiles). So for a fresh built-in design with
 a linear path, `fit` with `augment="auto"` and automatic epochs on `MIN_SIGNALS` to
-`CHOICE_BELOW - 1` signals compares the candidates of `sigae.choice.CANDIDATES` by
+`CHOICE_BELOW - 1` signals compares the candidates of `sigae.training.records.CANDIDATES` by
 `FOLDS`-fold cross-validation over contiguous folds (windows of one recording overlap
 their neighbours, so random folds would leak): every signal is held out once, each
 candidate is fitted on the other folds exactly as `fit` would fit it (its own validation
@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sigae.choice import CANDIDATES, Candidate, Choice, Score
-from sigae.metrics import signal_errors
-from sigae.training import AUTO, StopRequest, TrainingConfig, augmented_pca, train
+from sigae.training.records import CANDIDATES, Candidate, Choice, Score
+from sigae.stats.metrics import signal_errors
+from sigae.training.trainer import AUTO, StopRequest, TrainingConfig, augmented_pca, train
 
 if TYPE_CHECKING:
     from sigae.model import SignalAutoencoder
@@ -72,7 +72,7 @@ def choose(model: SignalAutoencoder, x: np.ndarray, settings: TrainingConfig, *,
         The `Choice`, whose `winner` `fit` then fits on all of `x`.
     """
     from sigae.model import SignalAutoencoder
-    from sigae.streaming import fit_normalization
+    from sigae.data.streaming import fit_normalization
 
     start = time.perf_counter()
     folds = _folds(len(x))
@@ -129,8 +129,8 @@ def _fitted(model: SignalAutoencoder, x: np.ndarray, settings: TrainingConfig,
     """Fits `candidate` on `x` and returns its reconstruction function."""
     if not candidate.trains:
         # The PCA candidates in NumPy: the linear path's start, without Keras.
-        from sigae.baseline import fit_pca, pca_reconstruct
-        from sigae.streaming import fit_normalization
+        from sigae.stats.pca import fit_pca, pca_reconstruct
+        from sigae.data.streaming import fit_normalization
 
         mean, std = fit_normalization(x, model.config.normalization)
         normalized, latent_dim = (x - mean) / std, model.config.latent_dim

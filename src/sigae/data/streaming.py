@@ -13,9 +13,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from sigae.config import SCALE_RATIO
+from sigae.architecture.config import SCALE_RATIO
 from sigae.io.arrays import CHUNK, SignalArray, check_finite, chunks, is_lazy
-from sigae.views import MIN_STD
+from sigae.architecture.views import MIN_STD
 
 # PCA (the linear path's start and the baseline) is fitted on at most this many signals,
 # taken as evenly spaced blocks across the data.
@@ -50,7 +50,7 @@ def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
         x: The training signals, in memory or on disk.
         kind: `"global"` (scalars), `"per_channel"` (arrays of shape `(channels,)`), or
             `"auto"`: arrays of shape `(channels,)`, per channel when the channels'
-            standard deviations differ by more than `sigae.config.SCALE_RATIO`, else the
+            standard deviations differ by more than `sigae.architecture.config.SCALE_RATIO`, else the
             global statistics repeated on every channel.
         raw: Return the float64 statistics as computed (for `"auto"`'s own use).
 
@@ -125,7 +125,7 @@ class Batches(keras.utils.PyDataset):
             the signals left over in an epoch's order wait for another epoch.
         shard: `(index, count)`: this process's share of each batch when `count`
             processes train together (multi-host), every `count`-th row from `index`.
-        augment: Changes each batch (`sigae.augment.Augmentation`), drawn from
+        augment: Changes each batch (`sigae.data.augment.Augmentation`), drawn from
             `(seed, epoch, batch)`; the changed signals are input and target alike.
     """
 

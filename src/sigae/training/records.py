@@ -1,4 +1,4 @@
-"""The cross-validated choice on small data, as plain records (`sigae.selection` makes it).
+"""The cross-validated choice on small data, as plain records (`sigae.training.choice` makes it).
 
 A `Candidate` is one way to fit a model with a linear path; a `Choice` says which won, with
 every candidate's cross-validated error and time, and is saved with the model.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sigae.augment import Augmentation
+from sigae.data.augment import Augmentation
 
 
 @dataclass(frozen=True)

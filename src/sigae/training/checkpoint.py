@@ -4,7 +4,7 @@ After every epoch `fit(checkpoint=PATH)` writes, atomically, everything the run 
 on exactly as if it had never stopped: the weights, the optimizer's state, the best weights
 so far and the early-stopping state, the history, the normalization, and the epoch. The
 batches' order of epoch `e` is a function of the seed and `e` alone
-(`sigae.streaming.Batches`), so a run killed at any moment and resumed ends with the same
+(`sigae.data.streaming.Batches`), so a run killed at any moment and resumed ends with the same
 weights, bit for bit, as the run left alone (on CPU, one device, with a seed).
 
 A checkpoint records what it belongs to (the architecture, the training settings and a
@@ -26,9 +26,9 @@ import numpy as np
 import safetensors.numpy
 
 from sigae.errors import ConfigError, ModelFileError
-from sigae.faults import reading
+from sigae.core.faults import reading
 from sigae.io.arrays import SignalArray
-from sigae.outputs import atomic_path
+from sigae.core.outputs import atomic_path
 
 FORMAT = "sigae-checkpoint"
 FORMAT_VERSION = 1

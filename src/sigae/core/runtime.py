@@ -17,7 +17,7 @@ Measured on a 2-core CPU (benchmarks/README.md, "Speed"):
 
 None changes a model's outputs (the calibration's mixtures may differ in float rounding).
 `SIGAE_FAST=0` in the environment turns all three off, as it turns off the fast layers of
-`sigae.fastpath`. This module imports neither Keras nor JAX.
+`sigae.architecture.fastpath`. This module imports neither Keras nor JAX.
 """
 
 from __future__ import annotations

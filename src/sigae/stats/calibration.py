@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sigae.runtime import one_blas_thread
+from sigae.core.runtime import one_blas_thread
 
 # Codes kept (evenly spaced) to fit the densities; errors are kept for every signal.
 CODE_SAMPLE = 20_000

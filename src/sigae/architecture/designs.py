@@ -13,9 +13,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from sigae import fastpath
-from sigae.config import ModelConfig
-from sigae.views import Autoencoder, Standardize, Views
+from sigae.architecture.designs import fastpath
+from sigae.architecture.config import ModelConfig
+from sigae.architecture.views import Autoencoder, Standardize, Views
 
 
 class Sampling(keras.layers.Layer):

@@ -15,12 +15,12 @@ import os
 import keras
 import numpy as np
 
-from sigae import fastpath
+from sigae.architecture.designs import fastpath
 from sigae.errors import ConfigError
 from sigae.model import SignalAutoencoder
-from sigae.outputs import atomic_path, check_output_file
-from sigae.validate import check_choice
-from sigae.views import Standardize
+from sigae.core.outputs import atomic_path, check_output_file
+from sigae.core.validate import check_choice
+from sigae.architecture.views import Standardize
 
 PARTS = ("encoder", "decoder", "autoencoder")
 FORMATS = {"keras": ".keras", "onnx": ".onnx"}

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sigae.validate import check_number
+from sigae.core.validate import check_number
 
 
 class Split(NamedTuple):

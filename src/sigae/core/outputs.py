@@ -4,7 +4,7 @@ Before the long work, each output's directory is shown to be writable (a tempora
 is created there and removed) with enough free space for what will be written, so a
 doomed run fails in its first second. A crash, a kill, Ctrl-C or a fault of the machine
 mid-write never leaves a half-written file, and never destroys the previous one; the
-fault becomes a `StorageError` naming the file (`sigae.faults`).
+fault becomes a `StorageError` naming the file (`sigae.core.faults`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sigae.errors import SigaeError, StorageError
-from sigae.faults import writing
+from sigae.core.faults import writing
 
 PathLike = str | os.PathLike[str]
 

@@ -1,8 +1,8 @@
 """The three views of a model over one set of layers, whatever built them.
 
 A model's architecture is a `ModelConfig` (sigae's built-in designs, see
-`sigae.architecture`) or a `PartsConfig` (a Keras encoder and decoder written by a user or
-adopted from a trained file, see `sigae.parts`). Either way `build` returns `Views`: the
+`sigae.architecture.designs`) or a `PartsConfig` (a Keras encoder and decoder written by a user or
+adopted from a trained file, see `sigae.architecture.parts`). Either way `build` returns `Views`: the
 encoder, the decoder and the autoencoder `decoder(encoder(x))` as `keras.Model`s over the
 same layer objects, with sigae's normalization inside.
 """
@@ -17,8 +17,8 @@ import numpy as np
 from keras import ops
 
 if TYPE_CHECKING:
-    from sigae.config import ModelConfig
-    from sigae.parts import PartsConfig
+    from sigae.architecture.config import ModelConfig
+    from sigae.architecture.parts import PartsConfig
 
     Architecture = ModelConfig | PartsConfig
 
@@ -157,13 +157,13 @@ def build(architecture: Architecture, seed: int | None = None) -> Views:
         seed: Seeds the initial weights of a built-in design (parts are rebuilt from
             their configurations; their weights come from a file or from training).
     """
-    from sigae.config import ModelConfig
+    from sigae.architecture.config import ModelConfig
 
     if isinstance(architecture, ModelConfig):
-        from sigae.architecture import build_views
+        from sigae.architecture.designs import build_views
 
         return build_views(architecture, seed)
-    from sigae.parts import build_parts
+    from sigae.architecture.parts import build_parts
 
     return build_parts(architecture)
 
@@ -172,10 +172,10 @@ def weight_shapes(architecture: Architecture) -> dict[str, tuple[int, ...]]:
     """The key and shape of every variable `build(architecture)` creates, in order,
     without allocating them, so that a file declaring an enormous model is refused
     before anything is allocated."""
-    from sigae.config import ModelConfig
+    from sigae.architecture.config import ModelConfig
 
     if isinstance(architecture, ModelConfig):
-        from sigae.architecture import weight_shapes as design_shapes
+        from sigae.architecture.designs import weight_shapes as design_shapes
 
         return design_shapes(architecture)
     with keras.StatelessScope():  # variables are declared, never initialized
@@ -193,7 +193,7 @@ def weight_keys(architecture: Architecture, variables: list[keras.Variable]) -> 
     both hold a `dense`, and the scope Keras puts before a layer depends on how the part
     was built, so only the last two components of a path are the same after rebuilding.
     """
-    from sigae.config import ModelConfig
+    from sigae.architecture.config import ModelConfig
 
     if isinstance(architecture, ModelConfig):
         return [v.path for v in variables]

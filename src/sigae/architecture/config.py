@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sigae.errors import ConfigError
-from sigae.validate import check_choice, check_number
+from sigae.core.validate import check_choice, check_number
 
 Padding = Literal["same", "valid"]
 DecoderKind = Literal["convolutional", "dense"]

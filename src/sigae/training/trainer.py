@@ -24,27 +24,27 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
-from sigae import checkpoint as checkpoints
-from sigae.augment import Augmentation, augmented_copies
-from sigae.baseline import Comparison, PcaComparison, fit_pca
-from sigae.calibration import Calibration, calibrate
-from sigae.choice import Candidate, Choice
-from sigae.distribution import data_parallel, devices_of, is_primary, process_shard
+from sigae.training.trainer import checkpoint as checkpoints
+from sigae.data.augment import Augmentation, augmented_copies
+from sigae.stats.pca import Comparison, PcaComparison, fit_pca
+from sigae.stats.calibration import Calibration, calibrate
+from sigae.training.records import Candidate, Choice
+from sigae.training.devices import data_parallel, devices_of, is_primary, process_shard
 from sigae.errors import ConfigError, DataError, StorageError, TrainingError
 from sigae.io.arrays import SignalArray, chunks, is_lazy, subset
-from sigae.metrics import signal_errors
-from sigae.streaming import (
+from sigae.stats.metrics import signal_errors
+from sigae.data.streaming import (
     Batches,
     block_size,
     fit_normalization,
     in_memory_if_small,
     pca_sample,
 )
-from sigae.validate import check_choice, check_number
+from sigae.core.validate import check_choice, check_number
 
 if TYPE_CHECKING:
     from sigae.model import SignalAutoencoder
-    from sigae.views import Views
+    from sigae.architecture.views import Views
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class TrainingConfig:
         seed: Seeds weight initialization (of an untrained built-in design), shuffling
             and any random layer, for a reproducible run; `None` leaves the global state
             alone.
-        augment: `"auto"`: on small data (`sigae.selection`), choose by cross-validation
+        augment: `"auto"`: on small data (`sigae.training.choice`), choose by cross-validation
             between PCA, PCA of augmented signals and the convolutional path with or
             without augmentation; else no augmentation. `"none"`: train without it. An
             `Augmentation`: change every training batch with it.
@@ -334,7 +334,7 @@ class GuardCallback(keras.callbacks.Callback):
 
 
 class CheckpointCallback(keras.callbacks.Callback):
-    """Writes a checkpoint after every complete epoch (`sigae.checkpoint`), after the
+    """Writes a checkpoint after every complete epoch (`sigae.training.checkpoint`), after the
     guard has judged it. An epoch cut short by a stop request is not written: resuming
     then replays it whole, as the uninterrupted run would have. A checkpoint that cannot be
     written (a full disk) does not stop training, whose model matters more: the fault is
@@ -416,7 +416,7 @@ def _distributed_twin(views: Views, architecture: Any, distribution: Any,
                       ) -> tuple[Views, list[keras.callbacks.Callback]]:
     """A copy of `views` laid out over the devices, and the callback that brings its
     weights back every epoch."""
-    from sigae.views import build
+    from sigae.architecture.views import build
 
     count = len(devices_of(distribution))
     if settings.batch_size % count:
@@ -513,15 +513,15 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
             runs after them at every step, so none can defeat it: the best weights are
             restored at the end, a NaN loss stops training, and if a callback raises, the
             model is left at the best weights so far before the error goes on.
-        checkpoint: A file written after every epoch (`sigae.checkpoint`); if it exists
+        checkpoint: A file written after every epoch (`sigae.training.checkpoint`); if it exists
             when training starts, the run continues from it. It is left in place: the
             caller removes it once the model is safe.
         devices: Train data-parallel on this many devices (`"all"`), through
-            `keras.distribution.DataParallel` (`sigae.distribution`): a copy of the views
+            `keras.distribution.DataParallel` (`sigae.training.devices`): a copy of the views
             laid out over the devices trains, and its weights come back to the model's
             own views after every epoch, where the validation loss is computed.
             `batch_size` must split evenly across the devices.
-        candidate: Fit this way (`sigae.choice`), for a fresh built-in design with a
+        candidate: Fit this way (`sigae.training.records`), for a fresh built-in design with a
             linear path: a candidate that does not train keeps the PCA start (of
             augmented signals, if it has an augmentation); one that trains trains as
             `settings` say (their `augment` holding the candidate's augmentation).
@@ -535,8 +535,8 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
         TrainingError: If the loss becomes NaN or infinite; the last good weights are
             kept and the error's `learned` holds the record of the run.
     """
-    from sigae.config import ModelConfig
-    from sigae.views import build
+    from sigae.architecture.config import ModelConfig
+    from sigae.architecture.views import build
 
     architecture, views, earlier = model.config, model.views, model.learned
     if validation_data is not None:
@@ -570,7 +570,7 @@ def train(model: SignalAutoencoder, x: SignalArray, settings: TrainingConfig, *,
     raw_baseline = fit_pca(sample, architecture.latent_dim, seed=settings.seed)
     trains = candidate is None or candidate.trains
     if earlier is None and architecture.linear_path and resumed is None:
-        from sigae.architecture import set_linear_path
+        from sigae.architecture.designs import set_linear_path
 
         start = baseline
         if not trains and candidate.augmentation is not None:

@@ -2,8 +2,8 @@
 
 A `PartsConfig` holds the two parts as Keras layer configurations (plain JSON data) with
 the shapes they were checked against. `build_parts` rebuilds them with Keras, after every
-class they name has passed `sigae.allowlist`, and wraps them with sigae's normalization
-(`sigae.views.assemble`), so they get the same three views as a built-in design.
+class they name has passed `sigae.architecture.allowlist`, and wraps them with sigae's normalization
+(`sigae.architecture.views.assemble`), so they get the same three views as a built-in design.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 import keras
 
-from sigae.allowlist import check_architecture
+from sigae.architecture.allowlist import check_architecture
 from sigae.errors import ConfigError, ModelFileError
-from sigae.validate import check_choice, check_number
-from sigae.views import Views, assemble
+from sigae.core.validate import check_choice, check_number
+from sigae.architecture.views import Views, assemble
 
 NORMALIZATIONS = ("per_channel", "global", "auto")
 
@@ -36,7 +36,7 @@ class PartsConfig:
         decoder: Keras configuration of the decoder body, `(batch, latent_dim)` ->
             normalized `(batch, length, channels)`.
         normalization: `"per_channel"`, `"global"` or `"auto"` statistics around the
-            bodies (`sigae.config.ModelConfig` says how `"auto"` chooses).
+            bodies (`sigae.architecture.config.ModelConfig` says how `"auto"` chooses).
         origin: Where the parts come from, shown by `sigae info`.
     """
 
@@ -150,7 +150,7 @@ def build_parts(config: PartsConfig, bodies: tuple[keras.Model, keras.Model] | N
             rebuilds them from `config` (loading a file).
 
     Raises:
-        ModelFileError: If a configuration names a class outside `sigae.allowlist`, or
+        ModelFileError: If a configuration names a class outside `sigae.architecture.allowlist`, or
             Keras cannot rebuild it.
     """
     def views(encoder: keras.Model, decoder: keras.Model) -> Views:

@@ -8,10 +8,10 @@ A `.sigae` file is a zip archive with exactly two members:
   (`sigae.training.Learned`: normalization, history, comparison with PCA, calibration);
   the sigae / Keras / backend versions; and the name, shape and SHA-256 of the weights;
 - `weights.safetensors`: every variable of the model, keyed by its Keras path
-  (`sigae.views.weight_keys`).
+  (`sigae.architecture.views.weight_keys`).
 
 `load` rebuilds the layers with sigae's own code, from the `ModelConfig`, or from the
-parts' configurations once every class they name has passed `sigae.allowlist`; it compares
+parts' configurations once every class they name has passed `sigae.architecture.allowlist`; it compares
 the declared weights with those the architecture implies before allocating anything,
 then sets them. Nothing in the file is executed and pickle is never used: JSON and
 safetensors are data-only formats.
@@ -33,14 +33,14 @@ import numpy as np
 import safetensors.numpy
 
 import sigae
-from sigae.config import ModelConfig
+from sigae.architecture.config import ModelConfig
 from sigae.errors import ConfigError, ModelFileError, SigaeError
-from sigae.faults import reading
+from sigae.core.faults import reading
 from sigae.io.found import reason
-from sigae.outputs import atomic_path
-from sigae.parts import PartsConfig
-from sigae.training import Learned
-from sigae.views import weight_keys, weight_shapes
+from sigae.core.outputs import atomic_path
+from sigae.architecture.parts import PartsConfig
+from sigae.training.trainer import Learned
+from sigae.architecture.views import weight_keys, weight_shapes
 
 if TYPE_CHECKING:
     from sigae.model import PathLike, SignalAutoencoder
@@ -125,7 +125,7 @@ def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any
 
     Raises:
         ModelFileError: If the file is missing, not a sigae model, truncated, tampered
-            with (checksum or shape mismatch), names a class outside `sigae.allowlist`,
+            with (checksum or shape mismatch), names a class outside `sigae.architecture.allowlist`,
             or was written by a newer sigae. Whatever the damage, nothing else escapes
             (the loader is fuzzed: `tests/test_model_fuzz.py`).
         StorageError: If the machine cannot read the file (an I/O error, a permission).

@@ -67,7 +67,7 @@ def check_consistency(
     with tempfile.TemporaryDirectory(prefix="sigae-check-") as directory:
         path = Path(directory) / "model.sigae"
         model.save(path)
-        from sigae.saving import load
+        from sigae.saving.model_file import load
 
         reloaded = load(path)
     weights_equal = all(

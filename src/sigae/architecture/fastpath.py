@@ -21,7 +21,7 @@ from typing import Any
 
 import keras
 
-from sigae.runtime import enabled, fall_back
+from sigae.core.runtime import enabled, fall_back
 
 
 class MaxPooling1D(keras.layers.MaxPooling1D):
