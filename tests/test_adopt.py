@@ -426,7 +426,7 @@ def test_check_fails_on_a_model_whose_views_do_not_share_weights(trained, model_
     broken._views = Views(views.encoder, fresh.decoder, views.autoencoder, views.normalize,
                           views.denormalize)
     assert not broken.views.shared()
-    monkeypatch.setattr(sigae.saving.model_file, "load", lambda path: broken)
+    monkeypatch.setattr(sigae.model, "load", lambda path: broken)
     code, stdout, _ = run(capsys, "check", model_file)
     assert code == 1
     assert "FAIL encoder and decoder weights are the autoencoder's own variables" in stdout

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import sigae
-from sigae.architecture.designs import fastpath
+from sigae.architecture import fastpath
 from sigae.core import runtime
 from sigae.architecture.designs import build_views
 

@@ -317,7 +317,7 @@ def test_two_interrupts_abort_at_once_and_write_nothing(big, tmp_path):
     assert stderr.strip().splitlines()[-1] == "sigae: interrupted (SIGINT); nothing was written."
     assert "Traceback" not in stderr
     # No model; only the checkpoint of the epochs done, for --resume.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.sigae.training.checkpoint"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.sigae.checkpoint"]
 
 
 def test_ctrl_c_while_encoding_keeps_the_old_output(model_file, tmp_path):

@@ -100,7 +100,7 @@ def test_the_baseline_is_saved_with_the_model(harmonics, tmp_path):
 
 
 def test_an_epoch_must_beat_the_start_clearly_to_replace_it():
-    from sigae.training.trainer import GuardCallback
+    from sigae.training import GuardCallback
 
     start = np.random.default_rng(0).uniform(0.5, 1.5, 20)
     noisy = start + np.random.default_rng(1).normal(-0.01, 0.2, 20)  # slightly lower, noisy

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sigae
-from sigae.saving.model_file import model_file as saving
+from sigae.saving import model_file as saving
 
 # Peak Python allocation allowed while loading a crafted file (the tiny model is ~10 KB).
 MEMORY_BOUND = 64 * 2**20

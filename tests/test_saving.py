@@ -15,7 +15,7 @@ import safetensors.numpy
 
 import sigae
 from conftest import tiny_config
-from sigae.saving.model_file import model_file as saving
+from sigae.saving import model_file as saving
 
 
 def rewrite(path, target, *, manifest=None, weights=None):

@@ -35,7 +35,7 @@ def uninterrupted(tmp_path_factory):
     process = sigae_process("train", "x.npy", "--out", "whole.sigae", *TRAIN, cwd=directory)
     _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err
-    assert not (directory / "whole.sigae.training.checkpoint").exists()  # removed on success
+    assert not (directory / "whole.sigae.checkpoint").exists()  # removed on success
     return directory, time.monotonic() - started
 
 
@@ -63,7 +63,7 @@ def test_a_run_killed_and_resumed_ends_with_the_same_weights(uninterrupted, mome
                                                      strict=True))
     assert sigae.load(directory / "m.sigae").history == sigae.load(
         uninterrupted / "whole.sigae").history
-    assert not (directory / "m.sigae.training.checkpoint").exists()
+    assert not (directory / "m.sigae.checkpoint").exists()
 
 
 def test_resuming_in_python_gives_the_same_weights(tmp_path):
@@ -110,7 +110,7 @@ def with_checkpoint(tmp_path):
     model = sigae.SignalAutoencoder.from_preset("default", length=48, latent_dim=3, seed=0)
     with pytest.raises(KeyboardInterrupt):
         model.fit(x, epochs=6, batch_size=16, patience=None, seed=0, verbose=0,
-                  checkpoint=tmp_path / "m.sigae.training.checkpoint", callbacks=[Kill()])
+                  checkpoint=tmp_path / "m.sigae.checkpoint", callbacks=[Kill()])
     return tmp_path
 
 
@@ -156,8 +156,8 @@ def test_keep_checkpoint_keeps_it(capsys, tmp_path):
     code = main([str(a) for a in ["train", tmp_path / "x.npy", "--out", tmp_path / "m.sigae",
                                   "--epochs", "2", "--quiet", "--keep-checkpoint"]])
     assert code == 0
-    assert (tmp_path / "m.sigae.training.checkpoint").exists()
-    with zipfile.ZipFile(tmp_path / "m.sigae.training.checkpoint") as archive:
+    assert (tmp_path / "m.sigae.checkpoint").exists()
+    with zipfile.ZipFile(tmp_path / "m.sigae.checkpoint") as archive:
         assert json.loads(archive.read("manifest.json"))["epoch"] == 2
 
 

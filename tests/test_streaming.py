@@ -13,7 +13,8 @@ import sigae
 import sigae.data.streaming
 from conftest import LENGTH, signals, tiny_config
 from sigae.io import load_signals, open_writer
-from sigae.data.streaming import Batches, fit_normalization, stream
+from sigae.data.normalization import fit_normalization
+from sigae.data.streaming import Batches, stream
 
 
 @pytest.mark.parametrize("kind", ["global", "per_channel"])

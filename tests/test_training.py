@@ -7,7 +7,7 @@ import pytest
 
 import sigae
 from conftest import signals, tiny_config
-from sigae.training.trainer import TrainingConfig
+from sigae.training import TrainingConfig
 
 
 def weights(model):

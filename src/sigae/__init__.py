@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 # JAX is sigae's default Keras backend; an explicit KERAS_BACKEND wins.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-from sigae.core import runtime
 from sigae.architecture.config import PRESETS, ConvBlock, ModelConfig
+from sigae.core import runtime
+from sigae.core.version import __version__
 from sigae.errors import (
     ConfigError,
     DataError,
@@ -44,15 +45,13 @@ from sigae.errors import (
 runtime.keep_buffers_in_heap()
 runtime.use_compilation_cache()
 
-__version__ = "0.1.0"
-
 if TYPE_CHECKING:
-    from sigae.data import datasets
     from sigae.adoption import adopt, adopt_pair
-    from sigae.io import Signals, load_signals, windows
-    from sigae.model import SignalAutoencoder
     from sigae.architecture.parts import PartsConfig
-    from sigae.saving.model_file import load
+    from sigae.data import datasets
+    from sigae.data.augment import Augmentation
+    from sigae.io import Signals, load_signals, windows
+    from sigae.model import SignalAutoencoder, load
     from sigae.study import latent
 
 __all__ = [
@@ -88,7 +87,7 @@ _LAZY = {
     "adopt": ("sigae.adoption", "adopt"),
     "adopt_pair": ("sigae.adoption", "adopt_pair"),
     "latent": ("sigae.study.latent", None),
-    "load": ("sigae.saving.model_file", "load"),
+    "load": ("sigae.model", "load"),
     "datasets": ("sigae.data.datasets", None),
     "Signals": ("sigae.io", "Signals"),
     "load_signals": ("sigae.io", "load_signals"),

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sigae.model import SignalAutoencoder, check_signals
+from sigae.data.checks import check_signals
+from sigae.model import SignalAutoencoder
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def check_consistency(
     with tempfile.TemporaryDirectory(prefix="sigae-check-") as directory:
         path = Path(directory) / "model.sigae"
         model.save(path)
-        from sigae.saving.model_file import load
+        from sigae.model import load
 
         reloaded = load(path)
     weights_equal = all(

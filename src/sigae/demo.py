@@ -16,7 +16,7 @@ from sigae.stats.metrics import signal_errors
 from sigae.model import SignalAutoencoder
 from sigae.study.plotting import plot_history, plot_reconstruction, save_figure
 from sigae.study.report import write_report
-from sigae.training.trainer import StopRequest, TrainingHistory
+from sigae.training import StopRequest, TrainingHistory
 
 
 @dataclass(frozen=True)

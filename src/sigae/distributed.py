@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from sigae.core.paths import PathLike
 from sigae.errors import ConfigError, DataError
 
 OUTPUTS = (".zarr", ".parquet")
@@ -33,20 +34,20 @@ OUTPUTS = (".zarr", ".parquet")
 CHUNK_ROWS = 16_384
 
 
-def encode(model_path: str | os.PathLike[str], data: Any, *, out: str | os.PathLike[str],
+def encode(model_path: PathLike, data: Any, *, out: PathLike,
            client: Any = None, batch_size: int = 100, key: str | None = None) -> Path:
     """Codes of `data`, `(n, latent_dim)`, written to `out` (`.zarr` or a `.parquet` folder)."""
     return _run("encode", model_path, data, out, client, batch_size, key)
 
 
-def reconstruct(model_path: str | os.PathLike[str], data: Any, *,
-                out: str | os.PathLike[str], client: Any = None, batch_size: int = 100,
+def reconstruct(model_path: PathLike, data: Any, *,
+                out: PathLike, client: Any = None, batch_size: int = 100,
                 key: str | None = None) -> Path:
     """The autoencoder view's output for `data`, written to `out`."""
     return _run("reconstruct", model_path, data, out, client, batch_size, key)
 
 
-def score(model_path: str | os.PathLike[str], data: Any, *, out: str | os.PathLike[str],
+def score(model_path: PathLike, data: Any, *, out: PathLike,
           client: Any = None, batch_size: int = 100, key: str | None = None,
           threshold: float | None = None, percentile: float = 99.0) -> Path:
     """Per-signal reconstruction MSE and MAE (normalized units) of `data` and `is_anomaly`
@@ -75,7 +76,7 @@ def _run(kind: str, model_path: Any, data: Any, out: Any, client: Any, batch_siz
          key: str | None, *, threshold: float | None = None, percentile: float = 99.0) -> Path:
     from distributed import get_client
 
-    from sigae.saving.model_file import load
+    from sigae.model import load
 
     out = Path(out)
     if out.suffix.lower() not in OUTPUTS:
@@ -139,14 +140,14 @@ def _source(data: Any, key: str | None, config: Any) -> tuple[int, Any]:
 @functools.lru_cache(maxsize=4)
 def _model(model_path: str, stamp: float) -> Any:
     """The model, loaded once per worker process (and again if the file changes)."""
-    from sigae.saving.model_file import load
+    from sigae.model import load
 
     return load(model_path)
 
 
 def _signals(path: str, key: str | None, config: Any) -> Any:
     from sigae.io import load_signals
-    from sigae.model import check_signals
+    from sigae.data.checks import check_signals
 
     signals = load_signals(path, key=key, length=config.length)
     check_signals(signals, config)

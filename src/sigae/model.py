@@ -1,17 +1,20 @@
 """`SignalAutoencoder`: one set of weights, three views, and what fitting learned.
 
-A model is its views (`sigae.architecture.views`: the encoder, the decoder and the autoencoder as
-`keras.Model`s over the same layer objects) plus what fitting learned (`sigae.training.trainer.
-Learned`). The views come from a builder: a `ModelConfig` (sigae's designs), user parts
+A model is its architecture, its views (`sigae.architecture.views`: the encoder, the
+decoder and the autoencoder as `keras.Model`s over the same layer objects) and what
+fitting learned (`sigae.training.Learned`). The views come from a builder
+(`sigae.architecture.build`): a `ModelConfig` (sigae's designs), user parts
 (`SignalAutoencoder.from_parts`) or an adopted Keras model (`sigae.adopt`). Nothing here
 ever rebuilds a layer to "get" a part.
+
+This is the facade: it holds those three together and runs encode / decode /
+reconstruct; fitting, measuring, saving and exporting are a line or two that hand the
+parts to the layers below (`sigae.training`, `sigae.saving`), which never see the facade.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,31 +22,26 @@ from typing import Any
 import keras
 import numpy as np
 
-from sigae.architecture.designs import config as config_module
-from sigae.training.trainer import choice as selection
-from sigae.data.augment import Augmentation
-from sigae.stats.pca import Comparison
-from sigae.stats.calibration import Calibration
+from sigae.architecture import config as config_module
+from sigae.architecture.build import Architecture, build
 from sigae.architecture.config import ModelConfig
-from sigae.errors import ConfigError, DataError, NotFittedError, TrainingError
-from sigae.io.arrays import DiskArray, SignalArray, check_finite, chunks, is_lazy
-from sigae.io.signals import Signals
 from sigae.architecture.parts import PartsConfig, build_parts, parts_config
-from sigae.data.streaming import block_size, in_memory_if_small
-from sigae.training.trainer import (
-    AUTO,
-    Learned,
-    StopRequest,
-    TrainingConfig,
-    TrainingHistory,
-    measure,
-    train,
-)
-from sigae.architecture.views import Views, build
-
-logger = logging.getLogger(__name__)
-
-PathLike = str | os.PathLike[str]
+from sigae.architecture.views import Views
+from sigae.core.paths import PathLike
+from sigae.data.augment import Augmentation
+from sigae.data.checks import check_codes, check_signals
+from sigae.data.normalization import normalization_arrays
+from sigae.data.streaming import PREDICT_BATCH, in_memory_if_small, predict
+from sigae.errors import ConfigError, NotFittedError, TrainingError
+from sigae.io.arrays import SignalArray
+from sigae.io.signals import Signals
+from sigae.saving import export, model_file
+from sigae.stats.calibration import Calibration
+from sigae.stats.pca import Comparison
+from sigae.training import choice, evaluate, trainer
+from sigae.training.records import Learned, TrainingHistory
+from sigae.training.settings import AUTO, TrainingConfig
+from sigae.training.stop import StopRequest
 
 
 class SignalAutoencoder:
@@ -61,13 +59,20 @@ class SignalAutoencoder:
     ((None, 4), (None, 128, 1))
     """
 
-    def __init__(self, config: ModelConfig | PartsConfig, *, seed: int | None = None) -> None:
-        self._setup(config, build(config, seed))
-
-    def _setup(self, config: ModelConfig | PartsConfig, views: Views) -> None:
-        self.config = config
-        self._views = views
+    def __init__(self, config: Architecture, *, seed: int | None = None) -> None:
+        self.config: Architecture = config
+        self._views = build(config, seed)
         self._learned: Learned | None = None
+
+    @classmethod
+    def _of(cls, config: Architecture, views: Views, learned: Learned | None = None
+            ) -> SignalAutoencoder:
+        """A model over views that already exist (from parts, a file, an adoption)."""
+        model = cls.__new__(cls)
+        model.config, model._views, model._learned = config, views, None
+        if learned is not None:
+            model.learned = learned
+        return model
 
     @classmethod
     def from_preset(
@@ -133,13 +138,10 @@ class SignalAutoencoder:
         """
         config = parts_config(encoder, decoder, normalization=normalization,
                               origin=origin or PartsConfig.origin)
-        model = cls.__new__(cls)
-        model._setup(config, build_parts(config, (encoder, decoder)))
         if (mean is None) != (std is None):
             raise ConfigError("Give both mean and std, or neither (they are then fitted).")
-        if mean is not None:
-            model.learned = Learned(*normalization_arrays(mean, std, config))
-        return model
+        learned = None if mean is None else Learned(*normalization_arrays(mean, std, config))
+        return cls._of(config, build_parts(config, (encoder, decoder)), learned)
 
     # -- the three views -------------------------------------------------------------
 
@@ -254,14 +256,14 @@ class SignalAutoencoder:
         the model with that PCA on the validation signals (`self.comparison`), and by
         fitting the density of the training codes and the quantiles of the validation
         error (`self.calibration`, used by `sigae.study.latent.generate` and `score`).
-        The work is done by `sigae.training.trainer.train`.
+        The work is done by `sigae.training.train`.
 
         An epoch replaces the starting weights only if it beats them by more than twice
         the standard error of the per-signal differences on the validation signals, so
         a small validation set cannot pick an epoch that is better by chance.
 
-        On small data (10 to 499 signals, `sigae.training.choice`), a fresh built-in design with a
-        linear path, `augment="auto"` and automatic `epochs` first chooses how to fit by
+        On small data (10 to 499 signals, `sigae.training.choice`), a fresh built-in design
+        with a linear path, `augment="auto"` and automatic `epochs` first chooses how to fit by
         5-fold cross-validation: the PCA start alone, PCA of augmented signals, or the
         convolutional path with or without augmentation; the winner is then fitted on all
         of `x`, and `self.learned.choice` says which won, with every candidate's
@@ -269,14 +271,14 @@ class SignalAutoencoder:
 
         Settings left at `"auto"` are chosen from the number of training signals; for 800
         or more they are the question's (batch 100, 100 epochs) with patience 10. See
-        `sigae.training.TrainingConfig` for the table.
+        `sigae.training.settings.AUTOMATIC` for the table.
 
         Data larger than memory streams from disk: give `Signals` loaded lazily (a `.npy`
         or HDF5 file, see `sigae.load_signals`) or an `np.memmap`. Up to 256 MB
         (`sigae.data.streaming.IN_MEMORY_BYTES`) it is simply read into memory; beyond, the
         statistics are computed in one pass over the file, PCA is fitted on 20,000 signals
-        spread over it (`sigae.data.streaming.pca_sample`), and each batch is read when needed
-        (`sigae.data.streaming.DiskBatches`); memory does not grow with the file.
+        spread over it (`sigae.data.streaming.pca_sample`), and each batch is read when
+        needed (`sigae.data.streaming.Batches`); memory does not grow with the file.
 
         Args:
             x: Training signals, array of shape `(n_signals, length, channels)` or
@@ -293,7 +295,8 @@ class SignalAutoencoder:
             weight_decay: Decoupled weight decay of the convolutional path (AdamW); 0
                 (default) trains with plain Adam, as the question did.
             seed: Makes the run reproducible: seeds the initial weights of an untrained
-                built-in design, the shuffling and the backend's random state.
+                built-in design, the batches' order and their augmentation. Nothing
+                global is seeded (the designs' random layers have seeds of their own).
             verbose: Keras verbosity: `"auto"`, 0 (silent), 1 (progress bar), 2 (one line
                 per epoch).
             stop: A `sigae.training.StopRequest`: once requested (from a signal handler or
@@ -329,38 +332,32 @@ class SignalAutoencoder:
             DataError: If `x` or `validation_data` has the wrong shape or non-finite values.
             TrainingError: If the loss becomes NaN or infinite; the last good weights are kept.
         """
-        settings = TrainingConfig(
-            epochs=epochs,
-            batch_size=batch_size,
-            validation_split=validation_split,
-            patience=patience,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            seed=seed,
-            augment=augment if isinstance(augment, Augmentation) or augment in (AUTO, "none")
-            else Augmentation.parse(str(augment)),
-        )
+        settings = TrainingConfig.with_augment(
+            augment, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
+            patience=patience, learning_rate=learning_rate, weight_decay=weight_decay,
+            seed=seed)
         if validation_data is not None:
             validation_data = check_signals(validation_data, self.config, "validation_data")
         x = check_signals(x, self.config, "x")
-        choice = None
-        if selection.applies(self, x, settings,
-                             alone=validation_data is None and devices is None):
+        chosen = None
+        if choice.applies(self.config, self.is_fitted, len(x), settings,
+                          alone=validation_data is None and devices is None):
             x = in_memory_if_small(x)  # a small file is read once, here
-            choice = selection.choose(self, x, settings, stop=stop)
+            chosen = choice.choose(self.config, np.asarray(x), settings, stop=stop)
             # The winner's augmentation in the settings, so a checkpoint knows its run.
-            trained_with = choice.winner.augmentation if choice.winner.trains else None
+            trained_with = chosen.winner.augmentation if chosen.winner.trains else None
             settings = dataclasses.replace(settings, augment=trained_with or "none")
         try:
-            learned = train(self, x, settings, validation_data=validation_data,
-                            verbose=verbose, stop=stop, callbacks=callbacks,
-                            checkpoint=checkpoint, devices=devices,
-                            candidate=choice.winner if choice else None)
+            learned = trainer.train(
+                self.config, self._views, self._learned, x, settings,
+                validation_data=validation_data, verbose=verbose, stop=stop,
+                callbacks=callbacks, checkpoint=checkpoint, devices=devices,
+                candidate=chosen.winner if chosen else None)
         except TrainingError as error:
             if error.learned is not None:
                 self.learned = error.learned.after(self._learned)
             raise
-        self.learned = dataclasses.replace(learned, choice=choice).after(self._learned)
+        self.learned = dataclasses.replace(learned, choice=chosen).after(self._learned)
         if checkpoint is not None and not keep_checkpoint and not learned.history.interrupted:
             Path(checkpoint).unlink(missing_ok=True)
         return learned.history
@@ -382,13 +379,14 @@ class SignalAutoencoder:
             NotFittedError: If the model has no normalization yet (call `fit`).
             DataError: If `x` has the wrong shape or the split leaves no signals.
         """
-        self.learned = measure(self, check_signals(x, self.config, "x"),
-                               validation_split=validation_split, seed=seed)
+        self.require_fitted("measure")
+        self.learned = evaluate.measure(self._views, self._learned, check_signals(x, self.config),
+                                        validation_split=validation_split, seed=seed)
         return self.learned.comparison
 
     # -- inference -------------------------------------------------------------------
 
-    def encode(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = 100,
+    def encode(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = PREDICT_BATCH,
                return_variance: bool = False) -> Any:
         """Maps raw signals to codes (a variational model's posterior mean).
 
@@ -407,15 +405,15 @@ class SignalAutoencoder:
         """
         self.require_fitted("encode")
         x = check_signals(x, self.config, "x")
-        codes = self._predict(self.encoder, x, batch_size)
+        codes = predict(self.encoder, x, batch_size)
         if not return_variance:
             return codes
         if self.log_var_view is None:
             raise ConfigError("return_variance=True needs a variational model "
                               "(ModelConfig(variational=True)); this one is not.")
-        return codes, np.exp(self._predict(self.log_var_view, x, batch_size))
+        return codes, np.exp(predict(self.log_var_view, x, batch_size))
 
-    def decode(self, codes: np.ndarray, *, batch_size: int = 100) -> np.ndarray:
+    def decode(self, codes: np.ndarray, *, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Maps codes to signals in the units of the training data.
 
         Args:
@@ -426,9 +424,9 @@ class SignalAutoencoder:
             float32 array of shape `(n_signals, length, channels)`.
         """
         self.require_fitted("decode")
-        return self._predict(self.decoder, self._check_codes(codes), batch_size)
+        return predict(self.decoder, check_codes(codes, self.config), batch_size)
 
-    def reconstruct(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = 100
+    def reconstruct(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = PREDICT_BATCH
                     ) -> np.ndarray:
         """The autoencoder view's own forward pass.
 
@@ -438,46 +436,31 @@ class SignalAutoencoder:
             float32 array of shape `(n_signals, length, channels)`.
         """
         self.require_fitted("reconstruct")
-        return self._predict(self.autoencoder, check_signals(x, self.config, "x"), batch_size)
-
-    @staticmethod
-    def _predict(model: keras.Model, x: SignalArray, batch_size: int) -> np.ndarray:
-        if len(x) == 0:
-            return np.zeros((0, *model.output_shape[1:]), dtype="float32")
-        if not is_lazy(x):
-            return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), "float32")
-        return np.concatenate([
-            np.asarray(model.predict(block, batch_size=batch_size, verbose=0), "float32")
-            for _, block in chunks(x, block_size(batch_size))
-        ])
+        return predict(self.autoencoder, check_signals(x, self.config), batch_size)
 
     # -- saving ----------------------------------------------------------------------
 
     def save(self, path: PathLike) -> None:
         """Writes the model to one `.sigae` file, atomically. See `sigae.saving.model_file`."""
-        from sigae.saving.model_file import save_model
-
-        save_model(self, path)
+        model_file.save(path, self.config, self._views, self._learned)
 
     def export_encoder(self, path: PathLike, format: str = "keras") -> None:
         """Writes the encoder, normalization included, for use without sigae: a plain
         `.keras` file (`format="keras"`) or an ONNX file (`format="onnx"`, dynamic batch,
         needs `pip install 'sigae[onnx]'`). See `sigae.saving.export`."""
-        from sigae.saving.export import export_view
-
-        export_view(self, "encoder", path, format)
+        self._export("encoder", path, format)
 
     def export_decoder(self, path: PathLike, format: str = "keras") -> None:
         """Writes the decoder, denormalization included; see `export_encoder`."""
-        from sigae.saving.export import export_view
-
-        export_view(self, "decoder", path, format)
+        self._export("decoder", path, format)
 
     def export_autoencoder(self, path: PathLike, format: str = "keras") -> None:
         """Writes the autoencoder view, `decoder(encoder(x))`; see `export_encoder`."""
-        from sigae.saving.export import export_view
+        self._export("autoencoder", path, format)
 
-        export_view(self, "autoencoder", path, format)
+    def _export(self, part: str, path: PathLike, format: str) -> None:
+        self.require_fitted(f"export the {part}")
+        export.export_view(self._views, part, path, format)
 
     # -- validation ------------------------------------------------------------------
 
@@ -489,94 +472,32 @@ class SignalAutoencoder:
                 "statistics. Call fit(x) first, or load a trained model with sigae.load(path)."
             )
 
-    def _check_codes(self, codes: Any) -> np.ndarray:
-        codes = _as_float_array(codes, "codes")
-        if codes.ndim != 2 or codes.shape[1] != self.config.latent_dim:
-            raise DataError(
-                f"codes must have shape (n_signals, {self.config.latent_dim}) for this model "
-                f"(latent_dim={self.config.latent_dim}). Received shape {codes.shape}."
-            )
-        check_finite(codes, "codes")
-        return codes
+
+def load(path: PathLike) -> SignalAutoencoder:
+    """Loads a model saved with `SignalAutoencoder.save`; see `load_with_manifest`."""
+    return load_with_manifest(path)[0]
 
 
-def check_signals(x: Any, config: ModelConfig | PartsConfig, name: str = "x") -> SignalArray:
-    """Validates signals for a model and returns them as float32 `(n, length, channels)`.
+def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any]]:
+    """Loads a model saved with `SignalAutoencoder.save`, and its verified manifest.
 
-    Lazy data (`Signals` read from disk, `np.memmap`) stays lazy: its shape is checked
-    here and its values block by block when read.
+    The layers are rebuilt by sigae's code from the stored architecture; only data
+    (JSON and safetensors) is read from the file (`sigae.saving.model_file.read`).
 
-    Raises:
-        DataError: On a wrong number of dimensions, length or channels, or non-finite values.
-    """
-    if isinstance(x, Signals):
-        name, x = x.source, x.data
-    if isinstance(x, np.memmap):
-        x = DiskArray(x)
-    if is_lazy(x):
-        _check_shape(x.shape, config, name)
-        return x
-    x = _as_float_array(x, name)
-    if x.ndim == 2 and config.channels == 1:
-        x = x[:, :, None]
-    _check_shape(x.shape, config, name)
-    check_finite(x, name)
-    return x
+    Args:
+        path: A `.sigae` file.
 
-
-def _check_shape(shape: tuple[int, ...], config: ModelConfig | PartsConfig, name: str) -> None:
-    expected = f"(n_signals, {config.length}, {config.channels})"
-    if len(shape) != 3:
-        also = f" or (n_signals, {config.length})" if config.channels == 1 else ""
-        raise DataError(f"{name} must have shape {expected}{also}. Received shape {shape}.")
-    if shape[1] != config.length:
-        cut = (f"cut them into windows with --window {config.length} (sigae.windows)"
-               if shape[1] > config.length else "resample them")
-        raise DataError(
-            f"{name} holds signals of length {shape[1]}, but the model takes length "
-            f"{config.length}. {cut[0].upper()}{cut[1:]}, or train a model for this length."
-        )
-    if shape[2] != config.channels:
-        raise DataError(
-            f"{name} holds {shape[2]} channel(s), but the model takes {config.channels}. "
-            f"Expected shape {expected}; received {shape}."
-        )
-
-
-def _as_float_array(x: Any, name: str) -> np.ndarray:
-    array = np.asarray(x)
-    if array.dtype.kind not in "iuf":
-        raise DataError(
-            f"{name} must hold real numbers; received dtype {array.dtype}. "
-            "Convert it to float first."
-        )
-    return np.ascontiguousarray(array, dtype="float32")
-
-
-def normalization_arrays(mean: Any, std: Any, config: ModelConfig | PartsConfig
-                         ) -> tuple[np.ndarray, np.ndarray]:
-    """Validated normalization statistics for `config`: scalars for `"global"`
-    normalization, one value per channel for `"per_channel"` (a scalar is repeated).
+    Returns:
+        The model, its three views sharing one set of weights, and the manifest (versions
+        and format of the file).
 
     Raises:
-        ConfigError: For statistics of the wrong size, non-finite values or a std <= 0.
+        ModelFileError: If the file is missing, not a sigae model, truncated, tampered
+            with, names a class outside `sigae.architecture.allowlist`, or was written by
+            a newer sigae.
+        StorageError: If the machine cannot read the file (an I/O error, a permission).
     """
-    shape = (config.channels,) if config.per_channel_statistics else ()
-    arrays = []
-    for name, value in (("mean", mean), ("std", std)):
-        try:
-            array = np.asarray(value, dtype="float64")
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name} must be numbers. Received {name}={value!r}.") from None
-        if array.size == 1:
-            array = np.full(shape, array.reshape(()))
-        if array.shape != shape:
-            wanted = ("one value" if not shape
-                      else f"one value, or one per channel ({config.channels})")
-            raise ConfigError(f"{name} must be {wanted} for {config.normalization} "
-                              f"normalization. Received {array.size} values.")
-        if not np.all(np.isfinite(array)) or (name == "std" and np.any(array <= 0)):
-            raise ConfigError(f"{name} must be finite{' and > 0' if name == 'std' else ''}. "
-                              f"Received {name}={np.asarray(value).tolist()}.")
-        arrays.append(array.astype("float32"))
-    return arrays[0], arrays[1]
+    contents = model_file.read(path)
+    model = SignalAutoencoder._of(contents.architecture, contents.views)
+    model._learned = contents.learned  # the normalization is in the views already
+    return model, contents.manifest

@@ -205,7 +205,7 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
         data = state.pop("model_file_", None)
         super().__setstate__(state)
         if data is not None:
-            from sigae.saving.model_file import load
+            from sigae.model import load
 
             with tempfile.TemporaryDirectory() as directory:
                 path = Path(directory) / "model.sigae"

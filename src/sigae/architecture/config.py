@@ -9,18 +9,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from sigae.errors import ConfigError
 from sigae.core.validate import check_choice, check_number
+from sigae.data.normalization import NORMALIZATIONS, SCALE_RATIO, Normalization
+from sigae.errors import ConfigError
 
 Padding = Literal["same", "valid"]
 DecoderKind = Literal["convolutional", "dense"]
-Normalization = Literal["auto", "global", "per_channel"]
-
-SCALE_RATIO = 10.0
-"""`normalization="auto"` normalizes per channel when the channels' standard deviations
-differ by more than this factor (different quantities or units), else globally."""
 
 _ACTIVATIONS = ("tanh", "relu", "gelu", "elu", "selu", "silu", "sigmoid", "linear")
 
@@ -126,6 +122,9 @@ class ModelConfig:
     variational: bool = False
     beta: float = 1.0
 
+    builder: ClassVar[str] = "design"
+    """How `sigae.architecture.build` builds it, and the model file names it."""
+
     def __post_init__(self) -> None:
         for name in ("length", "channels", "latent_dim"):
             check_number(name, getattr(self, name), integer=True, minimum=1)
@@ -140,7 +139,7 @@ class ModelConfig:
         check_choice("latent_activation", self.latent_activation, _ACTIVATIONS)
         check_choice("padding", self.padding, ("same", "valid"))
         check_choice("decoder", self.decoder, ("convolutional", "dense"))
-        check_choice("normalization", self.normalization, ("auto", "global", "per_channel"))
+        check_choice("normalization", self.normalization, NORMALIZATIONS)
         for name in ("linear_path", "variational"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be True or False. "
@@ -167,6 +166,12 @@ class ModelConfig:
         self._check_encoder_lengths()
         if self.decoder == "dense":
             self._check_dense_decoder_lengths()
+
+    def describe(self) -> str:
+        """The design in a few words, as `sigae info` shows it."""
+        return (f"decoder {self.decoder!r}"
+                + (f"; denoising (noise std {self.noise_std:g})" if self.noise_std else "")
+                + (f"; variational (beta {self.beta:g})" if self.variational else ""))
 
     @property
     def per_channel_statistics(self) -> bool:

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from sigae.architecture.designs import fastpath
+from sigae.architecture import fastpath
 from sigae.architecture.config import ModelConfig
 from sigae.architecture.views import Autoencoder, Standardize, Views
 
@@ -97,10 +97,11 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     h = keras.layers.Flatten(name="encoder_flatten")(h)  # (batch, steps * filters)
     # With a linear path the convolutional code starts at zero, so the code starts as PCA's.
     code = dense(config.latent_dim, config.latent_activation, "latent", zero=config.linear_path)(h)
+    linear_encoder = linear_decoder = None
     if config.linear_path:
         flat = keras.layers.Flatten(name="linear_flatten")(normalized)
-        linear_code = dense(config.latent_dim, "linear", "linear_encoder")(flat)
-        code = keras.layers.Add(name="code")([linear_code, code])
+        linear_encoder = dense(config.latent_dim, "linear", "linear_encoder")
+        code = keras.layers.Add(name="code")([linear_encoder(flat), code])
     encoder = keras.Model(signals, code, name="encoder")
     log_var = None
     if config.variational:
@@ -114,7 +115,8 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     else:
         h = _convolutional_decoder(config, code_in, conv, dense)
     if config.linear_path:
-        linear = dense(config.length * config.channels, "linear", "linear_decoder")(code_in)
+        linear_decoder = dense(config.length * config.channels, "linear", "linear_decoder")
+        linear = linear_decoder(code_in)
         linear = keras.layers.Reshape((config.length, config.channels), name="linear_reshape")(
             linear
         )
@@ -131,23 +133,8 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
         posterior = keras.Model(signals, [code, log_var_output], name="posterior")
         output = decoder(sampling(posterior(x)))
     autoencoder = Autoencoder(x, output, name="autoencoder", scale=normalize)
-    return Views(encoder, decoder, autoencoder, normalize, denormalize, log_var)
-
-
-def set_linear_path(views: Views, components: np.ndarray, mean: np.ndarray) -> None:
-    """Sets the linear encoder and decoder to a PCA solution.
-
-    Args:
-        views: Views of a model built with `linear_path=True`.
-        components: Principal axes, array of shape `(latent_dim, length * channels)`;
-            rows beyond the data's rank may be zero.
-        mean: Mean of the flattened normalized training signals, shape `(length * channels,)`.
-    """
-    encoder = views.encoder.get_layer("linear_encoder")
-    decoder = views.decoder.get_layer("linear_decoder")
-    # code = (x - mean) @ components.T ; reconstruction = code @ components + mean
-    encoder.set_weights([components.T, -mean @ components.T])
-    decoder.set_weights([components, mean])
+    linear = None if linear_encoder is None else (linear_encoder, linear_decoder)
+    return Views(encoder, decoder, autoencoder, normalize, denormalize, log_var, linear)
 
 
 def _dense_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any:

@@ -11,16 +11,15 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 
 from sigae.architecture.allowlist import check_architecture
-from sigae.errors import ConfigError, ModelFileError
-from sigae.core.validate import check_choice, check_number
 from sigae.architecture.views import Views, assemble
-
-NORMALIZATIONS = ("per_channel", "global", "auto")
+from sigae.core.validate import check_choice, check_number
+from sigae.data.normalization import NORMALIZATIONS
+from sigae.errors import ConfigError, ModelFileError
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,14 +47,21 @@ class PartsConfig:
     normalization: str = "per_channel"
     origin: str = "your own encoder and decoder (SignalAutoencoder.from_parts)"
 
+    builder: ClassVar[str] = "parts"
+    """How `sigae.architecture.build` builds it, and the model file names it."""
+
+    def describe(self) -> str:
+        """Where the parts come from, as `sigae info` shows it."""
+        return f"Keras parts: {self.origin}"
+
     @property
     def per_channel_statistics(self) -> bool:
         return self.normalization != "global"
 
     # The built-in designs' variants do not apply to parts.
-    variational = False
-    linear_path = False
-    noise_std = 0.0
+    variational: ClassVar[bool] = False
+    linear_path: ClassVar[bool] = False
+    noise_std: ClassVar[float] = 0.0
 
     def __post_init__(self) -> None:
         for name in ("length", "channels", "latent_dim"):
@@ -180,3 +186,19 @@ def _rebuild(data: dict[str, Any], name: str) -> keras.Model:
     if not isinstance(model, keras.Model):
         raise ModelFileError(f"the stored {name} is not a Keras model.")
     return model
+
+
+def weight_keys(variables: list[keras.Variable]) -> list[str]:
+    """The names a parts model's variables are saved under: their position, layer and name
+    (`0003/dense/kernel`). Parts written separately may both hold a `dense`, and the scope
+    Keras puts before a layer depends on how the part was built, so only the last two
+    components of a path are the same after rebuilding."""
+    return [f"{i:04d}/" + "/".join(v.path.split("/")[-2:]) for i, v in enumerate(variables)]
+
+
+def weight_shapes(config: PartsConfig) -> dict[str, tuple[int, ...]]:
+    """The key and shape of every variable `build_parts(config)` creates, in order, with
+    none allocated (Keras' `StatelessScope` declares them without initial values)."""
+    with keras.StatelessScope():
+        variables = build_parts(config).autoencoder.weights
+    return dict(zip(weight_keys(variables), (tuple(v.shape) for v in variables), strict=True))

@@ -1,29 +1,20 @@
 """The three views of a model over one set of layers, whatever built them.
 
-A model's architecture is a `ModelConfig` (sigae's built-in designs, see
-`sigae.architecture.designs`) or a `PartsConfig` (a Keras encoder and decoder written by a user or
-adopted from a trained file, see `sigae.architecture.parts`). Either way `build` returns `Views`: the
-encoder, the decoder and the autoencoder `decoder(encoder(x))` as `keras.Model`s over the
-same layer objects, with sigae's normalization inside.
+`Views` holds the encoder, the decoder and the autoencoder `decoder(encoder(x))` as
+`keras.Model`s over the same layer objects, with sigae's normalization inside
+(`Standardize`). This module knows nothing of who builds them: sigae's designs
+(`sigae.architecture.designs`) and Keras parts (`sigae.architecture.parts`) both return
+`Views`, and `sigae.architecture.build` chooses between them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
-
-if TYPE_CHECKING:
-    from sigae.architecture.config import ModelConfig
-    from sigae.architecture.parts import PartsConfig
-
-    Architecture = ModelConfig | PartsConfig
-
-# Standard deviations below this are treated as 1 so that constant signals never give NaN.
-MIN_STD = 1e-8
 
 
 class Standardize(keras.layers.Layer):
@@ -89,7 +80,10 @@ class Views:
     """The three views over one set of layers.
 
     `log_var` maps signals to the log-variance of a variational model's code (`None`
-    for other models); its layers are the autoencoder's too.
+    for other models); its layers are the autoencoder's too. `linear` holds a design's
+    linear path, `(encoder, decoder)` `Dense` layers beside the convolutional path
+    (`None` without one): what the trainer asks of a model (`start_at_pca`,
+    `decay_exempt`) is answered through them, never through layer names.
     """
 
     encoder: keras.Model
@@ -98,6 +92,7 @@ class Views:
     normalize: Standardize
     denormalize: Standardize
     log_var: keras.Model | None = None
+    linear: tuple[keras.layers.Dense, keras.layers.Dense] | None = None
 
     @property
     def normalization(self) -> tuple[np.ndarray, np.ndarray]:
@@ -111,6 +106,31 @@ class Views:
         for layer in (self.normalize, self.denormalize):
             layer.mean.assign(np.asarray(mean, "float32"))
             layer.std.assign(np.asarray(std, "float32"))
+
+    def start_at_pca(self, components: np.ndarray, mean: np.ndarray) -> None:
+        """Sets the linear path to a PCA solution, so the code starts as PCA's.
+
+        Args:
+            components: Principal axes, shape `(latent_dim, length * channels)`; rows
+                beyond the data's rank may be zero.
+            mean: Mean of the flattened normalized training signals, `(length * channels,)`.
+
+        Raises:
+            ValueError: If the views have no linear path.
+        """
+        if self.linear is None:
+            raise ValueError("these views have no linear path to start at PCA")
+        encoder, decoder = self.linear
+        # code = (x - mean) @ components.T ; reconstruction = code @ components + mean
+        encoder.set_weights([components.T, -mean @ components.T])
+        decoder.set_weights([components, mean])
+
+    def decay_exempt(self) -> list[keras.Variable]:
+        """The variables weight decay must leave alone: the linear path, which holds the
+        PCA solution (decaying it would pull the model away from PCA)."""
+        if self.linear is None:
+            return []
+        return [v for layer in self.linear for v in layer.trainable_weights]
 
     def shared(self) -> bool:
         """Whether the encoder's and decoder's variables (and a variational model's
@@ -147,54 +167,3 @@ def assemble(body_encoder: keras.Model, body_decoder: keras.Model, *, length: in
     x = keras.Input((length, channels), name="signals")
     autoencoder = Autoencoder(x, decoder(encoder(x)), name="autoencoder", scale=normalize)
     return Views(encoder, decoder, autoencoder, normalize, denormalize)
-
-
-def build(architecture: Architecture, seed: int | None = None) -> Views:
-    """Builds the views an architecture describes, every layer once.
-
-    Args:
-        architecture: A `ModelConfig` or a `PartsConfig`.
-        seed: Seeds the initial weights of a built-in design (parts are rebuilt from
-            their configurations; their weights come from a file or from training).
-    """
-    from sigae.architecture.config import ModelConfig
-
-    if isinstance(architecture, ModelConfig):
-        from sigae.architecture.designs import build_views
-
-        return build_views(architecture, seed)
-    from sigae.architecture.parts import build_parts
-
-    return build_parts(architecture)
-
-
-def weight_shapes(architecture: Architecture) -> dict[str, tuple[int, ...]]:
-    """The key and shape of every variable `build(architecture)` creates, in order,
-    without allocating them, so that a file declaring an enormous model is refused
-    before anything is allocated."""
-    from sigae.architecture.config import ModelConfig
-
-    if isinstance(architecture, ModelConfig):
-        from sigae.architecture.designs import weight_shapes as design_shapes
-
-        return design_shapes(architecture)
-    with keras.StatelessScope():  # variables are declared, never initialized
-        views = build(architecture)
-    variables = views.autoencoder.weights
-    return dict(zip(weight_keys(architecture, variables),
-                    (tuple(v.shape) for v in variables), strict=True))
-
-
-def weight_keys(architecture: Architecture, variables: list[keras.Variable]) -> list[str]:
-    """The names variables are saved under.
-
-    A built-in design's are their Keras paths (`latent/kernel`). A parts model's are
-    their position, layer and name (`0003/dense/kernel`): parts written separately may
-    both hold a `dense`, and the scope Keras puts before a layer depends on how the part
-    was built, so only the last two components of a path are the same after rebuilding.
-    """
-    from sigae.architecture.config import ModelConfig
-
-    if isinstance(architecture, ModelConfig):
-        return [v.path for v in variables]
-    return [f"{i:04d}/" + "/".join(v.path.split("/")[-2:]) for i, v in enumerate(variables)]

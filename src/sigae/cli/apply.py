@@ -26,7 +26,7 @@ from sigae.errors import DataError
 def apply(args: argparse.Namespace) -> int:
     from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, open_writer
     from sigae.core.outputs import check_output_file, check_writable
-    from sigae.saving.model_file import load
+    from sigae.model import load
     from sigae.data.streaming import stream
 
     source = args.codes if args.command == "decode" else args.data

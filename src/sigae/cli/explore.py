@@ -32,7 +32,7 @@ def explore(args: argparse.Namespace) -> int:
         raise SigaeError(f"sigae explore needs the optional extra ({error.name} is missing): "
                          "pip install 'sigae[explore]'") from None
     from sigae.core.faults import describe
-    from sigae.saving.model_file import load
+    from sigae.model import load
 
     model = load(args.model)
     signals = load_model_data(args, model) if args.data is not None else None

@@ -22,7 +22,7 @@ def check(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sigae.consistency import check_consistency, probe_signals
-    from sigae.saving.model_file import load
+    from sigae.model import load
 
     model = load(args.model)
     if args.data is not None:
@@ -59,7 +59,7 @@ def info(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     from sigae.saving.export import FORMATS, export_view
     from sigae.core.outputs import check_output_file
-    from sigae.saving.model_file import load
+    from sigae.model import load
 
     form = args.format or ("onnx" if args.out.suffix.lower() == ".onnx" else "keras")
     check_output_file(args.out, (FORMATS[form],), inputs=[args.model])

@@ -84,7 +84,7 @@ def traverse(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sigae.core.outputs import output_directory
-    from sigae.saving.model_file import load
+    from sigae.model import load
     from sigae.study import latent
     from sigae.study.plotting import plot_traversal, save_figure
 
@@ -165,7 +165,7 @@ def neighbors(args: argparse.Namespace) -> int:
 
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
-    from sigae.saving.model_file import load
+    from sigae.model import load
 
     model = load(args.model)
     return model, load_model_data(args, model)

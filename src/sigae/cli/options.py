@@ -147,7 +147,7 @@ def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None
 
 def load_model_data(args: argparse.Namespace, model: Any) -> Any:
     """Reads DATA for `model`: the orientation of its length, checked for its shape."""
-    from sigae.model import check_signals
+    from sigae.data.checks import check_signals
 
     signals = load_data(args, args.data, length=model.config.length)
     check_signals(signals, model.config)
@@ -227,7 +227,7 @@ def stop_on_signals() -> Iterator[Any]:
     Yields:
         The `sigae.training.StopRequest` to give to `fit`.
     """
-    from sigae.training.trainer import StopRequest
+    from sigae.training.stop import StopRequest
 
     stop = StopRequest()
 

@@ -28,7 +28,7 @@ REPORT_BYTES = 10 * 2**20
 def generate(args: argparse.Namespace) -> int:
     from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, write_array, write_table
     from sigae.core.outputs import check_output_file
-    from sigae.saving.model_file import load
+    from sigae.model import load
     from sigae.study import latent
     from sigae.study.plotting import plot_generated, save_figure
 
@@ -56,7 +56,7 @@ def score(args: argparse.Namespace) -> int:
 
     from sigae.io.write import write_table
     from sigae.core.outputs import check_output_file, check_writable
-    from sigae.saving.model_file import load
+    from sigae.model import load
     from sigae.study import latent
     from sigae.study.plotting import plot_errors, save_figure
 
@@ -88,7 +88,7 @@ def report(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sigae.core.outputs import check_output_file
-    from sigae.saving.model_file import load
+    from sigae.model import load
     from sigae.study.report import write_report
 
     check_output_file(args.out, (".html",), inputs=[args.model, args.data],

@@ -70,7 +70,7 @@ def train(args: argparse.Namespace) -> int:
     model = SignalAutoencoder.from_preset(
         args.preset, length=length, channels=channels, seed=args.seed, **overrides
     )
-    check_writable(args.out, estimated_size(model, args.epochs or 1000))
+    check_writable(args.out, estimated_size(model.config, model.views, args.epochs or 1000))
     checkpoint = args.out.with_name(args.out.name + ".checkpoint")
     if checkpoint.exists() and not args.resume:
         raise SigaeError(f"{checkpoint}: an earlier run of this training left a checkpoint; add "

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterator
 
+from sigae.core.paths import PathLike
 from sigae.errors import StorageError
 
 # What to do about each fault, when writing and when reading.
@@ -67,20 +68,20 @@ def describe(error: BaseException) -> str:
     return f"{text[0].lower()}{text[1:]} (errno {code})"
 
 
-def write_error(path: str | os.PathLike[str], error: BaseException) -> StorageError:
+def write_error(path: PathLike, error: BaseException) -> StorageError:
     """The error for a failure to write `path`."""
     fix = _WRITE_FIX.get(errno_of(error) or -1, "check the disk and the path, and try again")
     return StorageError(f"cannot write {path}: {describe(error)}; {fix}", errno_of(error))
 
 
-def read_error(path: str | os.PathLike[str], error: BaseException) -> StorageError:
+def read_error(path: PathLike, error: BaseException) -> StorageError:
     """The error for a failure to read `path`."""
     fix = _READ_FIX.get(errno_of(error) or -1, "check the disk and the path, and try again")
     return StorageError(f"cannot read {path}: {describe(error)}; {fix}", errno_of(error))
 
 
 @contextlib.contextmanager
-def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+def writing(path: PathLike) -> Iterator[None]:
     """Turns an OS error raised inside into a `StorageError` about writing `path`."""
     try:
         yield
@@ -89,7 +90,7 @@ def writing(path: str | os.PathLike[str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def reading(path: str | os.PathLike[str]) -> Iterator[None]:
+def reading(path: PathLike) -> Iterator[None]:
     """Turns an OS error that is a machine fault into a `StorageError` about reading
     `path`; other OS errors (a damaged file) pass through to the reader's own handling."""
     try:

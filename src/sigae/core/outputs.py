@@ -16,10 +16,10 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from sigae.core.paths import PathLike
 from sigae.errors import SigaeError, StorageError
 from sigae.core.faults import writing
 
-PathLike = str | os.PathLike[str]
 
 
 def check_output_file(path: PathLike, suffixes: Sequence[str], *,

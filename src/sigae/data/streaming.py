@@ -1,4 +1,5 @@
-"""Statistics and batches over signals read in blocks, so memory does not grow with data.
+"""Samples, batches and forward passes over signals read in blocks, so memory does not grow
+with data.
 
 Every function here takes any `SignalArray` (a NumPy array, a `.npy` file read in blocks,
 an HDF5 dataset, windows of a recording) and reads it through `sigae.io.chunks`.
@@ -13,9 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from sigae.architecture.config import SCALE_RATIO
 from sigae.io.arrays import CHUNK, SignalArray, check_finite, chunks, is_lazy
-from sigae.architecture.views import MIN_STD
 
 # PCA (the linear path's start and the baseline) is fitted on at most this many signals,
 # taken as evenly spaced blocks across the data.
@@ -24,6 +23,10 @@ PCA_SAMPLE = 20_000
 # `fit` reads lazy data up to this size (as float32) into memory, where batches are
 # shuffled row by row; larger data is streamed.
 IN_MEMORY_BYTES = 256 * 2**20
+
+PREDICT_BATCH = 100
+"""Signals per forward pass of every prediction sigae makes (`predict`), unless a user
+gives another: one rule, so that two predictions of the same signals agree bit for bit."""
 
 
 def in_memory_if_small(x: SignalArray) -> SignalArray:
@@ -37,59 +40,6 @@ def in_memory_if_small(x: SignalArray) -> SignalArray:
     array = np.asarray(x[:], dtype="float32")
     check_finite(array, "x")
     return array
-
-
-def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of training signals `(n, length, channels)`, in one pass.
-
-    Blocks are combined with Chan et al.'s pairwise update in float64, which is as
-    accurate as a two-pass computation.
-
-    Args:
-        x: The training signals, in memory or on disk.
-        kind: `"global"` (scalars), `"per_channel"` (arrays of shape `(channels,)`), or
-            `"auto"`: arrays of shape `(channels,)`, per channel when the channels'
-            standard deviations differ by more than `sigae.architecture.config.SCALE_RATIO`, else the
-            global statistics repeated on every channel.
-        raw: Return the float64 statistics as computed (for `"auto"`'s own use).
-
-    Returns:
-        `(mean, std)` as float32; a std below `MIN_STD` (a constant signal) becomes 1.
-
-    Raises:
-        DataError: If a block holds NaN or infinite values.
-    """
-    if kind == "auto":
-        mean, std = fit_normalization(x, "per_channel", raw=True)
-        used = std[std >= MIN_STD]  # constant channels say nothing about scales
-        if used.size and used.max() > SCALE_RATIO * used.min():
-            return _usable(mean, std)
-        # Comparable scales: weigh the channels as the data does. Every channel has as many
-        # values, so the global statistics follow from the channels' exactly.
-        overall = np.full(mean.shape, mean.mean())
-        spread = np.full(std.shape, np.sqrt(np.mean(np.square(std)) + np.var(mean)))
-        return _usable(overall, spread)
-    axis: Sequence[int] | None = None if kind == "global" else (0, 1)
-    count, mean, m2 = 0, 0.0, 0.0
-    for _, block in chunks(x, what="x"):
-        block = block.astype("float64")
-        n = block.size if axis is None else block.shape[0] * block.shape[1]
-        block_mean = block.mean(axis=axis)
-        block_m2 = np.square(block - block_mean).sum(axis=axis)
-        delta = block_mean - mean
-        total = count + n
-        mean = mean + delta * n / total
-        m2 = m2 + block_m2 + np.square(delta) * count * n / total
-        count = total
-    std = np.sqrt(m2 / count)
-    return (np.asarray(mean), np.asarray(std)) if raw else _usable(mean, std)
-
-
-def _usable(mean: Any, std: Any) -> tuple[np.ndarray, np.ndarray]:
-    """float32 statistics, a std below `MIN_STD` (a constant signal) set to 1."""
-    std = np.where(np.asarray(std) < MIN_STD, 1.0, std)
-    return np.asarray(mean, dtype="float32"), np.asarray(std, dtype="float32")
 
 
 def pca_sample(x: SignalArray, limit: int = PCA_SAMPLE) -> np.ndarray:
@@ -188,6 +138,28 @@ def block_size(batch_size: int) -> int:
     on all of the data would, so streamed results are bitwise the same.
     """
     return max(1, CHUNK // batch_size) * batch_size
+
+
+def predict(model: Any, x: SignalArray, batch_size: int = PREDICT_BATCH, *,
+            what: str = "x") -> np.ndarray:
+    """`model.predict(x)` as float32, in blocks of whole batches (`block_size`) when `x` is
+    lazy, so memory holds one block of input at a time and the result is bitwise what one
+    call on all of `x` gives.
+
+    Args:
+        model: A `keras.Model` (any object with Keras' `predict`).
+        x: The input, in memory or on disk.
+        batch_size: Rows per forward pass.
+        what: Names `x` in errors about its values.
+    """
+    if len(x) == 0:
+        return np.zeros((0, *model.output_shape[1:]), dtype="float32")
+    if not is_lazy(x):
+        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), "float32")
+    return np.concatenate([
+        np.asarray(model.predict(block, batch_size=batch_size, verbose=0), "float32")
+        for _, block in chunks(x, block_size(batch_size), what=what)
+    ])
 
 
 def stream(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from sigae.core.paths import PathLike
 from sigae.errors import DataError, SigaeError
 from sigae.core.faults import is_machine_fault, read_error, reading
 from sigae.io import hdf5, matlab, numpy_files, parquet, text, wav
@@ -15,7 +15,6 @@ from sigae.io.arrays import DiskArray, NpyFile, check_finite
 from sigae.io.found import Found, reason
 from sigae.io.signals import Signals, windows
 
-PathLike = str | os.PathLike[str]
 LAYOUTS = ("auto", "rows", "columns")
 
 Reader = Callable[[Path, str | None], Found]

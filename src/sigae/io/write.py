@@ -10,7 +10,6 @@ run leaves no partial file and the previous one intact.
 from __future__ import annotations
 
 import contextlib
-import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import IO, Any
 
 import numpy as np
 
+from sigae.core.paths import PathLike
 from sigae.errors import DataError
 from sigae.io.found import INDEX_NAMES
 from sigae.core.outputs import atomic_path
 
-PathLike = str | os.PathLike[str]
 OUTPUT_EXTENSIONS = (".npy", ".npz", ".csv", ".parquet", ".h5")
 
 

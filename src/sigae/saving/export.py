@@ -10,28 +10,26 @@
 
 from __future__ import annotations
 
-import os
 
 import keras
 import numpy as np
 
-from sigae.architecture.designs import fastpath
-from sigae.errors import ConfigError
-from sigae.model import SignalAutoencoder
+from sigae.core.paths import PathLike
+from sigae.architecture import fastpath
+from sigae.architecture.views import Standardize, Views
 from sigae.core.outputs import atomic_path, check_output_file
 from sigae.core.validate import check_choice
-from sigae.architecture.views import Standardize
+from sigae.errors import ConfigError
 
 PARTS = ("encoder", "decoder", "autoencoder")
 FORMATS = {"keras": ".keras", "onnx": ".onnx"}
 
 
-def export_view(model: SignalAutoencoder, part: str, path: str | os.PathLike[str],
-                format: str = "keras") -> None:
+def export_view(views: Views, part: str, path: PathLike, format: str = "keras") -> None:
     """Writes one view of a trained model, normalization included, atomically.
 
     Args:
-        model: A trained model.
+        views: A trained model's views.
         part: `"encoder"`, `"decoder"` or `"autoencoder"`.
         path: Destination, ending in `.keras` or `.onnx` as `format` says.
         format: `"keras"` or `"onnx"`.
@@ -43,13 +41,12 @@ def export_view(model: SignalAutoencoder, part: str, path: str | os.PathLike[str
     check_choice("part", part, PARTS)
     check_choice("format", format, tuple(FORMATS))
     check_output_file(path, (FORMATS[format],))
-    model.require_fitted(f"export the {part}")
     if format == "onnx":
-        _export_onnx(getattr(model, part), path)
+        _export_onnx(getattr(views, part), path)
         return
-    encoder, decoder = _plain_keras_copy(model.encoder), _plain_keras_copy(model.decoder)
+    encoder, decoder = _plain_keras_copy(views.encoder), _plain_keras_copy(views.decoder)
     if part == "autoencoder":
-        signals = keras.Input(model.encoder.input_shape[1:], name="signals")
+        signals = keras.Input(views.encoder.input_shape[1:], name="signals")
         plain = keras.Model(signals, decoder(encoder(signals)), name="autoencoder")
     else:
         plain = encoder if part == "encoder" else decoder
@@ -57,7 +54,7 @@ def export_view(model: SignalAutoencoder, part: str, path: str | os.PathLike[str
         plain.save(temporary)
 
 
-def _export_onnx(view: keras.Model, path: str | os.PathLike[str]) -> None:
+def _export_onnx(view: keras.Model, path: PathLike) -> None:
     if keras.backend.backend() == "jax":
         try:
             import jax2onnx  # noqa: F401 - Keras' ONNX export on JAX goes through it

@@ -5,13 +5,15 @@ A `.sigae` file is a zip archive with exactly two members:
 - `manifest.json`: format name and version; the architecture (`"builder": "design"` with
   a `ModelConfig`, or `"builder": "parts"` with a `PartsConfig`: the Keras layer
   configurations of a user's or an adopted encoder and decoder); what fitting learned
-  (`sigae.training.Learned`: normalization, history, comparison with PCA, calibration);
+  (`sigae.training.Learned`: normalization, history, comparison with PCA, calibration,
+  the small-data choice);
   the sigae / Keras / backend versions; and the name, shape and SHA-256 of the weights;
 - `weights.safetensors`: every variable of the model, keyed by its Keras path
-  (`sigae.architecture.views.weight_keys`).
+  (`sigae.architecture.build.weight_keys`).
 
-`load` rebuilds the layers with sigae's own code, from the `ModelConfig`, or from the
-parts' configurations once every class they name has passed `sigae.architecture.allowlist`; it compares
+`read` rebuilds the layers with sigae's own code, from the `ModelConfig`, or from the
+parts' configurations once every class they name has passed
+`sigae.architecture.allowlist`; it compares
 the declared weights with those the architecture implies before allocating anything,
 then sets them. Nothing in the file is executed and pickle is never used: JSON and
 safetensors are data-only formats.
@@ -25,25 +27,31 @@ import platform
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import keras
 import numpy as np
 import safetensors.numpy
 
-import sigae
-from sigae.architecture.config import ModelConfig
-from sigae.errors import ConfigError, ModelFileError, SigaeError
+from sigae.architecture.build import (
+    BUILDERS,
+    Architecture,
+    build,
+    builder_of,
+    weight_keys,
+    weight_shapes,
+)
+from sigae.architecture.views import Views
 from sigae.core.faults import reading
-from sigae.io.found import reason
 from sigae.core.outputs import atomic_path
-from sigae.architecture.parts import PartsConfig
-from sigae.training.trainer import Learned
-from sigae.architecture.views import weight_keys, weight_shapes
-
-if TYPE_CHECKING:
-    from sigae.model import PathLike, SignalAutoencoder
+from sigae.core.paths import PathLike
+from sigae.core.version import __version__
+from sigae.data.normalization import normalization_arrays
+from sigae.errors import ConfigError, ModelFileError, SigaeError
+from sigae.io.found import reason
+from sigae.training.records import Learned
 
 FORMAT = "sigae-model"
 FORMAT_VERSION = 2
@@ -53,41 +61,56 @@ _MAX_MANIFEST_BYTES = 16 * 2**20
 _MAX_HEADER_BYTES = 16 * 2**20
 
 
-def save_model(model: SignalAutoencoder, path: PathLike) -> None:
-    """Writes `model` to `path` atomically; an existing file is replaced only on success.
+@dataclass(frozen=True)
+class Contents:
+    """What a model file holds: the architecture, the views rebuilt from it with the stored
+    weights and normalization set, what fitting learned (`None` for an untrained model),
+    and the verified manifest (versions and format)."""
+
+    architecture: Architecture
+    views: Views
+    learned: Learned | None
+    manifest: dict[str, Any]
+
+
+def save(path: PathLike, architecture: Architecture, views: Views, learned: Learned | None
+         ) -> None:
+    """Writes a model to `path` atomically; an existing file is replaced only on success.
 
     Args:
-        model: The model to save.
         path: Destination file, conventionally with the `.sigae` suffix.
+        architecture: What `views` were built from.
+        views: The views, whose autoencoder holds every variable.
+        learned: What fitting learned, or `None`.
     """
-    variables = model.autoencoder.weights
+    variables = views.autoencoder.weights
     tensors = {key: np.array(keras.ops.convert_to_numpy(v), order="C")
-               for key, v in zip(weight_keys(model.config, variables), variables, strict=True)}
+               for key, v in zip(weight_keys(architecture, variables), variables, strict=True)}
     blob = safetensors.numpy.save(tensors)
-    manifest = _manifest(model, blob, tensors)
+    manifest = _manifest(architecture, learned, blob, tensors)
     with atomic_path(path) as temporary, zipfile.ZipFile(temporary, "w") as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2), zipfile.ZIP_DEFLATED)
         # Float weights barely compress; storing them keeps saving and loading fast.
         archive.writestr(WEIGHTS, blob, zipfile.ZIP_STORED)
 
 
-def estimated_size(model: SignalAutoencoder, epochs: int = 1000) -> int:
-    """About how many bytes `save_model(model, ...)` writes after `epochs` epochs, a
-    little generously: the weights, the architecture, and the manifest's numbers (a
-    mixture of up to 5 full covariances, 201 error quantiles, two losses an epoch)."""
-    weights = 4 * sum(int(np.prod(v.shape)) for v in model.autoencoder.weights)
-    numbers = 5 * model.config.latent_dim ** 2 + 201 + 2 * epochs
-    return int(1.25 * (weights + len(json.dumps(model.config.to_dict())) + 24 * numbers)) \
+def estimated_size(architecture: Architecture, views: Views, epochs: int = 1000) -> int:
+    """About how many bytes `save` writes after `epochs` epochs, a little generously: the
+    weights, the architecture, and the manifest's numbers (a mixture of up to 5 full
+    covariances, 201 error quantiles, two losses an epoch)."""
+    weights = 4 * sum(int(np.prod(v.shape)) for v in views.autoencoder.weights)
+    numbers = 5 * architecture.latent_dim ** 2 + 201 + 2 * epochs
+    return int(1.25 * (weights + len(json.dumps(architecture.to_dict())) + 24 * numbers)) \
         + 2**14
 
 
-def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarray]) -> dict:
-    builder = "design" if isinstance(model.config, ModelConfig) else "parts"
+def _manifest(architecture: Architecture, learned: Learned | None, blob: bytes,
+              tensors: dict[str, np.ndarray]) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "architecture": {"builder": builder, "config": model.config.to_dict()},
-        "learned": model.learned.to_dict() if model.learned else None,
+        "architecture": {"builder": architecture.builder, "config": architecture.to_dict()},
+        "learned": learned.to_dict() if learned else None,
         "weights": {
             "file": WEIGHTS,
             "sha256": hashlib.sha256(blob).hexdigest(),
@@ -95,7 +118,7 @@ def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarr
             "tensors": {name: list(array.shape) for name, array in tensors.items()},
         },
         "versions": {
-            "sigae": sigae.__version__,
+            "sigae": __version__,
             "keras": keras.__version__,
             "backend": keras.backend.backend(),
             "numpy": np.__version__,
@@ -104,36 +127,24 @@ def _manifest(model: SignalAutoencoder, blob: bytes, tensors: dict[str, np.ndarr
     }
 
 
-def load(path: PathLike) -> SignalAutoencoder:
-    """Loads a model saved with `SignalAutoencoder.save`; see `load_with_manifest`."""
-    return load_with_manifest(path)[0]
-
-
-def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any]]:
-    """Loads a model saved with `SignalAutoencoder.save`, and its verified manifest.
+def read(path: PathLike) -> Contents:
+    """Reads a model saved with `save` (`SignalAutoencoder.save`).
 
     The layers are rebuilt by sigae's code from the stored architecture; only data
     (JSON and safetensors) is read from the file, and nothing larger than the file itself
     is ever allocated for it.
 
-    Args:
-        path: A `.sigae` file.
-
-    Returns:
-        The model, its three views sharing one set of weights, and the manifest (versions
-        and format of the file).
-
     Raises:
         ModelFileError: If the file is missing, not a sigae model, truncated, tampered
-            with (checksum or shape mismatch), names a class outside `sigae.architecture.allowlist`,
-            or was written by a newer sigae. Whatever the damage, nothing else escapes
-            (the loader is fuzzed: `tests/test_model_fuzz.py`).
+            with (checksum or shape mismatch), names a class outside
+            `sigae.architecture.allowlist`, or was written by a newer sigae. Whatever the
+            damage, nothing else escapes (the loader is fuzzed: `tests/test_model_fuzz.py`).
         StorageError: If the machine cannot read the file (an I/O error, a permission).
     """
     path = Path(path)
     try:
         with reading(path):
-            return _load(path)
+            return _read(path)
     except SigaeError:
         raise
     except (MemoryError, RecursionError) as error:
@@ -144,9 +155,7 @@ def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any
                              "copy.") from None
 
 
-def _load(path: Path) -> tuple[SignalAutoencoder, dict[str, Any]]:
-    from sigae.model import SignalAutoencoder
-
+def _read(path: Path) -> Contents:
     manifest, blob = _read_archive(path)
     architecture, learned_data = _contents(manifest, path)
     try:
@@ -165,30 +174,32 @@ def _load(path: Path) -> tuple[SignalAutoencoder, dict[str, Any]]:
         )
     tensors = safetensors.numpy.load(blob)
     try:
-        model = SignalAutoencoder(architecture)
+        views = build(architecture)
     except ModelFileError as error:
         raise ModelFileError(f"{path}: {error}") from None
-    variables = model.autoencoder.weights
+    variables = views.autoencoder.weights
     for key, variable in zip(weight_keys(architecture, variables), variables, strict=True):
         variable.assign(tensors[key])
+    learned = None
     if learned_data is not None:
+        stored = views.normalization
         try:
             learned = Learned.from_dict(learned_data, architecture.latent_dim,
                                         architecture.per_channel_statistics)
-            stored = model.normalization
-            model.learned = learned
+            views.set_normalization(*normalization_arrays(learned.mean, learned.std,
+                                                          architecture))
         except (TypeError, ValueError, KeyError, AttributeError, OverflowError, ConfigError,
                 np.linalg.LinAlgError) as error:
             raise ModelFileError(f"{path}: the training record is damaged ({error}).") from None
-        if not all(np.array_equal(a, b) for a, b in zip(stored, model.normalization,
+        if not all(np.array_equal(a, b) for a, b in zip(stored, views.normalization,
                                                          strict=True)):
             raise ModelFileError(f"{path}: the normalization in the manifest differs from the "
                                  "one in the weights; the file was altered.")
-    return model, manifest
+    return Contents(architecture, views, learned, manifest)
 
 
 def _contents(manifest: dict[str, Any], path: Path
-              ) -> tuple[ModelConfig | PartsConfig, dict[str, Any] | None]:
+              ) -> tuple[Architecture, dict[str, Any] | None]:
     """The architecture and the learned record of a manifest of any format version."""
     if manifest["format_version"] == 1:  # a built-in design, the record at the top level
         architecture: Any = {"builder": "design", "config": manifest.get("config")}
@@ -200,14 +211,13 @@ def _contents(manifest: dict[str, Any], path: Path
         } if manifest.get("fitted", True) else None
     else:
         architecture, learned = manifest.get("architecture"), manifest.get("learned")
-    if not isinstance(architecture, dict) or architecture.get("builder") not in (
-            "design", "parts"):
+    if not isinstance(architecture, dict) or architecture.get("builder") not in BUILDERS:
         raise ModelFileError(f"{path}: the manifest has no valid architecture section.")
     if learned is not None and not isinstance(learned, dict):
         raise ModelFileError(f"{path}: the training record is damaged.")
-    kind = ModelConfig if architecture["builder"] == "design" else PartsConfig
     try:
-        return kind.from_dict(architecture.get("config")), learned
+        return builder_of(architecture["builder"]).config.from_dict(
+            architecture.get("config")), learned
     except ConfigError as error:
         raise ModelFileError(f"{path}: invalid model configuration: {error}") from None
 
@@ -288,7 +298,7 @@ def _check_format(manifest: dict[str, Any], path: Path) -> None:
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path}: written in model format {version} by a newer sigae; this sigae "
-            f"({sigae.__version__}) reads format {FORMAT_VERSION}. Upgrade sigae."
+            f"({__version__}) reads format {FORMAT_VERSION}. Upgrade sigae."
         )
     if not isinstance(manifest.get("weights"), dict):
         raise ModelFileError(f"{path}: the manifest has no weights section.")

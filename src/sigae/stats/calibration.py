@@ -23,7 +23,7 @@ from sigae.core.runtime import one_blas_thread
 CODE_SAMPLE = 20_000
 # The training codes' log-density percentile below which a code is "outside".
 OUTSIDE_PERCENTILE = 1.0
-# Percentiles of the training error that are stored: 0, 0.5, ..., 100.
+# Stored percentiles of the per-signal error (of the signals `errors_from` names): 0, 0.5, ... 100.
 PERCENTILES = np.linspace(0.0, 100.0, 201)
 MAX_COMPONENTS = 5
 
@@ -87,7 +87,7 @@ class Density:
 
 @dataclass(frozen=True, eq=False)
 class Calibration:
-    """The training codes' densities and the training error's quantiles.
+    """The training codes' densities and the quantiles of the validation signals' error.
 
     Args:
         gaussian: One Gaussian fitted to the training codes.
@@ -106,7 +106,8 @@ class Calibration:
     errors_from: str = "validation"
 
     def threshold(self, percentile: float) -> float:
-        """The training error at `percentile` (0 to 100), interpolated between stored ones."""
+        """The stored error (of the signals `errors_from` names) at `percentile` (0 to 100),
+        interpolated between the stored quantiles."""
         return float(np.interp(percentile, PERCENTILES, self.error_quantiles))
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from sigae.stats.calibration import Calibration
 from sigae.errors import ConfigError, DataError, NotFittedError
 from sigae.io.arrays import SignalArray, chunks
 from sigae.stats.metrics import signal_errors
-from sigae.model import SignalAutoencoder, check_signals
+from sigae.data.checks import check_signals
+from sigae.model import SignalAutoencoder
 from sigae.data.streaming import block_size
 from sigae.core.validate import check_choice, check_number
 

@@ -6,14 +6,14 @@ them with `figure.savefig(path)`.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sigae.training.trainer import TrainingHistory
+from sigae.core.paths import PathLike
+from sigae.training.records import TrainingHistory
 
 if TYPE_CHECKING:
     from sigae.study.latent import LatentStats
@@ -88,7 +88,7 @@ def plot_reconstruction(
 # Multichannel signals are drawn by their first channel; titles say so.
 
 
-def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
+def save_figure(figure: Figure, path: PathLike) -> None:
     """Writes `figure` (format from the extension, e.g. `.png`) atomically."""
     from sigae.core.outputs import atomic_path
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from sigae.core.paths import PathLike
 from sigae.model import SignalAutoencoder
 from sigae.core.outputs import atomic_path
 from sigae.study import latent
@@ -40,7 +40,7 @@ td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
 """
 
 
-def write_report(model: SignalAutoencoder, x: np.ndarray, path: str | os.PathLike[str], *,
+def write_report(model: SignalAutoencoder, x: np.ndarray, path: PathLike, *,
                  title: str = "sigae report", percentile: float = 99.0) -> None:
     """Writes the HTML report of `model` on signals `x` to `path`, atomically.
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import keras
 import numpy as np
 
-from sigae.architecture.config import SCALE_RATIO, ModelConfig
+from sigae.core.paths import PathLike
+from sigae.data.normalization import SCALE_RATIO
 from sigae.model import SignalAutoencoder
-from sigae.saving.model_file import load_with_manifest
+from sigae.model import load_with_manifest
 
 
 def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:
@@ -27,7 +27,7 @@ def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:
             for view in (model.encoder, model.decoder) for layer in layers(view)]
 
 
-def describe(path: str | os.PathLike[str]) -> str:
+def describe(path: PathLike) -> str:
     """A human-readable summary of a `.sigae` file: layers, normalization, training."""
     model, manifest = load_with_manifest(path)
     versions = manifest.get("versions", {})
@@ -56,14 +56,8 @@ def summary(model: SignalAutoencoder) -> list[str]:
     )
     lines.append("")
     mean, std = model.normalization
-    if isinstance(config, ModelConfig):
-        design = (f"decoder {config.decoder!r}"
-                  + (f"; denoising (noise std {config.noise_std:g})" if config.noise_std else "")
-                  + (f"; variational (beta {config.beta:g})" if config.variational else ""))
-    else:
-        design = f"Keras parts: {config.origin}"
     lines.append(f"input: length {config.length}, {config.channels} channel(s); "
-                 f"latent_dim {config.latent_dim}; {design}")
+                 f"latent_dim {config.latent_dim}; {config.describe()}")
     kind = config.normalization
     if kind == "auto" and model.is_fitted:
         kind = ("auto: per channel, the channels' scales differ by more than "

@@ -10,25 +10,34 @@ weights, bit for bit, as the run left alone (on CPU, one device, with a seed).
 A checkpoint records what it belongs to (the architecture, the training settings and a
 fingerprint of the data); one that belongs to another run is refused, saying which differs.
 The file is a zip of a JSON manifest and safetensors, like a model file: data only.
+`CheckpointCallback` writes one after every epoch the guard has judged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import safetensors.numpy
 
-from sigae.errors import ConfigError, ModelFileError
+from sigae.architecture.views import Views
 from sigae.core.faults import reading
-from sigae.io.arrays import SignalArray
 from sigae.core.outputs import atomic_path
+from sigae.core.paths import PathLike
+from sigae.errors import ConfigError, ModelFileError, StorageError
+from sigae.io.arrays import SignalArray
+from sigae.training.devices import is_primary
+from sigae.training.guard import GuardCallback
+from sigae.training.variables import assign, values
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "sigae-checkpoint"
 FORMAT_VERSION = 1
@@ -66,7 +75,7 @@ class TrainingState:
     optimizer: list[np.ndarray]
 
 
-def write(path: str | os.PathLike[str], belongs_to: dict[str, Any], state: TrainingState
+def write(path: PathLike, belongs_to: dict[str, Any], state: TrainingState
           ) -> None:
     """Writes a checkpoint atomically: a kill mid-write leaves the previous one whole."""
     tensors = {f"weights/{i:04d}": w for i, w in enumerate(state.weights)}
@@ -87,7 +96,7 @@ def write(path: str | os.PathLike[str], belongs_to: dict[str, Any], state: Train
                          zipfile.ZIP_STORED)
 
 
-def read(path: str | os.PathLike[str], belongs_to: dict[str, Any]) -> TrainingState:
+def read(path: PathLike, belongs_to: dict[str, Any]) -> TrainingState:
     """Reads a checkpoint, refusing one that belongs to another run.
 
     Raises:
@@ -121,6 +130,12 @@ def read(path: str | os.PathLike[str], belongs_to: dict[str, Any]) -> TrainingSt
                              "start over.") from None
 
 
+def restore_optimizer(model: keras.Model, state: TrainingState) -> None:
+    """Sets a compiled model's optimizer to a checkpoint's state (moments, step count)."""
+    model.optimizer.build(model.trainable_variables)
+    assign(model.optimizer.variables, state.optimizer)
+
+
 def _check_belongs(path: Path, saved: dict[str, Any], current: dict[str, Any]) -> None:
     if saved["data"] != current["data"]:
         raise ConfigError(
@@ -140,3 +155,33 @@ def _check_belongs(path: Path, saved: dict[str, Any], current: dict[str, Any]) -
         raise ConfigError(
             f"{path}: the checkpoint was made with other settings ({'; '.join(changed)}); "
             "use the same settings to resume, or delete the checkpoint to start over.")
+
+
+class CheckpointCallback(keras.callbacks.Callback):
+    """Writes a checkpoint after every complete epoch (`sigae.training.checkpoint`), after the
+    guard has judged it. An epoch cut short by a stop request is not written: resuming
+    then replays it whole, as the uninterrupted run would have. A checkpoint that cannot be
+    written (a full disk) does not stop training, whose model matters more: the fault is
+    logged once and kept in `error`."""
+
+    def __init__(self, path: PathLike, belongs: dict[str, Any],
+                 guard: GuardCallback, views: Views) -> None:
+        super().__init__()
+        self.path, self.belongs, self.guard, self.views = path, belongs, guard, views
+        self.error: StorageError | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if (self.guard.interrupted is not None or self.guard.diverged_at is not None
+                or not is_primary()):
+            return
+        mean, std = self.views.normalization
+        optimizer = self.model.optimizer
+        try:
+            write(self.path, self.belongs, TrainingState(
+                epoch=epoch + 1, mean=mean, std=std, guard=self.guard.state(),
+                weights=values(self.model.variables), best_weights=self.guard.best_weights,
+                optimizer=values(optimizer.variables)))
+        except StorageError as error:
+            if self.error is None:
+                logger.warning("training goes on without checkpoints: %s", error)
+            self.error = error

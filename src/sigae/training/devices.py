@@ -10,13 +10,26 @@ For a cluster, `initialize(...)` is Keras' documented multi-host start
 coordinator's address, the number of processes and this process's id from flags or the
 environment (`KERAS_DISTRIBUTION_JOB_ADDRESSES`, `KERAS_DISTRIBUTION_NUM_PROCESSES`,
 `KERAS_DISTRIBUTION_PROCESS_ID`).
+
+`place` decides where a `fit` trains: on the model's own views (one device), or on a copy
+laid out over the devices whose weights come back to the model's views after every epoch,
+where the validation loss is computed.
 """
 
 from __future__ import annotations
 
-import keras
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
+import keras
+import numpy as np
+
+from sigae.architecture.build import Architecture, build
+from sigae.architecture.views import Views
 from sigae.errors import ConfigError
+from sigae.training.variables import assign, values
 
 
 def data_parallel(devices: int | str) -> keras.distribution.DataParallel:
@@ -69,3 +82,92 @@ def initialize(coordinator: str | None = None, num_processes: int | None = None,
     come from the environment."""
     keras.distribution.initialize(job_addresses=coordinator, num_processes=num_processes,
                                   process_id=process_id)
+
+
+@contextlib.contextmanager
+def one_device() -> Iterator[None]:
+    """Outside any distribution: for the model's own views, inside a distributed fit."""
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(distribution)
+
+
+@dataclass
+class Placement:
+    """Where a `fit` trains.
+
+    Args:
+        views: The views that train: the model's own, or a copy over several devices.
+        distribution: The data-parallel distribution, or `None` on one device.
+        callbacks: With several devices, the callback that brings the weights back to the
+            model's own views after every epoch (`HostValidation`).
+        home: The model's own views.
+    """
+
+    views: Views
+    distribution: keras.distribution.DataParallel | None = None
+    callbacks: list[keras.callbacks.Callback] = field(default_factory=list)
+    home: Views | None = None
+
+    @property
+    def several(self) -> bool:
+        return self.distribution is not None
+
+    def scope(self) -> contextlib.AbstractContextManager[Any]:
+        """The distribution's scope, or nothing on one device."""
+        return contextlib.nullcontext() if self.distribution is None else self.distribution.scope()
+
+    def bring_back(self) -> None:
+        """Sets the model's own views to the trained copy's weights (several devices)."""
+        if self.home is not None:
+            assign(self.home.autoencoder.variables, values(self.views.autoencoder.variables))
+
+
+def place(views: Views, architecture: Architecture, devices: int | str | None, batch_size: int,
+          validation_errors: Callable[[], np.ndarray] | None) -> Placement:
+    """Where to train `views`: on themselves, or on a copy over `devices` devices.
+
+    Args:
+        views: The model's own views.
+        architecture: What they were built from (the copy is built from it too).
+        devices: A number of devices, `"all"`, or `None` for the model's own device.
+        batch_size: The global batch, which must split evenly across the devices.
+        validation_errors: The per-signal validation errors of the model's own views, for
+            the `val_loss` of each epoch with several devices; `None` without validation.
+
+    Raises:
+        ConfigError: For more devices than the machine has, or a batch that does not split.
+    """
+    distribution = None if devices is None else data_parallel(devices)
+    if distribution is None or len(devices_of(distribution)) == 1:
+        return Placement(views)
+    count = len(devices_of(distribution))
+    if batch_size % count:
+        raise ConfigError(f"batch_size={batch_size} does not split across {count} "
+                          f"devices; use a multiple of {count}.")
+    with distribution.scope():
+        # Seeded, so that every process of a multi-host run makes the same initial values
+        # (they are replaced by the model's at once).
+        twin = build(architecture, seed=0)
+        twin.set_normalization(*views.normalization)
+        assign(twin.autoencoder.variables, values(views.autoencoder.variables))
+    return Placement(twin, distribution, [HostValidation(views, validation_errors)], views)
+
+
+class HostValidation(keras.callbacks.Callback):
+    """With several devices: after every epoch the weights come back to the model's own
+    one-device views, where the validation loss is computed (on any number of signals;
+    no batch has to split across the devices), before the guard judges the epoch."""
+
+    def __init__(self, views: Views, errors: Callable[[], np.ndarray] | None) -> None:
+        super().__init__()
+        self.views, self.errors = views, errors
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        with one_device():
+            assign(self.views.autoencoder.variables, values(self.model.variables))
+        if self.errors is not None and logs is not None:
+            logs["val_loss"] = float(np.mean(self.errors()))

@@ -1,15 +1,83 @@
-"""The cross-validated choice on small data, as plain records (`sigae.training.choice` makes it).
+"""What training produces besides the weights, as plain records saved with the model.
 
-A `Candidate` is one way to fit a model with a linear path; a `Choice` says which won, with
-every candidate's cross-validated error and time, and is saved with the model.
+- `TrainingHistory`: the losses of every epoch of every `fit`;
+- `Learned`: the normalization, the history, the comparison with PCA, the calibration and
+  the small-data choice, written and read by the model file as one unit;
+- `Candidate`, `Score`, `Choice`: the cross-validated choice of `augment="auto"`
+  (`sigae.training.choice` makes it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from sigae.data.augment import Augmentation
+from sigae.stats.calibration import Calibration
+from sigae.stats.pca import Comparison
+
+
+@dataclass(frozen=True)
+class TrainingHistory:
+    """Loss per epoch, in normalized units, over every `fit` call of a model.
+
+    Args:
+        loss: Training loss per epoch.
+        val_loss: Validation loss per epoch (empty without validation).
+        best_epoch: Index of the epoch whose weights the model holds; `None` when no
+            epoch improved on the starting weights, which are then kept.
+        initial_loss: Monitored loss (validation if any) of the weights before the first
+            epoch: PCA's error for a model with a linear path.
+        interrupted: Why the last run stopped before its epochs were done, when it was
+            asked to (`StopRequest`), e.g. `"SIGINT in epoch 4, batch 7"`; `None` otherwise.
+    """
+
+    loss: tuple[float, ...] = field(default=())
+    val_loss: tuple[float, ...] = field(default=())
+    best_epoch: int | None = None
+    initial_loss: float | None = None
+    interrupted: str | None = None
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    @property
+    def best_loss(self) -> float | None:
+        """The monitored loss (validation if any) of the kept weights."""
+        if self.best_epoch is None:
+            return self.initial_loss
+        losses = self.val_loss or self.loss
+        return losses[self.best_epoch]
+
+    def extended(self, run: TrainingHistory) -> TrainingHistory:
+        """This history followed by a later `fit` call's `run`."""
+        offset = self.epochs
+        return TrainingHistory(
+            loss=self.loss + run.loss,
+            val_loss=self.val_loss + run.val_loss,
+            best_epoch=self.best_epoch if run.best_epoch is None else offset + run.best_epoch,
+            initial_loss=run.initial_loss if self.initial_loss is None else self.initial_loss,
+            interrupted=run.interrupted,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {"loss": list(self.loss), "val_loss": list(self.val_loss)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingHistory:
+        initial = data.get("initial_loss")
+        best = data.get("best_epoch")
+        return cls(
+            loss=tuple(float(v) for v in data.get("loss", [])),
+            val_loss=tuple(float(v) for v in data.get("val_loss", [])),
+            best_epoch=None if best is None else int(best),
+            initial_loss=None if initial is None else float(initial),
+            interrupted=None if data.get("interrupted") is None else str(data["interrupted"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -36,19 +104,6 @@ class Candidate:
         augmentation = data.get("augmentation")
         return cls(name=str(data["name"]), trains=bool(data["trains"]),
                    augmentation=Augmentation.from_dict(augmentation) if augmentation else None)
-
-
-CANDIDATES = (
-    Candidate("PCA", trains=False),
-    Candidate("PCA of augmented signals", trains=False, augmentation=Augmentation.standard()),
-    Candidate("convolutional", trains=True),
-    # Stronger than the standard changes: on PickupGestureWiimoteZ (50 signals) the standard
-    # ones helped the convolutional path to 0.97 x PCA at best, these to 0.88
-    # (benchmarks/README.md); the cross-validation judges them either way.
-    Candidate("convolutional, augmented", trains=True, augmentation=Augmentation(
-        shift=0.05, scale=0.2, noise=1.0, warp=0.2, mix=0.3, fraction=0.8)),
-)
-"""The family `augment="auto"` chooses from, simplest first."""
 
 
 @dataclass(frozen=True)
@@ -128,3 +183,60 @@ class Choice:
                    n_signals=int(data["n_signals"]),
                    scores=tuple(Score.from_dict(s) for s in data["scores"]),
                    seconds=float(data["seconds"]))
+
+
+@dataclass(frozen=True, eq=False)
+class Learned:
+    """What fitting learned besides the weights; saved and loaded as one unit.
+
+    Args:
+        mean: The normalization's mean: a scalar, or one value per channel.
+        std: Its standard deviation, same shape.
+        history: The losses of every epoch.
+        comparison: The model against PCA on the validation signals.
+        calibration: The training codes' densities and the validation error quantiles.
+        choice: What `augment="auto"` chose by cross-validation on small data, if it did.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    history: TrainingHistory = field(default_factory=TrainingHistory)
+    comparison: Comparison | None = None
+    calibration: Calibration | None = None
+    choice: Choice | None = None
+
+    def after(self, earlier: Learned | None) -> Learned:
+        """This record with its history appended to an `earlier` fit's."""
+        if earlier is None:
+            return self
+        return dataclasses.replace(self, history=earlier.history.extended(self.history),
+                                   choice=self.choice or earlier.choice)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready plain data."""
+        return {
+            "mean": np.atleast_1d(self.mean).tolist(),
+            "std": np.atleast_1d(self.std).tolist(),
+            "history": self.history.to_dict(),
+            "comparison": self.comparison.to_dict() if self.comparison else None,
+            "calibration": self.calibration.to_dict() if self.calibration else None,
+            "choice": self.choice.to_dict() if self.choice else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], latent_dim: int, per_channel: bool) -> Learned:
+        """Rebuilds a stored record; raises `ValueError`, `TypeError` or `KeyError` if it is
+        malformed."""
+        mean, std = (np.asarray(data[key], dtype="float32") for key in ("mean", "std"))
+        if not per_channel:
+            mean, std = mean.reshape(()), std.reshape(())
+        comparison, calibration = data.get("comparison"), data.get("calibration")
+        choice = data.get("choice")
+        return cls(
+            mean=mean,
+            std=std,
+            history=TrainingHistory.from_dict(data.get("history") or {}),
+            comparison=Comparison.from_dict(comparison) if comparison else None,
+            calibration=Calibration.from_dict(calibration, latent_dim) if calibration else None,
+            choice=Choice.from_dict(choice) if choice else None,
+        )

@@ -7,12 +7,12 @@ TensorFlow (Keras' own `keras.callbacks.TensorBoard` needs it), through the opti
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import keras
 
+from sigae.core.paths import PathLike
 from sigae.errors import ConfigError
 from sigae.core.faults import writing
 
@@ -31,7 +31,7 @@ class TensorBoardLogger(keras.callbacks.Callback):
         ConfigError: If `tensorboardX` is not installed.
     """
 
-    def __init__(self, log_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, log_dir: PathLike) -> None:
         super().__init__()
         try:
             import tensorboardX

@@ -1,0 +1,3 @@
+"""Signals on their way into a model: checks (`checks`), normalization (`normalization`),
+augmentation (`augment`), samples, batches and block-wise forward passes (`streaming`), and
+the embedded dataset (`datasets`). Above `io`, below the architecture."""

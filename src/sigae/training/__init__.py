@@ -1,0 +1,53 @@
+"""Training: the settings, the trainer in its steps, and the records it returns.
+
+The face of the package: `TrainingConfig`, `AUTO`, `StopRequest`, `TrainingHistory`,
+`Learned`, `GuardCallback`, `train` and `measure` are importable from `sigae.training`.
+
+| module | concern |
+|---|---|
+| `settings` | `TrainingConfig` and the automatic settings (`AUTOMATIC`) |
+| `records` | `TrainingHistory`, `Learned`, and the choice's `Candidate`, `Score`, `Choice` |
+| `stop` | `StopRequest`, set from a signal handler or another thread |
+| `split` | the validation split |
+| `start` | initial weights, normalization and PCA start, or a checkpoint's state |
+| `devices` | one device or several (Keras' `DataParallel`), and several hosts |
+| `optimizer` | Adam, or AdamW leaving the PCA start undecayed |
+| `guard` | early stopping with the best weights restored, and the stop on NaN |
+| `checkpoint` | the checkpoint file and the callback that writes it |
+| `epochs` | Keras' `fit` over sigae's batches |
+| `evaluate` | the comparison with PCA, the calibration, and `measure` |
+| `trainer` | `train`: the steps above, in order |
+| `choice` | the cross-validated choice of `augment="auto"` on small data |
+| `tensorboard` | the TensorBoard logger, without TensorFlow |
+| `variables` | host copies of variables, and their return |
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sigae.training.evaluate import measure
+    from sigae.training.guard import GuardCallback
+    from sigae.training.records import Learned, TrainingHistory
+    from sigae.training.settings import AUTO, TrainingConfig
+    from sigae.training.stop import StopRequest
+    from sigae.training.trainer import train
+
+# Loaded on first use: `sigae.training.settings` (for `--help`) needs no Keras.
+_FACE = {
+    "AUTO": "settings", "TrainingConfig": "settings", "StopRequest": "stop",
+    "TrainingHistory": "records", "Learned": "records", "GuardCallback": "guard",
+    "measure": "evaluate", "train": "trainer",
+}
+
+__all__ = sorted(_FACE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _FACE:
+        raise AttributeError(f"module 'sigae.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"sigae.training.{_FACE[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,42 @@
+"""The optimizer: Adam as the question had it, or AdamW that leaves the linear path alone."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from sigae.architecture.views import Views
+
+
+def compile_views(views: Views, learning_rate: float, weight_decay: float, *,
+                  fresh: bool) -> None:
+    """Compiles the autoencoder view for the normalized MSE.
+
+    A view compiled before with the same kind of optimizer keeps it, so a later `fit`
+    continues its moments, at the new learning rate. With `weight_decay`, AdamW leaves the
+    variables the views name as exempt (`Views.decay_exempt`: the PCA start) undecayed.
+
+    Args:
+        views: The views that train.
+        learning_rate: Adam's learning rate.
+        weight_decay: Decoupled weight decay; 0 for plain Adam.
+        fresh: A first fit: an optimizer already built (by an earlier fit that was
+            undone) starts again from zero moments.
+    """
+    model = views.autoencoder
+    if model.compiled and getattr(model.optimizer, "weight_decay", None) == (
+        weight_decay or None
+    ):
+        model.optimizer.learning_rate.assign(learning_rate)
+    else:
+        if weight_decay:
+            optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+            exempt = views.decay_exempt()
+            if exempt:
+                optimizer.exclude_from_weight_decay(var_list=exempt)
+        else:
+            optimizer = keras.optimizers.Adam(learning_rate)
+        model.compile(optimizer=optimizer, loss="mse")
+    if fresh and model.optimizer.built:
+        for variable in model.optimizer.variables:
+            variable.assign(np.zeros(variable.shape, variable.dtype))
