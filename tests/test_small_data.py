@@ -201,15 +201,16 @@ def test_the_choice_and_the_figures_survive_save_and_load(noise_model, tmp_path)
 
 
 def test_the_choice_applies_only_to_small_fresh_automatic_runs():
-    model = sigae.SignalAutoencoder.from_preset("default", length=16, latent_dim=2)
+    design = sigae.ModelConfig(length=16, latent_dim=2)
     settings = TrainingConfig()
-    small = np.zeros((selection.CHOICE_BELOW - 1, 16, 1), "float32")
-    assert selection.applies(model, small, settings, alone=True)
-    assert not selection.applies(model, small, settings, alone=False)
-    assert not selection.applies(model, np.zeros((selection.CHOICE_BELOW, 16, 1)), settings,
-                                 alone=True)
-    assert not selection.applies(model, small[:selection.MIN_SIGNALS - 1], settings, alone=True)
+    small = selection.CHOICE_BELOW - 1
+    assert selection.applies(design, False, small, settings, alone=True)
+    assert not selection.applies(design, False, small, settings, alone=False)
+    assert not selection.applies(design, True, small, settings, alone=True)
+    assert not selection.applies(design, False, selection.CHOICE_BELOW, settings, alone=True)
+    assert not selection.applies(design, False, selection.MIN_SIGNALS - 1, settings, alone=True)
     for change in ({"epochs": 5}, {"augment": "none"}):
-        assert not selection.applies(model, small, settings.__class__(**change), alone=True)
-    question = sigae.SignalAutoencoder.from_preset("question", length=64)
-    assert not selection.applies(question, small, settings, alone=True)
+        assert not selection.applies(design, False, small, settings.__class__(**change),
+                                     alone=True)
+    question = sigae.architecture.config.preset("question", length=64)
+    assert not selection.applies(question, False, small, settings, alone=True)
