@@ -19,8 +19,8 @@ import pytest
 from keras import layers
 
 import sigae
-from sigae.cli import main
 from sigae.architecture.views import Views, assemble
+from sigae.cli import main
 
 DATA = Path(__file__).parent / "data" / "tfkeras2"
 LENGTH, CODE = 32, 4

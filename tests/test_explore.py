@@ -66,16 +66,16 @@ def test_the_map_has_a_point_per_signal_coloured_by_score(client, session):
     answer = client.get("/api/map", headers=HEADERS).json()
     assert len(answer["x"]) == len(answer["y"]) == len(answer["colour"]) == 60
     assert answer["colour_name"] == "anomaly score (MSE)"
-    np.testing.assert_allclose(answer["colour"], session.scores, rtol=1e-6)
+    np.testing.assert_allclose(answer["colour"], session.data.scores, rtol=1e-6)
 
 
 def test_a_signal_comes_with_its_reconstruction_and_score(client, session, trained, data):
     answer = client.get("/api/signal?index=7", headers=HEADERS).json()
     assert np.array_equal(np.asarray(answer["signal"], "float32").T, data[7])
     assert np.array_equal(np.asarray(answer["reconstruction"], "float32").T,
-                          trained.decode(session.codes[7:8])[0])
+                          trained.decode(session.data.codes[7:8])[0])
     np.testing.assert_allclose(answer["code"], trained.encode(data)[7], rtol=1e-5, atol=1e-6)
-    assert answer["score"] == pytest.approx(session.scores[7])
+    assert answer["score"] == pytest.approx(session.data.scores[7])
 
 
 def test_neighbours_interpolation_and_generation(client, trained, data):

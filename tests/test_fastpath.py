@@ -19,8 +19,8 @@ import pytest
 
 import sigae
 from sigae.architecture import fastpath
-from sigae.core import runtime
 from sigae.architecture.designs import build_views
+from sigae.core import runtime
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 import sigae
-from sigae.training import choice as selection
 from sigae.data.augment import Augmentation, mix, noise_floor, scale, shift, warp
-from sigae.training.choice import CANDIDATES
-from sigae.errors import ConfigError
 from sigae.data.normalization import fit_normalization
 from sigae.data.streaming import Batches
+from sigae.errors import ConfigError
 from sigae.training import TrainingConfig
+from sigae.training import choice as selection
+from sigae.training.choice import CANDIDATES
 
 
 def _signals(n: int = 16, length: int = 64, channels: int = 2, seed: int = 0) -> np.ndarray:

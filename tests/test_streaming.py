@@ -12,9 +12,9 @@ import pytest
 import sigae
 import sigae.data.streaming
 from conftest import LENGTH, signals, tiny_config
-from sigae.io import load_signals, open_writer
 from sigae.data.normalization import fit_normalization
 from sigae.data.streaming import Batches, stream
+from sigae.io import load_signals, open_writer
 
 
 @pytest.mark.parametrize("kind", ["global", "per_channel"])

@@ -59,7 +59,7 @@ def check_consistency(
     shared = model.views.shared()
 
     # Each view's own compiled forward pass; neither is defined in terms of the other.
-    x = check_signals(x, model.config)
+    x = np.asarray(check_signals(x, model.config))
     codes = model.encoder.predict(x, batch_size=batch_size, verbose=0)
     via_parts = model.decoder.predict(codes, batch_size=batch_size, verbose=0)
     via_whole = model.autoencoder.predict(x, batch_size=batch_size, verbose=0)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
-from sigae.data import datasets
-from sigae.stats.pca import Comparison
 from sigae.consistency import CheckReport, check_consistency
+from sigae.data import datasets
 from sigae.io.write import write_array
-from sigae.stats.metrics import signal_errors
 from sigae.model import SignalAutoencoder
+from sigae.stats.metrics import signal_errors
+from sigae.stats.pca import Comparison
 from sigae.study.plotting import plot_history, plot_reconstruction, save_figure
 from sigae.study.report import write_report
 from sigae.training import StopRequest, TrainingHistory
@@ -100,7 +101,7 @@ def run_demo(
         epochs=history.epochs,
         best_val_loss=float(model.history.best_loss or float("nan")),
         test_mse=test_mse,
-        comparison=model.comparison,
+        comparison=cast(Comparison, model.comparison),  # every fit compares
         check=check_consistency(model, test),
         history=history,
     )

@@ -146,8 +146,8 @@ def _model(model_path: str, stamp: float) -> Any:
 
 
 def _signals(path: str, key: str | None, config: Any) -> Any:
-    from sigae.io import load_signals
     from sigae.data.checks import check_signals
+    from sigae.io import load_signals
 
     signals = load_signals(path, key=key, length=config.length)
     check_signals(signals, config)
@@ -219,7 +219,7 @@ def _write_zarr(path: str, start: int, result: dict[str, np.ndarray], source_row
     group = zarr.open_group(path, mode="r+")
     for name, values in {**result, "source_row": source_row,
                          "source_start": source_start}.items():
-        group[name][start : start + len(values)] = values
+        group[name][start : start + len(values)] = values  # type: ignore[index]
 
 
 def _write_part(path: str, start: int, result: dict[str, np.ndarray], source_row: np.ndarray,

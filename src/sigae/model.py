@@ -17,14 +17,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import keras
 import numpy as np
 
 from sigae.architecture import config as config_module
 from sigae.architecture.build import Architecture, build
-from sigae.architecture.config import ModelConfig
 from sigae.architecture.parts import PartsConfig, build_parts, parts_config
 from sigae.architecture.views import Views
 from sigae.core.paths import PathLike
@@ -39,8 +38,9 @@ from sigae.saving import export, model_file
 from sigae.stats.calibration import Calibration
 from sigae.stats.pca import Comparison
 from sigae.training import choice, evaluate, trainer
+from sigae.training.automatic import AUTO
 from sigae.training.records import Learned, TrainingHistory
-from sigae.training.settings import AUTO, TrainingConfig
+from sigae.training.settings import TrainingConfig
 from sigae.training.stop import StopRequest
 
 
@@ -271,7 +271,7 @@ class SignalAutoencoder:
 
         Settings left at `"auto"` are chosen from the number of training signals; for 800
         or more they are the question's (batch 100, 100 epochs) with patience 10. See
-        `sigae.training.settings.AUTOMATIC` for the table.
+        `sigae.training.automatic.AUTOMATIC` for the table.
 
         Data larger than memory streams from disk: give `Signals` loaded lazily (a `.npy`
         or HDF5 file, see `sigae.load_signals`) or an `np.memmap`. Up to 256 MB
@@ -354,7 +354,7 @@ class SignalAutoencoder:
                 callbacks=callbacks, checkpoint=checkpoint, devices=devices,
                 candidate=chosen.winner if chosen else None)
         except TrainingError as error:
-            if error.learned is not None:
+            if isinstance(error.learned, Learned):
                 self.learned = error.learned.after(self._learned)
             raise
         self.learned = dataclasses.replace(learned, choice=chosen).after(self._learned)
@@ -379,10 +379,11 @@ class SignalAutoencoder:
             NotFittedError: If the model has no normalization yet (call `fit`).
             DataError: If `x` has the wrong shape or the split leaves no signals.
         """
-        self.require_fitted("measure")
-        self.learned = evaluate.measure(self._views, self._learned, check_signals(x, self.config),
-                                        validation_split=validation_split, seed=seed)
-        return self.learned.comparison
+        learned = self.require_fitted("measure")
+        self.learned = measured = evaluate.measure(
+            self._views, learned, check_signals(x, self.config),
+            validation_split=validation_split, seed=seed)
+        return cast(Comparison, measured.comparison)  # measure always compares
 
     # -- inference -------------------------------------------------------------------
 
@@ -464,13 +465,15 @@ class SignalAutoencoder:
 
     # -- validation ------------------------------------------------------------------
 
-    def require_fitted(self, action: str) -> None:
-        """Raises `NotFittedError`, saying why `action` cannot run, on an untrained model."""
-        if not self.is_fitted:
+    def require_fitted(self, action: str) -> Learned:
+        """What the model learned; raises `NotFittedError`, saying why `action` cannot run,
+        on an untrained model."""
+        if self._learned is None:
             raise NotFittedError(
                 f"Cannot {action}: the model is untrained, so it has no normalization "
                 "statistics. Call fit(x) first, or load a trained model with sigae.load(path)."
             )
+        return self._learned
 
 
 def load(path: PathLike) -> SignalAutoencoder:

@@ -187,7 +187,7 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
                 f"signal_shape={shape} holds {shape[0] * shape[1]} values per signal, but X "
                 f"has {n_features} features per row; give a signal_shape whose length * "
                 f"channels is {n_features}.")
-        return shape  # type: ignore[return-value]
+        return shape
 
     # -- pickling through sigae's own file -------------------------------------------------------
 

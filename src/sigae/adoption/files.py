@@ -33,7 +33,8 @@ def read_graph(source: Any) -> tuple[Graph, str]:
 
     Raises:
         ModelFileError: For a missing, unreadable, truncated or foreign file, or an
-            architecture naming a class outside `sigae.architecture.allowlist` (nothing is executed).
+            architecture naming a class outside `sigae.architecture.allowlist` (nothing is
+            executed).
         ConfigError: For an architecture sigae cannot follow.
     """
     if isinstance(source, keras.Model):

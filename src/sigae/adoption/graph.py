@@ -279,8 +279,9 @@ def _inline_functional(inner: dict[str, Any], layers: LayerSource, graph: Graph,
     while pending:
         waiting = []
         for entry, k, node in pending:
-            refs = [resolve(*r) for r in _node_refs(node)]
-            if any(ref is None for ref in refs):
+            found = [resolve(*r) for r in _node_refs(node)]
+            refs = [ref for ref in found if ref is not None]
+            if len(refs) < len(found):
                 waiting.append((entry, k, node))
                 continue
             name = entry_name(entry)
@@ -299,10 +300,11 @@ def _inline_functional(inner: dict[str, Any], layers: LayerSource, graph: Graph,
             names = sorted({entry_name(entry) for entry, _, _ in waiting})
             raise ConfigError(f"the layers {names} take inputs no layer of the model produces.")
         pending = waiting
-    outputs = [resolve(*r) for r in outputs_spec]
-    if any(ref is None for ref in outputs):
+    found = [resolve(*r) for r in outputs_spec]
+    outputs = [ref for ref in found if ref is not None]
+    if len(outputs) < len(found):
         raise ConfigError("the model's outputs are not produced by its layers.")
-    return outputs  # type: ignore[return-value]
+    return outputs
 
 
 def _tensor_history(value: Any) -> tuple[str, int, int] | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from sigae.core.validate import check_choice, check_number
-from sigae.data.normalization import NORMALIZATIONS, SCALE_RATIO, Normalization
+from sigae.data.normalization import NORMALIZATIONS, Normalization
 from sigae.errors import ConfigError
 
 Padding = Literal["same", "valid"]

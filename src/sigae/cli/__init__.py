@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> Parser:
     """The parser of every command."""
-    from sigae import __version__
+    from sigae.core.version import __version__
 
     parser = Parser(
         prog="sigae",

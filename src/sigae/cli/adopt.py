@@ -52,7 +52,7 @@ def adopt(args: argparse.Namespace) -> int:
     save_trained(model, args.out)
     config = model.config
     counts = model.count_params()
-    print(f"adopted: {config.origin}")
+    print(f"adopted: {getattr(config, 'origin', 'a Keras model')}")
     print(f"signals ({config.length}, {config.channels}) -> codes ({config.latent_dim},); "
           f"parameters: encoder {counts['encoder']:,}, decoder {counts['decoder']:,}")
     mean_now, std_now = model.normalization

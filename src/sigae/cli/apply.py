@@ -24,10 +24,10 @@ from sigae.errors import DataError
 
 
 def apply(args: argparse.Namespace) -> int:
-    from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, open_writer
     from sigae.core.outputs import check_output_file, check_writable
-    from sigae.model import load
     from sigae.data.streaming import stream
+    from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, open_writer
+    from sigae.model import load
 
     source = args.codes if args.command == "decode" else args.data
     if getattr(args, "scheduler", None):

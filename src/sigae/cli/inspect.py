@@ -57,14 +57,14 @@ def info(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from sigae.saving.export import FORMATS, export_view
     from sigae.core.outputs import check_output_file
     from sigae.model import load
+    from sigae.saving.export import FORMATS
 
     form = args.format or ("onnx" if args.out.suffix.lower() == ".onnx" else "keras")
     check_output_file(args.out, (FORMATS[form],), inputs=[args.model])
     model = load(args.model)
-    export_view(model, args.part, args.out, form)
+    getattr(model, f"export_{args.part}")(args.out, form)
     opener = ("onnxruntime.InferenceSession" if form == "onnx"
               else "keras.saving.load_model")
     print(f"exported the {args.part} to {args.out}; open it with {opener}")

@@ -30,8 +30,8 @@ from sigae.errors import DataError
 def stats(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from sigae.io.write import write_array, write_table
     from sigae.core.outputs import output_directory
+    from sigae.io.write import write_array, write_table
     from sigae.study import latent
     from sigae.study.plotting import plot_latent_stats, save_figure
 
@@ -57,8 +57,8 @@ def stats(args: argparse.Namespace) -> int:
 
 
 def project(args: argparse.Namespace) -> int:
-    from sigae.io.write import write_table
     from sigae.core.outputs import output_directory
+    from sigae.io.write import write_table
     from sigae.study import latent
     from sigae.study.plotting import plot_projection, save_figure
 
@@ -137,8 +137,8 @@ def interpolate(args: argparse.Namespace) -> int:
 def neighbors(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from sigae.io.write import write_table
     from sigae.core.outputs import output_directory
+    from sigae.io.write import write_table
     from sigae.study import latent
     from sigae.study.plotting import plot_neighbors, save_figure
 

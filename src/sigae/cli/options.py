@@ -165,7 +165,7 @@ def blame(path: Path | None) -> Iterator[None]:
         raise DataError(f"{path}: {error}") from None
 
 
-def auto(value: float | None) -> float | str:
+def auto(value: int | None) -> int | str:
     """An option left unset is chosen by the library from the data size."""
     return "auto" if value is None else value
 

@@ -26,8 +26,8 @@ REPORT_BYTES = 10 * 2**20
 
 
 def generate(args: argparse.Namespace) -> int:
-    from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, write_array, write_table
     from sigae.core.outputs import check_output_file
+    from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, write_array, write_table
     from sigae.model import load
     from sigae.study import latent
     from sigae.study.plotting import plot_generated, save_figure
@@ -54,8 +54,8 @@ def generate(args: argparse.Namespace) -> int:
 def score(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from sigae.io.write import write_table
     from sigae.core.outputs import check_output_file, check_writable
+    from sigae.io.write import write_table
     from sigae.model import load
     from sigae.study import latent
     from sigae.study.plotting import plot_errors, save_figure

@@ -26,11 +26,12 @@ from sigae.cli.options import (
     verbosity,
 )
 from sigae.errors import SigaeError
+from sigae.training.automatic import automatic_default
 
 
 def demo(args: argparse.Namespace) -> int:
-    from sigae.demo import run_demo
     from sigae.core.outputs import output_directory
+    from sigae.demo import run_demo
 
     output_directory(args.out)
     with stop_on_signals() as stop:
@@ -52,10 +53,10 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
-    from sigae.training.devices import initialize, is_primary
-    from sigae.model import SignalAutoencoder
     from sigae.core.outputs import check_output_file, check_writable
+    from sigae.model import SignalAutoencoder
     from sigae.saving.model_file import estimated_size
+    from sigae.training.devices import initialize, is_primary
 
     if args.coordinator is not None or args.num_processes is not None:
         initialize(args.coordinator, args.num_processes, args.process_id)  # before JAX runs
@@ -79,8 +80,8 @@ def train(args: argparse.Namespace) -> int:
         print(f"no checkpoint {checkpoint}: training from the start")
     callbacks = []
     if args.tensorboard is not None:
-        from sigae.training.tensorboard import TensorBoardLogger
         from sigae.core.outputs import output_directory
+        from sigae.training.tensorboard import TensorBoardLogger
 
         callbacks.append(TensorBoardLogger(output_directory(args.tensorboard)))
     with stop_on_signals() as stop, blame(args.data):
@@ -117,9 +118,11 @@ def train(args: argparse.Namespace) -> int:
           f"for {history.epochs} epochs; "
           + ("kept the starting weights" if model.history.best_epoch is None
              else f"kept epoch {model.history.best_epoch + 1}"))
-    if model.learned.choice is not None:
-        print("\n".join(model.learned.choice.summary()))
-    print(model.comparison.summary())
+    learned = model.learned
+    if learned is not None and learned.choice is not None:
+        print("\n".join(learned.choice.summary()))
+    if model.comparison is not None:
+        print(model.comparison.summary())
     print(f"saved {args.out}")
     if checkpoint.exists():
         print(f"kept the checkpoint {checkpoint}" + (" (--resume continues the run)"
@@ -186,17 +189,15 @@ def register(commands: Any) -> None:
     sub.add_argument("--beta", type=non_negative_float, default=1.0,
                      help="weight of the KL term of --variational (default: 1)")
     sub.add_argument("--epochs", type=positive_int,
-                     help="maximum epochs (default: chosen from the number of signals; "
-                     "100 for 800 or more)")
+                     help=f"maximum epochs (default: {automatic_default('epochs')})")
     sub.add_argument("--batch-size", type=positive_int,
-                     help="signals per step (default: chosen from the number of signals; "
-                     "100 for 800 or more)")
+                     help=f"signals per step (default: {automatic_default('batch_size')})")
     sub.add_argument("--validation-split", type=fraction, default=0.2,
                      help="fraction held out from the end for validation (default: 0.2)")
     sub.add_argument("--patience", type=non_negative_int,
                      help="early-stopping patience in epochs (doubled until an epoch beats "
                      "the start), 0 to train all epochs; the best weights are kept either "
-                     "way (default: chosen from the number of signals; 10 for 800 or more)")
+                     f"way (default: {automatic_default('patience')})")
     sub.add_argument("--learning-rate", type=positive_float, default=1e-3,
                      help="Adam's learning rate (default: 0.001)")
     sub.add_argument("--weight-decay", type=non_negative_float, default=0.0,

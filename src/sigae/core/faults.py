@@ -62,8 +62,8 @@ def describe(error: BaseException) -> str:
     """E.g. `no space left on device (errno 28)`."""
     code = errno_of(error)
     if code is None:
-        text = str(error).strip().splitlines()
-        return text[0] if text else type(error).__name__
+        lines = str(error).strip().splitlines()
+        return lines[0] if lines else type(error).__name__
     text = os.strerror(code)
     return f"{text[0].lower()}{text[1:]} (errno {code})"
 

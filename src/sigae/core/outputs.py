@@ -16,10 +16,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from sigae.core.faults import writing
 from sigae.core.paths import PathLike
 from sigae.errors import SigaeError, StorageError
-from sigae.core.faults import writing
-
 
 
 def check_output_file(path: PathLike, suffixes: Sequence[str], *,

@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sigae.errors import ConfigError
 from sigae.core.validate import check_number
+from sigae.errors import ConfigError
 
 _NOISE_FLOOR_SCALE = 0.6745 * np.sqrt(2.0)  # MAD of N(0, 1) times sqrt(2) (differences)
 

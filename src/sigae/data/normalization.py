@@ -72,7 +72,7 @@ def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
         spread = np.full(std.shape, np.sqrt(np.mean(np.square(std)) + np.var(mean)))
         return _usable(overall, spread)
     axis: Sequence[int] | None = None if kind == "global" else (0, 1)
-    count, mean, m2 = 0, 0.0, 0.0
+    count, mean, m2 = 0, np.zeros(()), np.zeros(())
     for _, block in chunks(x, what="x"):
         block = block.astype("float64")
         n = block.size if axis is None else block.shape[0] * block.shape[1]

@@ -8,7 +8,7 @@ an HDF5 dataset, windows of a recording) and reads it through `sigae.io.chunks`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import keras

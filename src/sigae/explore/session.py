@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from sigae.stats.calibration import Density
+from sigae.core.validate import check_choice, check_number
 from sigae.errors import ConfigError, DataError, NotFittedError
 from sigae.io import Signals
 from sigae.model import SignalAutoencoder
+from sigae.stats.calibration import Density
 from sigae.study import latent
-from sigae.core.validate import check_choice, check_number
 
 # Sliders span this many standard deviations of the training codes each way.
 SLIDER_SPAN = 3.0
@@ -40,6 +40,18 @@ class CodeSpace:
     mean: np.ndarray
     std: np.ndarray
     density: Density
+
+
+@dataclass(frozen=True, eq=False)
+class Explored:
+    """The signals an explorer was given, with what the model says of them: their codes,
+    anomaly scores (MSE) and 2-D map points, from the `projection` named."""
+
+    signals: Signals
+    codes: np.ndarray
+    scores: np.ndarray
+    points: np.ndarray
+    projection: str
 
 
 class ExploreSession:
@@ -66,37 +78,26 @@ class ExploreSession:
                  projection: str = "auto", batch_size: int = 256) -> None:
         model.require_fitted("explore")
         self.model = model
-        self.signals = signals
-        self.codes = self.scores = self.points = None
         self.labels, self.label_name = labels, label_name
+        self.data: Explored | None = None
         if signals is not None:
-            self.codes, self.scores, _ = latent.codes_and_errors(model, signals.data,
-                                                                  batch_size=batch_size)
+            codes, scores, _ = latent.codes_and_errors(model, signals.data,
+                                                       batch_size=batch_size)
             if labels is not None and len(labels) != len(signals):
                 raise DataError(f"the labels hold {len(labels)} values but the data has "
                                 f"{len(signals)} signals; give one label per signal.")
-            self.points, self.projection = self._project(projection)
+            points, projection = _project(codes, projection)
+            self.data = Explored(signals, codes, scores, points, projection)
         self.space = self._code_space()
-
-    def _project(self, projection: str) -> tuple[np.ndarray, str]:
-        check_choice("projection", projection, ("auto", "pca", "umap"))
-        if projection == "auto":
-            try:
-                import umap  # noqa: F401
-                projection = "umap" if len(self.codes) <= UMAP_LIMIT else "pca"
-            except ImportError:
-                projection = "pca"
-        points, _ = latent.project(self.codes, projection)
-        return np.asarray(points, "float32"), projection
 
     def _code_space(self) -> CodeSpace:
         calibration = self.model.calibration
         if calibration is not None:
             density = calibration.gaussian
-        elif self.codes is not None:
+        elif self.data is not None:
             from sigae.stats.calibration import calibrate
 
-            density = calibrate(self.codes, self.scores).gaussian
+            density = calibrate(self.data.codes, self.data.scores).gaussian
         else:
             raise NotFittedError(
                 "Cannot explore: the model has no stored code density (it was adopted or "
@@ -115,10 +116,10 @@ class ExploreSession:
             "length": config.length, "channels": config.channels,
             "latent_dim": config.latent_dim, "span": SLIDER_SPAN,
             "mean": self.space.mean.tolist(), "std": self.space.std.tolist(),
-            "n_signals": 0 if self.signals is None else len(self.signals),
-            "source": None if self.signals is None else self.signals.source,
+            "n_signals": 0 if self.data is None else len(self.data.signals),
+            "source": None if self.data is None else self.data.signals.source,
             "samplers": ["gaussian", "gmm"] + (["prior"] if config.variational else []),
-            "projection": None if self.signals is None else self.projection,
+            "projection": None if self.data is None else self.data.projection,
             "label_name": self.label_name if self.labels is not None else None,
         }
 
@@ -132,47 +133,47 @@ class ExploreSession:
 
     def map(self) -> dict[str, Any]:
         """The 2-D map of the data's codes, coloured by anomaly score or the labels."""
-        self._require_data("map")
-        colour = self.scores if self.labels is None else self.labels
+        data = self._require_data("map")
+        colour = data.scores if self.labels is None else self.labels
         numeric = np.asarray(colour).dtype.kind in "iuf"
         return {
-            "x": _floats(self.points[:, 0]), "y": _floats(self.points[:, 1]),
-            "row": self.signals.row.tolist(), "start": self.signals.start.tolist(),
+            "x": _floats(data.points[:, 0]), "y": _floats(data.points[:, 1]),
+            "row": data.signals.row.tolist(), "start": data.signals.start.tolist(),
             "colour": _floats(colour) if numeric else [str(v) for v in colour],
             "colour_name": "anomaly score (MSE)" if self.labels is None else self.label_name,
-            "numeric": bool(numeric), "projection": self.projection,
+            "numeric": bool(numeric), "projection": data.projection,
         }
 
     def signal(self, index: Any) -> dict[str, Any]:
         """Signal `index` of the data, its reconstruction, code and anomaly score."""
-        i = self._index(index)
-        x = np.asarray(self.signals.data[i : i + 1], "float32")
-        code = self.codes[i : i + 1]
+        data, i = self._pick(index)
+        x = np.asarray(data.signals.data[i : i + 1], "float32")
+        code = data.codes[i : i + 1]
         return {
-            "index": i, "row": int(self.signals.row[i]), "start": int(self.signals.start[i]),
+            "index": i, "row": int(data.signals.row[i]), "start": int(data.signals.start[i]),
             "signal": self._signal_list(x[0]),
             "reconstruction": self._signal_list(self.model.decode(code)[0]),
-            "code": code[0].tolist(), "score": float(self.scores[i]),
+            "code": code[0].tolist(), "score": float(data.scores[i]),
             "outside": bool(self._outside(code)[0]),
         }
 
     def neighbors(self, index: Any, k: Any = 6) -> dict[str, Any]:
         """The `k` signals nearest to signal `index` in code space."""
-        i = self._index(index)
+        data, i = self._pick(index)
         k = check_number("k", k, integer=True, minimum=1, maximum=MAX_NEIGHBORS)
-        found, distances = latent.neighbors(self.codes, i, k)
+        found, distances = latent.neighbors(data.codes, i, k)
         return {"index": i, "neighbors": [
-            {"index": int(j), "row": int(self.signals.row[j]), "distance": float(d),
-             "signal": self._signal_list(np.asarray(self.signals.data[j : j + 1])[0])}
+            {"index": int(j), "row": int(data.signals.row[j]), "distance": float(d),
+             "signal": self._signal_list(np.asarray(data.signals.data[j : j + 1])[0])}
             for j, d in zip(found, distances, strict=True)]}
 
     def interpolate(self, start: Any, end: Any, steps: Any = 8, method: Any = "linear"
                     ) -> dict[str, Any]:
         """The decoded path between the codes of signals `start` and `end`."""
-        i, j = self._index(start), self._index(end)
+        (data, i), (_, j) = self._pick(start), self._pick(end)
         steps = check_number("steps", steps, integer=True, minimum=2, maximum=MAX_STEPS)
         method = check_choice("method", method, ("linear", "slerp"))
-        codes, decoded = latent.interpolate(self.model, self.codes[i], self.codes[j],
+        codes, decoded = latent.interpolate(self.model, data.codes[i], data.codes[j],
                                             steps=steps, method=method)
         return {"from": i, "to": j, "method": method, "codes": np.asarray(codes).tolist(),
                 "signals": [self._signal_list(s) for s in decoded],
@@ -205,16 +206,18 @@ class ExploreSession:
                             f"(latent_dim); received {_short(value)}.")
         return np.asarray([value], dtype="float32")
 
-    def _index(self, value: Any) -> int:
-        self._require_data("pick a signal")
-        n = len(self.signals)
+    def _pick(self, value: Any) -> tuple[Explored, int]:
+        """The data, and `value` checked as an index into it."""
+        data = self._require_data("pick a signal")
+        n = len(data.signals)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
             raise DataError(f"index must be an integer in 0..{n - 1}; received {_short(value)}.")
-        return value
+        return data, value
 
-    def _require_data(self, action: str) -> None:
-        if self.signals is None:
+    def _require_data(self, action: str) -> Explored:
+        if self.data is None:
             raise ConfigError(f"Cannot {action}: the explorer was started without DATA.")
+        return self.data
 
     def _outside(self, codes: np.ndarray) -> np.ndarray:
         density = self.space.density
@@ -224,6 +227,20 @@ class ExploreSession:
     def _signal_list(signal: np.ndarray) -> list[list[float]]:
         """`(length, channels)` as a list per channel, rounded for JSON."""
         return [_floats(channel) for channel in np.asarray(signal).T]
+
+
+def _project(codes: np.ndarray, projection: str) -> tuple[np.ndarray, str]:
+    """The codes' 2-D map points, and the projection that made them (`"auto"` takes UMAP
+    when it is installed and the codes are at most `UMAP_LIMIT`, else PCA)."""
+    check_choice("projection", projection, ("auto", "pca", "umap"))
+    if projection == "auto":
+        try:
+            import umap  # noqa: F401
+            projection = "umap" if len(codes) <= UMAP_LIMIT else "pca"
+        except ImportError:
+            projection = "pca"
+    points, _ = latent.project(codes, projection)
+    return np.asarray(points, "float32"), projection
 
 
 def _is_number(value: Any) -> bool:

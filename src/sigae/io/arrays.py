@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sigae.errors import DataError
 from sigae.core.faults import is_machine_fault, read_error
+from sigae.errors import DataError
 from sigae.io.found import reason
 
 # Rows read at a time when streaming; 4096 signals of 501 float32 samples are 8 MB.
@@ -25,11 +25,12 @@ CHUNK = 4096
 class SignalArray(Protocol):
     """What sigae needs of signals: a shape, a length and float32 slices of rows."""
 
-    shape: tuple[int, ...]
+    @property
+    def shape(self) -> tuple[int, ...]: ...
 
     def __len__(self) -> int: ...
 
-    def __getitem__(self, item: slice) -> np.ndarray: ...
+    def __getitem__(self, item: Any) -> np.ndarray: ...
 
 
 class NpyFile:

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from sigae.errors import DataError
 from sigae.core.outputs import format_bytes
+from sigae.errors import DataError
 
 # Names of the provenance columns or arrays sigae writes next to its results.
 INDEX_NAMES = ("source_row", "source_start")

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from sigae.errors import DataError
 from sigae.core.faults import is_machine_fault, read_error
+from sigae.errors import DataError
 from sigae.io.found import (
     INDEX_NAMES,
     Found,

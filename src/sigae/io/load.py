@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sigae.core.faults import is_machine_fault, read_error, reading
 from sigae.core.paths import PathLike
 from sigae.errors import DataError, SigaeError
-from sigae.core.faults import is_machine_fault, read_error, reading
 from sigae.io import hdf5, matlab, numpy_files, parquet, text, wav
-from sigae.io.arrays import DiskArray, NpyFile, check_finite
+from sigae.io.arrays import DiskArray, NpyFile, SignalArray, check_finite
 from sigae.io.found import Found, reason
 from sigae.io.signals import Signals, windows
 
@@ -101,10 +101,10 @@ def load_signals(
         # Columns of a C-order file are strided; a memory map reads them without
         # reading every row.
         array = np.load(path, mmap_mode="r", allow_pickle=False)
-    data = DiskArray(array, transpose=transpose, name=where)
+    data: SignalArray = DiskArray(array, transpose=transpose, name=where)
     if not found.lazy:
-        data = data[:]
-        check_finite(data, f"{where}:")
+        data = in_memory = data[:]
+        check_finite(in_memory, f"{where}:")
     if found.index is not None and len(found.index[0]) == len(data):
         signals = Signals(data, *found.index, file=path, key=found.key,
                           sample_rate=found.sample_rate)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import struct
 import warnings
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def _next(offset: int, mdtype: int, size: int, small: bool) -> int:
     return offset + 8 if small else offset + 8 + -(-size // 8) * 8
 
 
-def _matrices(data: bytes, endian: str, budget: list[int]):
+def _matrices(data: bytes, endian: str, budget: list[int]) -> Iterator[_Matrix]:
     """Every top-level variable of a v5 file, its header parsed and checked."""
     offset = 128
     while offset < len(data):

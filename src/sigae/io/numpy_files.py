@@ -8,8 +8,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from sigae.errors import DataError
 from sigae.core.faults import is_machine_fault, read_error
+from sigae.errors import DataError
 from sigae.io.arrays import NpyFile
 from sigae.io.found import INDEX_NAMES, Found, check_declared_size, choose, describe, reason
 

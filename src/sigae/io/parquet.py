@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from sigae.errors import DataError
 from sigae.core.faults import is_machine_fault, read_error
+from sigae.errors import DataError
 from sigae.io.found import INDEX_NAMES, Found, check_declared_size, choose, reason
 
 
@@ -53,7 +53,7 @@ def read_parquet(path: Path, key: str | None) -> Found:
     index = None
     if len(index_names) == 2:
         index = tuple(table.column(n).to_numpy().astype("int64") for n in INDEX_NAMES)
-    return Found(array, key=key, index=index)  # type: ignore[arg-type]
+    return Found(array, key=key, index=index)
 
 
 def _list_values(path: Path, column: Any) -> np.ndarray:

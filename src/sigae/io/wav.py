@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sigae.errors import DataError
 from sigae.core.faults import is_machine_fault, read_error
+from sigae.errors import DataError
 from sigae.io.found import Found, check_declared_size, reason
 
 

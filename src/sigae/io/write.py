@@ -17,10 +17,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from sigae.core.outputs import atomic_path
 from sigae.core.paths import PathLike
 from sigae.errors import DataError
 from sigae.io.found import INDEX_NAMES
-from sigae.core.outputs import atomic_path
 
 OUTPUT_EXTENSIONS = (".npy", ".npz", ".csv", ".parquet", ".h5")
 
@@ -56,7 +56,7 @@ class _Npy(Writer):
         _npy_header(self.handle, self.shape)
 
     def _write(self, block: np.ndarray) -> None:
-        self.handle.write(memoryview(block).cast("B"))
+        self.handle.write(memoryview(block).cast("B"))  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.handle.close()
@@ -70,7 +70,7 @@ class _Npz(Writer):
         _npy_header(self.member, self.shape)
 
     def _write(self, block: np.ndarray) -> None:
-        self.member.write(memoryview(block).cast("B"))
+        self.member.write(memoryview(block).cast("B"))  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.member.close()

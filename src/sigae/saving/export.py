@@ -10,14 +10,13 @@
 
 from __future__ import annotations
 
-
 import keras
 import numpy as np
 
-from sigae.core.paths import PathLike
 from sigae.architecture import fastpath
 from sigae.architecture.views import Standardize, Views
 from sigae.core.outputs import atomic_path, check_output_file
+from sigae.core.paths import PathLike
 from sigae.core.validate import check_choice
 from sigae.errors import ConfigError
 

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sigae.stats.calibration import Calibration
+from sigae.core.validate import check_choice, check_number
+from sigae.data.checks import check_signals
+from sigae.data.streaming import block_size
 from sigae.errors import ConfigError, DataError, NotFittedError
 from sigae.io.arrays import SignalArray, chunks
-from sigae.stats.metrics import signal_errors
-from sigae.data.checks import check_signals
 from sigae.model import SignalAutoencoder
-from sigae.data.streaming import block_size
-from sigae.core.validate import check_choice, check_number
+from sigae.stats.calibration import Calibration
+from sigae.stats.metrics import signal_errors
 
 # A dimension whose variance is below this share of the total is inactive.
 INACTIVE_SHARE = 1e-3

@@ -142,7 +142,7 @@ def plot_projection(points: np.ndarray, *, labels: np.ndarray | None = None,
             chosen = np.asarray(labels) == value
             axes.scatter(points[chosen, 0], points[chosen, 1], s=8, alpha=0.7, label=str(value))
         axes.legend(title=label_name, fontsize="small", markerscale=2)
-    names = ("PC 1", "PC 2") if method == "pca" else ("UMAP 1", "UMAP 2")
+    names: tuple[str, ...] = ("PC 1", "PC 2") if method == "pca" else ("UMAP 1", "UMAP 2")
     if explained is not None:
         names = tuple(f"{n} ({100 * e:.1f}% of code variance)"
                       for n, e in zip(names, explained, strict=True))
@@ -235,7 +235,7 @@ def plot_errors(mse: np.ndarray, threshold: float, *, title: str = "Reconstructi
     positive = np.maximum(np.asarray(mse, dtype="float64"), 1e-12)
     bins = np.logspace(np.log10(positive.min()), np.log10(max(positive.max(), threshold) * 1.01),
                        40)
-    axes.hist(positive, bins=bins, color="tab:blue", alpha=0.8)
+    axes.hist(positive, bins=list(bins), color="tab:blue", alpha=0.8)
     axes.axvline(threshold, color="tab:red", linestyle="--",
                  label=f"threshold {threshold:.3g} ({int(np.sum(mse > threshold))} above)")
     axes.set_xscale("log")

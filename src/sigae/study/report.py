@@ -14,9 +14,9 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
+from sigae.core.outputs import atomic_path
 from sigae.core.paths import PathLike
 from sigae.model import SignalAutoencoder
-from sigae.core.outputs import atomic_path
 from sigae.study import latent
 from sigae.study.plotting import (
     plot_errors,
@@ -52,12 +52,13 @@ def write_report(model: SignalAutoencoder, x: np.ndarray, path: PathLike, *,
         percentile: Percentile of the training errors used as the anomaly threshold.
     """
     codes, mse, _ = latent.codes_and_errors(model, x)
-    threshold = latent.require_calibration(model, "report").threshold(percentile)
+    calibration = latent.require_calibration(model, "report")
+    threshold = calibration.threshold(percentile)
     stats = latent.stats(codes)
     points, explained = latent.project(codes)
-    variance = np.diag(model.calibration.gaussian.covariances[0])
+    variance = np.diag(calibration.gaussian.covariances[0])
     dims = [int(d) for d in np.argsort(variance)[::-1][:4]]
-    _, traversed = latent.traverse(model, model.calibration.gaussian.means[0], dims)
+    _, traversed = latent.traverse(model, calibration.gaussian.means[0], dims)
     reconstructions = model.reconstruct(x)
     comparison = f"<p>{html.escape(model.comparison.summary())}</p>" if model.comparison else ""
     table = "".join(
@@ -73,7 +74,7 @@ def write_report(model: SignalAutoencoder, x: np.ndarray, path: PathLike, *,
                                      f"{len(x)} signals")) +
         f"<p>{int(np.sum(mse > threshold))} of {len(x)} signals are above the threshold "
         f"{threshold:.4g}, the {percentile:g}th percentile of the errors of the "
-        f"{model.calibration.n_signals} {model.calibration.errors_from} signals.</p>",
+        f"{calibration.n_signals} {calibration.errors_from} signals.</p>",
         "Latent statistics": _image(plot_latent_stats(stats)) +
         "<table><tr><th>dimension</th><th>mean</th><th>std</th><th>share of variance</th>"
         f"<th>inactive</th></tr>{table}</table>",

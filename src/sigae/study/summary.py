@@ -9,8 +9,7 @@ import numpy as np
 
 from sigae.core.paths import PathLike
 from sigae.data.normalization import SCALE_RATIO
-from sigae.model import SignalAutoencoder
-from sigae.model import load_with_manifest
+from sigae.model import SignalAutoencoder, load_with_manifest
 
 
 def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:

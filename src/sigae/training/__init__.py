@@ -5,7 +5,8 @@ The face of the package: `TrainingConfig`, `AUTO`, `StopRequest`, `TrainingHisto
 
 | module | concern |
 |---|---|
-| `settings` | `TrainingConfig` and the automatic settings (`AUTOMATIC`) |
+| `automatic` | the settings chosen from the data's size (`AUTOMATIC`), in one table |
+| `settings` | `TrainingConfig` |
 | `records` | `TrainingHistory`, `Learned`, and the choice's `Candidate`, `Score`, `Choice` |
 | `stop` | `StopRequest`, set from a signal handler or another thread |
 | `split` | the validation split |
@@ -28,21 +29,23 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sigae.training.automatic import AUTO
     from sigae.training.evaluate import measure
     from sigae.training.guard import GuardCallback
     from sigae.training.records import Learned, TrainingHistory
-    from sigae.training.settings import AUTO, TrainingConfig
+    from sigae.training.settings import TrainingConfig
     from sigae.training.stop import StopRequest
     from sigae.training.trainer import train
 
-# Loaded on first use: `sigae.training.settings` (for `--help`) needs no Keras.
+# Loaded on first use: `sigae.training.automatic` (for `--help`) needs neither NumPy nor Keras.
 _FACE = {
-    "AUTO": "settings", "TrainingConfig": "settings", "StopRequest": "stop",
+    "AUTO": "automatic", "TrainingConfig": "settings", "StopRequest": "stop",
     "TrainingHistory": "records", "Learned": "records", "GuardCallback": "guard",
     "measure": "evaluate", "train": "trainer",
 }
 
-__all__ = sorted(_FACE)
+__all__ = ["AUTO", "GuardCallback", "Learned", "StopRequest", "TrainingConfig",
+           "TrainingHistory", "measure", "train"]
 
 
 def __getattr__(name: str) -> Any:

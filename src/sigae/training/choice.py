@@ -32,8 +32,9 @@ from sigae.data.normalization import fit_normalization
 from sigae.data.streaming import predict
 from sigae.stats.metrics import signal_errors
 from sigae.stats.pca import fit_pca, pca_reconstruct
+from sigae.training.automatic import AUTO
 from sigae.training.records import Candidate, Choice, Score
-from sigae.training.settings import AUTO, TrainingConfig
+from sigae.training.settings import TrainingConfig
 from sigae.training.start import augmented_pca
 from sigae.training.stop import StopRequest
 from sigae.training.trainer import train

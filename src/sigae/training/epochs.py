@@ -29,9 +29,9 @@ def run_epochs(placement: Placement, x_train: SignalArray, x_val: SignalArray | 
     several = placement.several
     validation: Any = None
     if x_val is not None and not several:  # with several devices the host validates
-        validation = (Batches(x_val, settings.batch_size, shuffle=False) if is_lazy(x_val)
+        validation = (Batches(x_val, int(settings.batch_size), shuffle=False) if is_lazy(x_val)
                       else (x_val, x_val))
-    batches = Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch,
+    batches = Batches(x_train, int(settings.batch_size), settings.seed, start_epoch=first_epoch,
                       whole=several, shard=process_shard() if several else (0, 1),
                       augment=settings.augmentation)
     try:

@@ -126,9 +126,10 @@ class GuardCallback(keras.callbacks.Callback):
             # Until an epoch beats the starting weights the patience is doubled: from a
             # PCA start the convolutional path begins at zero, and its first epochs often
             # raise the error a little before they lower it.
-            limit = self.patience if self.best_epoch is not None else 2 * (self.patience or 0)
-            if self.patience is not None and self.wait >= limit:
-                self.model.stop_training = True
+            if self.patience is not None:
+                limit = self.patience if self.best_epoch is not None else 2 * self.patience
+                if self.wait >= limit:
+                    self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self.restore()

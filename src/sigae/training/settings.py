@@ -1,9 +1,5 @@
-"""How to train: `TrainingConfig`, and the settings chosen from the data's size.
-
-`AUTOMATIC` is the one source of the automatic settings: `TrainingConfig.resolved` reads
-it, and the README's table and `sigae train --help` are rendered from it
-(`automatic_table`, `automatic_default`).
-"""
+"""How to train: `TrainingConfig`, whose `"auto"` settings `sigae.training.automatic`
+chooses from the data's size."""
 
 from __future__ import annotations
 
@@ -13,72 +9,15 @@ from typing import Any
 
 from sigae.core.validate import check_choice, check_number
 from sigae.data.augment import Augmentation
-
-AUTO = "auto"
-"""Marks a training setting to be chosen from the number of training signals."""
-
-
-@dataclass(frozen=True)
-class Tier:
-    """The automatic settings for training sets of at least `min_signals` signals.
-
-    Args:
-        min_signals: The smallest training set the tier applies to.
-        label: The tier's range in words, e.g. `"800 or more"`.
-        batch_size: Signals per step; `None`: an eighth of the training signals, at
-            least `MIN_BATCH`, so that an epoch still makes several steps.
-        epochs: Maximum epochs.
-        patience: Early-stopping patience (smaller sets have noisier validation losses).
-    """
-
-    min_signals: int
-    label: str
-    batch_size: int | None
-    epochs: int
-    patience: int
-
-    def batch_for(self, n_train: int) -> int:
-        return self.batch_size if self.batch_size is not None else max(MIN_BATCH, n_train // 8)
-
-
-MIN_BATCH = 8
-
-AUTOMATIC = (
-    Tier(800, "800 or more", 100, 100, 10),  # the question's batch and epochs
-    Tier(200, "200 to 799", 50, 200, 20),
-    Tier(0, "under 200", None, 300, 30),
-)
-"""The automatic settings, largest training sets first."""
-
-
-def tier_for(n_train: int) -> Tier:
-    """The tier of `AUTOMATIC` a training set of `n_train` signals falls in."""
-    return next(tier for tier in AUTOMATIC if n_train >= tier.min_signals)
-
-
-def automatic_table() -> str:
-    """`AUTOMATIC` as the Markdown table the README shows."""
-    rows = ["| training signals | batch_size | epochs | patience |", "|---|---|---|---|"]
-    for tier in AUTOMATIC:
-        batch = (f"n // 8, at least {MIN_BATCH}" if tier.batch_size is None
-                 else str(tier.batch_size))
-        rows.append(f"| {tier.label} | {batch} | {tier.epochs} | {tier.patience} |")
-    return "\n".join(rows)
-
-
-def automatic_default(setting: str) -> str:
-    """How `--help` states a setting's automatic default, e.g.
-    `"chosen from the number of signals; 100 for 800 or more"`."""
-    top = AUTOMATIC[0]
-    return f"chosen from the number of signals; {getattr(top, setting)} for {top.label}"
+from sigae.training.automatic import AUTO, tier_for
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
     """How to train. `"auto"` settings are chosen from the number of training signals
-    (`AUTOMATIC`): for 800 or more they are the question's, batch 100 and 100 epochs, with
-    early stopping after 10 epochs without improvement; smaller sets get smaller batches,
-    more epochs and more patience.
+    (`sigae.training.automatic.AUTOMATIC`): for 800 or more they are the question's, batch
+    100 and 100 epochs, with early stopping after 10 epochs without improvement; smaller
+    sets get smaller batches, more epochs and more patience.
 
     Args:
         epochs: Maximum number of passes over the training data.

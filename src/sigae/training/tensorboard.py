@@ -12,9 +12,9 @@ from typing import Any
 
 import keras
 
+from sigae.core.faults import writing
 from sigae.core.paths import PathLike
 from sigae.errors import ConfigError
-from sigae.core.faults import writing
 
 
 class TensorBoardLogger(keras.callbacks.Callback):

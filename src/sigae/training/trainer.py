@@ -34,7 +34,7 @@ from sigae.training.epochs import run_epochs
 from sigae.training.evaluate import errors, evaluate
 from sigae.training.guard import GuardCallback
 from sigae.training.optimizer import compile_views
-from sigae.training.records import Candidate, Learned, TrainingHistory
+from sigae.training.records import Candidate, Learned
 from sigae.training.settings import TrainingConfig
 from sigae.training.split import split
 from sigae.training.start import start
@@ -109,7 +109,8 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
     start_errors = None if begun.resumed is not None else errors(
         views, x_val if x_val is not None else x_train, std)
     guard = GuardCallback(
-        monitor="val_loss" if x_val is not None else "loss", patience=settings.patience,
+        monitor="val_loss" if x_val is not None else "loss",
+        patience=None if settings.patience is None else int(settings.patience),
         baseline=0.0 if start_errors is None else float(np.mean(start_errors)),
         errors=validation_errors, start_errors=None if x_val is None else start_errors,
         stop=stop)
@@ -117,7 +118,8 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
     if checkpoint is not None:
         if begun.resumed is not None:
             guard.load_state(begun.resumed.guard, begun.resumed.best_weights)
-        saving.append(checkpoints.CheckpointCallback(checkpoint, begun.belongs, guard, views))
+        saving.append(checkpoints.CheckpointCallback(checkpoint, begun.belongs or {}, guard,
+                                                     views))
     if candidate is None or candidate.trains:
         run_epochs(placement, x_train, x_val, settings, guard, callbacks=[*callbacks],
                    first_epoch=begun.first_epoch, verbose=verbose, after_guard=saving)

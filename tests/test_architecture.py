@@ -1,0 +1,123 @@
+"""The shape of the code is a checked fact: layers, no circles, types, one source of each."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+import sigae
+from sigae.training import TrainingConfig
+from sigae.training.automatic import AUTOMATIC, automatic_table
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = Path(sigae.__file__).resolve().parent
+
+
+def circles(graph: grimp.ImportGraph) -> list[set[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return found
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    # Every import counts: those inside functions and under TYPE_CHECKING too.
+    return grimp.build_graph("sigae", cache_dir=None)
+
+
+def test_no_two_modules_import_each_other_through_any_chain(graph):
+    assert circles(graph) == []
+
+
+def test_the_circle_finder_finds_a_circle(graph):
+    graph.add_import(importer="sigae.core.paths", imported="sigae.model")
+    assert any({"sigae.core.paths", "sigae.model"} <= circle for circle in circles(graph))
+
+
+def test_only_the_entry_point_imports_the_command_line(graph):
+    importers = {module for module in graph.find_modules_that_directly_import("sigae.cli")
+                 if not module.startswith("sigae.cli")}
+    assert importers == {"sigae.__main__"}
+
+
+def lint_imports(cwd: Path, source: Path) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(source.parent)}
+    return subprocess.run([sys.executable, "-m", "importlinter.cli", "--no-cache"],
+                          cwd=cwd, env=environment, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_the_import_contracts_hold():
+    result = lint_imports(ROOT, SOURCE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 kept, 0 broken" in result.stdout
+
+
+def test_the_import_contracts_break_on_an_import_upward(tmp_path):
+    copy = tmp_path / "src" / "sigae"
+    shutil.copytree(SOURCE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(copy / "core" / "paths.py", "a") as module:
+        module.write("\n\ndef upward():\n    from sigae.training import trainer  # noqa\n")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    result = lint_imports(tmp_path, copy)
+    assert result.returncode != 0
+    assert "Layers: each imports only the layers below it BROKEN" in result.stdout
+    assert "sigae.core.paths -> sigae.training.trainer" in result.stdout
+
+
+def test_the_type_checker_passes():
+    result = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_readme_shows_the_automatic_settings_as_the_code_has_them():
+    readme = (ROOT / "README.md").read_text()
+    assert automatic_table() in readme
+
+
+@pytest.mark.parametrize("tier", AUTOMATIC, ids=lambda tier: tier.label)
+def test_automatic_settings_follow_their_table(tier):
+    n = max(tier.min_signals, 16)
+    resolved = TrainingConfig().resolved(n)
+    assert (resolved.epochs, resolved.patience) == (tier.epochs, tier.patience)
+    assert resolved.batch_size == (tier.batch_size or max(8, n // 8))
+
+
+def test_one_pathlike_type():
+    definitions = [path for path in SOURCE.rglob("*.py")
+                   if re.search(r"^PathLike\s*=", path.read_text(), re.M)]
+    assert [p.relative_to(SOURCE).as_posix() for p in definitions] == ["core/paths.py"]
