@@ -75,7 +75,8 @@ def test_only_the_entry_point_imports_the_command_line(graph):
 
 def lint_imports(cwd: Path, source: Path) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PYTHONPATH": str(source.parent)}
-    return subprocess.run([sys.executable, "-m", "importlinter.cli", "--no-cache"],
+    command = "import sys; from importlinter.cli import lint_imports_command as c; sys.exit(c())"
+    return subprocess.run([sys.executable, "-c", command, "--no-cache"],
                           cwd=cwd, env=environment, capture_output=True, text=True,
                           timeout=300, check=False)
 
