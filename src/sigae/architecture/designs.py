@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from sigae.architecture import fastpath
+from sigae.architecture import fastpath, initializers
 from sigae.architecture.config import ModelConfig
 from sigae.architecture.views import Autoencoder, Standardize, Views
 
@@ -60,21 +60,23 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     def initializer(zero: bool) -> Any:
         # A seed is drawn either way, so `zero` never shifts the other layers' seeds.
         layer_seed = int(rng.integers(2**31 - 1))
-        return "zeros" if zero else keras.initializers.GlorotUniform(seed=layer_seed)
+        return initializers.Zeros() if zero else initializers.GlorotUniform(seed=layer_seed)
 
     def conv(
         filters: int, kernel_size: int, activation: str, name: str, *, zero: bool = False
     ) -> keras.layers.Layer:
         return fastpath.Conv1D(
             filters, kernel_size, activation=activation, padding=config.padding,
-            kernel_initializer=initializer(zero), name=name,
+            kernel_initializer=initializer(zero), bias_initializer=initializers.Zeros(),
+            name=name,
         )
 
     def dense(
         units: int, activation: str, name: str, *, zero: bool = False
     ) -> keras.layers.Layer:
         return keras.layers.Dense(
-            units, activation=activation, kernel_initializer=initializer(zero), name=name
+            units, activation=activation, kernel_initializer=initializer(zero),
+            bias_initializer=initializers.Zeros(), name=name
         )
 
     per_channel = config.per_channel_statistics

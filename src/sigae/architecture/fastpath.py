@@ -21,6 +21,7 @@ from typing import Any
 
 import keras
 
+from sigae.architecture.initializers import keras_equivalent
 from sigae.core.runtime import enabled, fall_back
 
 
@@ -89,11 +90,16 @@ def _window_product(x: Any, kernel: Any, same: bool) -> Any:
 
 def plain_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
     """A new Keras layer with `layer`'s configuration: Keras' own class for sigae's fast
-    layers (so a file holding it opens without sigae), `layer`'s class otherwise."""
+    layers and Keras' own initializers (so a file holding it opens without sigae),
+    `layer`'s class otherwise."""
     cls = type(layer)
     if cls in (Conv1D, MaxPooling1D):
         cls = cls.__bases__[0]
-    return cls.from_config(layer.get_config())
+    config = layer.get_config()
+    for key in config:  # Keras' own initializers in place of sigae's NumPy ones
+        if key.endswith("_initializer") and hasattr(layer, key):
+            config[key] = keras.initializers.serialize(keras_equivalent(getattr(layer, key)))
+    return cls.from_config(config)
 
 
 def _window_padding(length: int, pool: int, same: bool) -> tuple[int, int, int]:

@@ -16,6 +16,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from sigae.architecture import initializers
+
 
 class Standardize(keras.layers.Layer):
     """`(x - mean) / std`, or its inverse `x * std + mean`, with the statistics as weights.
@@ -35,8 +37,10 @@ class Standardize(keras.layers.Layer):
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         shape = (input_shape[-1],) if self.per_channel else ()
-        self.mean = self.add_weight(name="mean", shape=shape, initializer="zeros", trainable=False)
-        self.std = self.add_weight(name="std", shape=shape, initializer="ones", trainable=False)
+        self.mean = self.add_weight(name="mean", shape=shape, initializer=initializers.Zeros(),
+                                    trainable=False)
+        self.std = self.add_weight(name="std", shape=shape, initializer=initializers.Ones(),
+                                   trainable=False)
 
     def call(self, inputs: Any) -> Any:
         if self.invert:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sigae.core.validate import check_choice, check_number
+from sigae.data.streaming import PREDICT_BATCH
 from sigae.errors import ConfigError, DataError, NotFittedError
 from sigae.io import Signals
 from sigae.model import SignalAutoencoder
@@ -75,7 +76,7 @@ class ExploreSession:
 
     def __init__(self, model: SignalAutoencoder, signals: Signals | None = None, *,
                  labels: np.ndarray | None = None, label_name: str = "label",
-                 projection: str = "auto", batch_size: int = 256) -> None:
+                 projection: str = "auto", batch_size: int = PREDICT_BATCH) -> None:
         model.require_fitted("explore")
         self.model = model
         self.labels, self.label_name = labels, label_name
