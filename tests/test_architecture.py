@@ -13,8 +13,7 @@ import grimp
 import pytest
 
 import sigae
-from sigae.training import TrainingConfig
-from sigae.training.automatic import AUTOMATIC, automatic_table
+from sigae.training.automatic import automatic_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = Path(sigae.__file__).resolve().parent
@@ -108,14 +107,6 @@ def test_the_type_checker_passes():
 def test_the_readme_shows_the_automatic_settings_as_the_code_has_them():
     readme = (ROOT / "README.md").read_text()
     assert automatic_table() in readme
-
-
-@pytest.mark.parametrize("tier", AUTOMATIC, ids=lambda tier: tier.label)
-def test_automatic_settings_follow_their_table(tier):
-    n = max(tier.min_signals, 16)
-    resolved = TrainingConfig().resolved(n)
-    assert (resolved.epochs, resolved.patience) == (tier.epochs, tier.patience)
-    assert resolved.batch_size == (tier.batch_size or max(8, n // 8))
 
 
 def test_one_pathlike_type():

@@ -38,6 +38,21 @@ def test_history_records_loss_and_val_loss_per_epoch(data):
     assert model.history == history
 
 
+def test_the_users_callbacks_see_each_epochs_validation_loss(data):
+    import keras
+
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(logs["val_loss"])
+
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    history = model.fit(data, epochs=3, batch_size=16, patience=None, verbose=0,
+                        callbacks=[Record()])
+    assert seen == list(history.val_loss)
+
+
 def test_kept_weights_are_those_of_the_best_epoch(data):
     model = sigae.SignalAutoencoder(tiny_config(), seed=0)
     # A large learning rate makes the validation loss jump about, so the last epoch is

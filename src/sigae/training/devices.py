@@ -12,19 +12,18 @@ environment (`KERAS_DISTRIBUTION_JOB_ADDRESSES`, `KERAS_DISTRIBUTION_NUM_PROCESS
 `KERAS_DISTRIBUTION_PROCESS_ID`).
 
 `place` decides where a `fit` trains: on the model's own views (one device), or on a copy
-laid out over the devices whose weights come back to the model's views after every epoch,
-where the validation loss is computed.
+laid out over the devices whose weights come back to the model's views after every epoch
+(`BringBack`), where the validation loss is then computed on any number of signals.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import keras
-import numpy as np
 
 from sigae.architecture.build import Architecture, build
 from sigae.architecture.views import Views
@@ -103,7 +102,7 @@ class Placement:
         views: The views that train: the model's own, or a copy over several devices.
         distribution: The data-parallel distribution, or `None` on one device.
         callbacks: With several devices, the callback that brings the weights back to the
-            model's own views after every epoch (`HostValidation`).
+            model's own views after every epoch (`BringBack`).
         home: The model's own views.
     """
 
@@ -126,8 +125,8 @@ class Placement:
             assign(self.home.autoencoder.variables, values(self.views.autoencoder.variables))
 
 
-def place(views: Views, architecture: Architecture, devices: int | str | None, batch_size: int,
-          validation_errors: Callable[[], np.ndarray] | None) -> Placement:
+def place(views: Views, architecture: Architecture, devices: int | str | None,
+          batch_size: int) -> Placement:
     """Where to train `views`: on themselves, or on a copy over `devices` devices.
 
     Args:
@@ -135,8 +134,6 @@ def place(views: Views, architecture: Architecture, devices: int | str | None, b
         architecture: What they were built from (the copy is built from it too).
         devices: A number of devices, `"all"`, or `None` for the model's own device.
         batch_size: The global batch, which must split evenly across the devices.
-        validation_errors: The per-signal validation errors of the model's own views, for
-            the `val_loss` of each epoch with several devices; `None` without validation.
 
     Raises:
         ConfigError: For more devices than the machine has, or a batch that does not split.
@@ -154,20 +151,18 @@ def place(views: Views, architecture: Architecture, devices: int | str | None, b
         twin = build(architecture, seed=0)
         twin.set_normalization(*views.normalization)
         assign(twin.autoencoder.variables, values(views.autoencoder.variables))
-    return Placement(twin, distribution, [HostValidation(views, validation_errors)], views)
+    return Placement(twin, distribution, [BringBack(views)], views)
 
 
-class HostValidation(keras.callbacks.Callback):
+class BringBack(keras.callbacks.Callback):
     """With several devices: after every epoch the weights come back to the model's own
-    one-device views, where the validation loss is computed (on any number of signals;
-    no batch has to split across the devices), before the guard judges the epoch."""
+    one-device views, where the validation loss is then computed (on any number of
+    signals; no batch has to split across the devices) before anything judges the epoch."""
 
-    def __init__(self, views: Views, errors: Callable[[], np.ndarray] | None) -> None:
+    def __init__(self, views: Views) -> None:
         super().__init__()
-        self.views, self.errors = views, errors
+        self.views = views
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         with one_device():
             assign(self.views.autoencoder.variables, values(self.model.variables))
-        if self.errors is not None and logs is not None:
-            logs["val_loss"] = float(np.mean(self.errors()))

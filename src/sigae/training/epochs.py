@@ -3,44 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import keras
 
 from sigae.data.streaming import Batches
-from sigae.io.arrays import SignalArray, is_lazy
+from sigae.io.arrays import SignalArray
 from sigae.training.devices import Placement, process_shard
+from sigae.training.evaluate import ValidationLoss
 from sigae.training.guard import GuardCallback
 from sigae.training.settings import TrainingConfig
 
 
-def run_epochs(placement: Placement, x_train: SignalArray, x_val: SignalArray | None,
-               settings: TrainingConfig, guard: GuardCallback, *,
+def run_epochs(placement: Placement, x_train: SignalArray, settings: TrainingConfig,
+               guard: GuardCallback, *, validation: ValidationLoss | None = None,
                callbacks: Sequence[keras.callbacks.Callback] = (), first_epoch: int = 0,
                verbose: str | int = "auto",
                after_guard: Sequence[keras.callbacks.Callback] = ()) -> None:
     """Trains `placement.views` for the epochs `settings` allow, from `first_epoch`.
 
-    The user's `callbacks` run first, then the callbacks of several devices, then the
-    guard, which so has the last word on the weights at every step; `after_guard` (the
-    checkpoint) sees each epoch as the guard judged it. However the epochs end (a callback
-    or an interrupt raising included), the model's own views hold the best weights so far.
+    At the end of every epoch the weights first come back from several devices, then
+    `validation` sets `val_loss`, then the user's `callbacks` run, then the guard, which
+    so has the last word on the weights at every step; `after_guard` (the checkpoint) sees
+    each epoch as the guard judged it. However the epochs end (a callback or an interrupt
+    raising included), the model's own views hold the best weights so far.
     """
     several = placement.several
-    validation: Any = None
-    if x_val is not None and not several:  # with several devices the host validates
-        validation = (Batches(x_val, int(settings.batch_size), shuffle=False) if is_lazy(x_val)
-                      else (x_val, x_val))
+    first = [*placement.callbacks, *([] if validation is None else [validation])]
     batches = Batches(x_train, int(settings.batch_size), settings.seed, start_epoch=first_epoch,
                       whole=several, shard=process_shard() if several else (0, 1),
                       augment=settings.augmentation)
     try:
         with placement.scope():
             placement.views.autoencoder.fit(
-                batches, validation_data=validation, validation_batch_size=settings.batch_size,
-                epochs=settings.epochs, initial_epoch=first_epoch, shuffle=False,
-                callbacks=[*callbacks, *placement.callbacks, guard, *after_guard],
-                verbose=verbose)
+                batches, epochs=settings.epochs, initial_epoch=first_epoch, shuffle=False,
+                callbacks=[*first, *callbacks, guard, *after_guard], verbose=verbose)
     except BaseException:
         guard.restore()  # a callback or an interrupt: the best weights so far, not the last
         raise

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
+import keras
 import numpy as np
 
 from sigae.architecture.views import Views
@@ -84,6 +86,26 @@ def errors(views: Views, x: SignalArray, std: np.ndarray) -> np.ndarray:
         parts = [signal_errors(predict(views.autoencoder, block), block, std)[0]
                  for _, block in chunks(x, what="validation signals")]
     return np.concatenate(parts) if parts else np.zeros(0)
+
+
+class ValidationLoss(keras.callbacks.Callback):
+    """The `val_loss` of every epoch, from the per-signal errors of the model's own views
+    (`errors`), computed once and kept in `latest` for the guard's judgement.
+
+    It runs before every other callback, so the user's (a CSV log, TensorBoard) and Keras'
+    progress bar see `val_loss` as Keras' own validation would give it: the same mean
+    squared error in normalized units, without a second compiled evaluation step.
+    """
+
+    def __init__(self, views: Views, x_val: SignalArray, std: np.ndarray) -> None:
+        super().__init__()
+        self.views, self.x_val, self.std = views, x_val, std
+        self.latest = np.zeros(0)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.latest = errors(self.views, self.x_val, self.std)
+        if logs is not None:
+            logs["val_loss"] = float(np.mean(self.latest))
 
 
 def measure(views: Views, learned: Learned, x: SignalArray, *, validation_split: float = 0.2,

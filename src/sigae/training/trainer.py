@@ -31,7 +31,7 @@ from sigae.io.arrays import SignalArray
 from sigae.training import checkpoint as checkpoints
 from sigae.training.devices import place
 from sigae.training.epochs import run_epochs
-from sigae.training.evaluate import errors, evaluate
+from sigae.training.evaluate import ValidationLoss, errors, evaluate
 from sigae.training.guard import GuardCallback
 from sigae.training.optimizer import compile_views
 from sigae.training.records import Candidate, Learned
@@ -99,8 +99,8 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
     begun = start(architecture, views, earlier, x_all, x_train, x_val, settings,
                   checkpoint=checkpoint, candidate=candidate)
     std = views.normalization[1]
-    validation_errors = None if x_val is None else (lambda: errors(views, x_val, std))
-    placement = place(views, architecture, devices, int(settings.batch_size), validation_errors)
+    validation = None if x_val is None else ValidationLoss(views, x_val, std)
+    placement = place(views, architecture, devices, int(settings.batch_size))
     with placement.scope():
         compile_views(placement.views, settings.learning_rate, settings.weight_decay,
                       fresh=earlier is None and begun.resumed is None)
@@ -112,7 +112,8 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
         monitor="val_loss" if x_val is not None else "loss",
         patience=None if settings.patience is None else int(settings.patience),
         baseline=0.0 if start_errors is None else float(np.mean(start_errors)),
-        errors=validation_errors, start_errors=None if x_val is None else start_errors,
+        errors=None if validation is None else (lambda: validation.latest),
+        start_errors=None if x_val is None else start_errors,
         stop=stop)
     saving: list[keras.callbacks.Callback] = []
     if checkpoint is not None:
@@ -121,8 +122,9 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
         saving.append(checkpoints.CheckpointCallback(checkpoint, begun.belongs or {}, guard,
                                                      views))
     if candidate is None or candidate.trains:
-        run_epochs(placement, x_train, x_val, settings, guard, callbacks=[*callbacks],
-                   first_epoch=begun.first_epoch, verbose=verbose, after_guard=saving)
+        run_epochs(placement, x_train, settings, guard, validation=validation,
+                   callbacks=callbacks, first_epoch=begun.first_epoch, verbose=verbose,
+                   after_guard=saving)
     comparison, calibration = evaluate(views, x_train, x_val, begun.baselines,
                                        seed=settings.seed, densities=guard.diverged_at is None)
     learned = Learned(mean=views.normalization[0], std=std, history=guard.history(),
