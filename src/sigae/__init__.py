@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 # JAX is sigae's default Keras backend; an explicit KERAS_BACKEND wins.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-from sigae.architecture.config import PRESETS, ConvBlock, ModelConfig
 from sigae.core import runtime
 from sigae.core.version import __version__
 from sigae.errors import (
@@ -47,6 +46,7 @@ runtime.use_compilation_cache()
 
 if TYPE_CHECKING:
     from sigae.adoption import adopt, adopt_pair
+    from sigae.architecture.config import PRESETS, ConvBlock, ModelConfig
     from sigae.architecture.parts import PartsConfig
     from sigae.data import datasets
     from sigae.data.augment import Augmentation
@@ -79,8 +79,12 @@ __all__ = [
     "windows",
 ]
 
-# Keras and the backend load on first use, so `import sigae` and `sigae --help` stay instant.
+# NumPy, Keras and the backend load on first use, so `import sigae` and `sigae --help` stay
+# instant.
 _LAZY = {
+    "PRESETS": ("sigae.architecture.config", "PRESETS"),
+    "ConvBlock": ("sigae.architecture.config", "ConvBlock"),
+    "ModelConfig": ("sigae.architecture.config", "ModelConfig"),
     "Augmentation": ("sigae.data.augment", "Augmentation"),
     "SignalAutoencoder": ("sigae.model", "SignalAutoencoder"),
     "PartsConfig": ("sigae.architecture.parts", "PartsConfig"),
