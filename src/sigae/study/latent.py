@@ -251,9 +251,10 @@ def score(model: SignalAutoencoder, x: SignalArray, *, threshold: float | None =
     Args:
         model: A trained model.
         x: Signals (array, `Signals` or lazy).
-        threshold: The MSE above which a signal is an anomaly; by default the training
-            error at `percentile`, stored in the model at `fit`.
-        percentile: The percentile of the training errors used when `threshold` is None.
+        threshold: The MSE above which a signal is an anomaly; by default the stored error
+            at `percentile`, from the validation signals of `fit`.
+        percentile: The percentile of the stored errors (of the validation signals, see
+            `Calibration.errors_from`) used when `threshold` is None.
         batch_size: Signals per forward pass.
     """
     if threshold is None:

@@ -49,7 +49,7 @@ def write_report(model: SignalAutoencoder, x: np.ndarray, path: PathLike, *,
         x: Signals `(n, length, channels)` for the reconstructions, errors and codes.
         path: The `.html` file.
         title: The page title.
-        percentile: Percentile of the training errors used as the anomaly threshold.
+        percentile: Percentile of the stored validation errors used as the anomaly threshold.
     """
     codes, mse, _ = latent.codes_and_errors(model, x)
     calibration = latent.require_calibration(model, "report")

@@ -1,4 +1,4 @@
-"""The epochs themselves: Keras' `fit` over sigae's batches, with the guard last."""
+"""The epochs themselves: Keras' `fit` over sigae's batches, judged by the guard."""
 
 from __future__ import annotations
 
