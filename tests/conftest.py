@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-# The tests check behaviour, not speed: XLA compiles their many small programs with less
-# LLVM optimization, which takes a fifth less time (benchmarks/README.md, "The test suite").
-# Set before JAX starts; the `sigae` processes the tests start inherit it.
-os.environ["XLA_FLAGS"] = " ".join(
-    [os.environ.get("XLA_FLAGS", ""), "--xla_backend_optimization_level=0"]).strip()
-
 import numpy as np
 import pytest
 
