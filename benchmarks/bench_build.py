@@ -4,7 +4,8 @@ Each measurement is a fresh process with an empty compilation cache (what a fres
 a new test worker or a new size pays), for this code and an earlier commit, alternating,
 so the two are measured side by side under the same conditions; medians over repeats:
 
-- `first_build`: the first `SignalAutoencoder(...)` of a process (a tiny design, 48 x 1);
+- `first_build`: the first `SignalAutoencoder(...)` of a process (a tiny design, 48 x 1),
+  which imports Keras and JAX;
 - `new_size_build`: then a model of another length (64), whose weights have new shapes;
 - `same_size_build`: then a third model of length 64;
 - `first_fit`: the first model's `fit` of 4 epochs on 60 signals, batch 16 (its steps
