@@ -104,6 +104,14 @@ def test_the_type_checker_passes():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_model_configuration_is_plain_data_that_imports_nothing_heavy():
+    code = ("import sys, sigae; sigae.ModelConfig(length=64, latent_dim=4)\n"
+            "print([m for m in ('numpy', 'keras', 'jax') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
+
+
 def test_the_readme_shows_the_automatic_settings_as_the_code_has_them():
     readme = (ROOT / "README.md").read_text()
     assert automatic_table() in readme

@@ -243,7 +243,7 @@ class ModelConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+    def from_dict(cls, data: Any) -> ModelConfig:
         """Builds a validated configuration from `to_dict` output.
 
         Raises:

@@ -81,7 +81,7 @@ class PartsConfig:
                 "origin": self.origin, "encoder": self.encoder, "decoder": self.decoder}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PartsConfig:
+    def from_dict(cls, data: Any) -> PartsConfig:
         """Builds a validated configuration from `to_dict` output.
 
         Raises:

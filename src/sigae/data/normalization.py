@@ -3,18 +3,21 @@
 A model normalizes its input inside itself (`sigae.architecture.views.Standardize`, whose
 statistics `Views.set_normalization` sets); this module says what those statistics are:
 fitted on the training signals in one pass (`fit_normalization`), or given by a user and
-checked (`normalization_arrays`).
+checked (`normalization_arrays`). Its functions import NumPy when they run, so that a
+`ModelConfig`, which names the kinds, stays plain data that imports nothing heavy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sigae.errors import ConfigError
-from sigae.io.arrays import SignalArray, chunks
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from sigae.io.arrays import SignalArray
 
 Normalization = Literal["auto", "global", "per_channel"]
 NORMALIZATIONS: tuple[str, ...] = ("auto", "global", "per_channel")
@@ -61,6 +64,10 @@ def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
     Raises:
         DataError: If a block holds NaN or infinite values.
     """
+    import numpy as np
+
+    from sigae.io.arrays import chunks
+
     if kind == "auto":
         mean, std = fit_normalization(x, "per_channel", raw=True)
         used = std[std >= MIN_STD]  # constant channels say nothing about scales
@@ -89,6 +96,8 @@ def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
 
 def _usable(mean: Any, std: Any) -> tuple[np.ndarray, np.ndarray]:
     """float32 statistics, a std below `MIN_STD` (a constant signal) set to 1."""
+    import numpy as np
+
     std = np.where(np.asarray(std) < MIN_STD, 1.0, std)
     return np.asarray(mean, dtype="float32"), np.asarray(std, dtype="float32")
 
@@ -101,6 +110,8 @@ def normalization_arrays(mean: Any, std: Any, architecture: Normalized
     Raises:
         ConfigError: For statistics of the wrong size, non-finite values or a std <= 0.
     """
+    import numpy as np
+
     shape = (architecture.channels,) if architecture.per_channel_statistics else ()
     arrays = []
     for name, value in (("mean", mean), ("std", std)):

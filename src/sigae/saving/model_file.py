@@ -217,7 +217,7 @@ def _contents(manifest: dict[str, Any], path: Path
         raise ModelFileError(f"{path}: the training record is damaged.")
     try:
         return builder_of(architecture["builder"]).config.from_dict(
-            architecture.get("config") or {}), learned
+            architecture.get("config")), learned
     except ConfigError as error:
         raise ModelFileError(f"{path}: invalid model configuration: {error}") from None
 
