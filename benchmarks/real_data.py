@@ -41,7 +41,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import suite  # the suite's PCA baseline
 
 CACHE = Path("benchmarks/out/wheels")
-WHEELS = {"aeon": "aeon==1.6.0", "pywavelets": "pywavelets==1.9.0"}
+WHEELS = {"aeon": "aeon==1.6.0", "pywavelets": "pywavelets==1.9.0", "sktime": "sktime==1.2.0"}
 AEON_SETS = {
     "JapaneseVowels": "JapaneseVowels/JapaneseVowels_eq",
     "PickupGestureWiimoteZ": "PickupGestureWiimoteZ/PickupGestureWiimoteZ_eq",

@@ -121,6 +121,7 @@ class ModelConfig:
     noise_std: float = 0.0
     variational: bool = False
     beta: float = 1.0
+    contrast: float = 0.0
 
     builder: ClassVar[str] = "design"
     """How `sigae.architecture.build` builds it, and the model file names it."""
@@ -150,7 +151,7 @@ class ModelConfig:
                 f"latent_activation='linear'. Received latent_activation="
                 f"{self.latent_activation!r}; use 'linear' or linear_path=False."
             )
-        for name in ("noise_std", "beta"):
+        for name in ("noise_std", "beta", "contrast"):
             check_number(name, getattr(self, name), minimum=0)
         if self.variational and self.linear_path:
             raise ConfigError(

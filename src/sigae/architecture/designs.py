@@ -15,6 +15,7 @@ from keras import ops
 
 from sigae.architecture import fastpath, initializers
 from sigae.architecture.config import ModelConfig
+from sigae.architecture.contrast import Contrast
 from sigae.architecture.views import Autoencoder, Standardize, Views
 
 
@@ -134,7 +135,12 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
                             seed=int(rng.integers(2**31 - 1)), name="sampling")
         posterior = keras.Model(signals, [code, log_var_output], name="posterior")
         output = decoder(sampling(posterior(x)))
-    autoencoder = Autoencoder(x, output, name="autoencoder", scale=normalize)
+    contrast = None
+    if config.contrast > 0:
+        contrast = Contrast(config.contrast, seed=int(rng.integers(2**31 - 1)),
+                            name="contrast")
+    autoencoder = Autoencoder(x, output, name="autoencoder", scale=normalize, encoder=encoder,
+                              contrast=contrast)
     linear = None if linear_encoder is None else (linear_encoder, linear_decoder)
     return Views(encoder, decoder, autoencoder, normalize, denormalize, log_var, linear)
 

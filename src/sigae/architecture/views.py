@@ -61,9 +61,13 @@ class Autoencoder(keras.Model):
     standard deviation, which is the question's MSE in normalized units.
     """
 
-    def __init__(self, *args: Any, scale: Standardize, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, scale: Standardize, encoder: keras.Model | None = None,
+                 contrast: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._scale = scale
+        # A design's contrastive term on the code (`sigae.architecture.contrast`), added
+        # to the training loss only; it needs the encoder view to encode its views.
+        self._encoder, self._contrast = encoder, contrast
 
     def compute_loss(
         self,
@@ -74,9 +78,14 @@ class Autoencoder(keras.Model):
         training: bool = True,
     ) -> Any:
         std = self._scale.std
-        return super().compute_loss(
+        loss = super().compute_loss(
             x, ops.divide(y, std), ops.divide(y_pred, std), sample_weight, training
         )
+        if training and self._contrast is not None and self._encoder is not None:
+            mean, encoder = self._scale.mean, self._encoder
+            loss = loss + self._contrast.loss(
+                lambda view: encoder(view * std + mean, training=True), (x - mean) / std)
+        return loss
 
 
 @dataclass(frozen=True)
