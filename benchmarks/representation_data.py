@@ -5,7 +5,6 @@ their labels."""
 from __future__ import annotations
 
 import numpy as np
-
 import real_data
 
 TRAIN_TEST = ("TRAIN", "TEST")

@@ -233,8 +233,10 @@ def test_export_needs_the_keras_suffix(trained, tmp_path):
         tiny_config(decoder="dense", padding="valid", latent_dim=9, linear_path=True),
         sigae.ModelConfig(length=501),
         sigae.architecture.config.preset("question", length=501),
+        tiny_config(linear_path=True, contrast=0.5),
     ],
-    ids=["tiny", "linear-3ch-global", "no-blocks", "dense", "dense-valid", "default", "question"],
+    ids=["tiny", "linear-3ch-global", "no-blocks", "dense", "dense-valid", "default", "question",
+         "contrastive"],
 )
 def test_declared_shapes_match_the_built_model(config):
     from sigae.architecture.designs import build_views, weight_shapes

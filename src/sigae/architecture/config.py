@@ -89,6 +89,15 @@ class ModelConfig:
             stays deterministic outside training. Needs `linear_path=False` (the PCA start
             is not a posterior).
         beta: Weight of the KL term of a variational model.
+        contrast: Weight of a contrastive term on the code
+            (`sigae.architecture.contrast`): in training the loss adds `contrast` times
+            the InfoNCE loss between the codes of two random views (shifted, rescaled,
+            masked, noisier) of each signal of the batch, so that views of one signal
+            get near codes and different signals far ones. The epoch kept is still the
+            one of least validation reconstruction error. 0 (default) trains on
+            reconstruction alone. Measured on six labelled sets at latent 32
+            (`benchmarks/representation.py`), it made the codes classify better only
+            where reconstruction was allowed to get worse than PCA's.
 
     Raises:
         ConfigError: If the configuration cannot build a model, for example a `length`
@@ -172,7 +181,8 @@ class ModelConfig:
         """The design in a few words, as `sigae info` shows it."""
         return (f"decoder {self.decoder!r}"
                 + (f"; denoising (noise std {self.noise_std:g})" if self.noise_std else "")
-                + (f"; variational (beta {self.beta:g})" if self.variational else ""))
+                + (f"; variational (beta {self.beta:g})" if self.variational else "")
+                + (f"; contrastive (weight {self.contrast:g})" if self.contrast else ""))
 
     @property
     def per_channel_statistics(self) -> bool:

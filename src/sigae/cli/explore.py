@@ -31,6 +31,7 @@ def explore(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise SigaeError(f"sigae explore needs the optional extra ({error.name} is missing): "
                          "pip install 'sigae[explore]'") from None
+    from sigae.cli.latent import read_labels
     from sigae.core.faults import describe
     from sigae.model import load
 
@@ -40,7 +41,7 @@ def explore(args: argparse.Namespace) -> int:
     if args.labels is not None:
         if signals is None:
             raise SigaeError("--labels colour the map of DATA; give DATA too.")
-        labels, label_name = _labels(args, len(signals))
+        labels, label_name = read_labels(args.labels, args.color_by, len(signals))
     session = ExploreSession(model, signals, labels=labels, label_name=label_name,
                              projection=args.projection)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
@@ -75,25 +76,6 @@ def explore(args: argparse.Namespace) -> int:
         listener.close()
     print("sigae explore: stopped")
     return 0
-
-
-def _labels(args: argparse.Namespace, n: int) -> tuple[Any, str]:
-    """One label per signal: a column of a CSV with a header, or a 1-D .npy array."""
-    import numpy as np
-
-    from sigae.cli.latent import read_labels
-    from sigae.errors import DataError
-
-    if args.labels.suffix.lower() == ".npy":
-        try:
-            values = np.load(args.labels, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise DataError(f"{args.labels}: cannot read the labels ({error}).") from None
-        if values.ndim != 1 or len(values) != n:
-            raise DataError(f"{args.labels}: holds labels of shape {values.shape}; give one "
-                            f"label per signal, shape ({n},).")
-        return values, args.labels.stem
-    return read_labels(args.labels, args.color_by, n)
 
 
 def register(commands: Any) -> None:

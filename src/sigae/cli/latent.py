@@ -1,4 +1,4 @@
-"""`sigae latent stats|project|traverse|interpolate|neighbors`: studying the code space.
+"""`sigae latent stats|project|probe|traverse|interpolate|neighbors`: studying the code space.
 
 Each writes its arrays (codes keep `source_row` / `source_start`) and a PNG figure to
 `--out DIR`.
@@ -164,6 +164,35 @@ def neighbors(args: argparse.Namespace) -> int:
 # -- helpers ----------------------------------------------------------------------------------
 
 
+def probe(args: argparse.Namespace) -> int:
+    import json
+
+    from sigae.cli.options import load_data
+    from sigae.core.outputs import atomic_path, output_directory
+    from sigae.data.checks import check_signals
+    from sigae.study.probe import probe as probe_codes
+
+    model, signals = _model_and_data(args)
+    labels, _ = read_labels(args.labels, args.color_by, len(signals))
+    test = test_labels = None
+    if (args.test is None) != (args.test_labels is None):
+        raise DataError("--test and --test-labels go together: give both, or neither to "
+                        "hold out a share of DATA.")
+    if args.test is not None:
+        test = load_data(args, args.test, length=model.config.length)
+        check_signals(test, model.config)
+        test_labels, _ = read_labels(args.test_labels, args.color_by, len(test))
+    out = output_directory(args.out)
+    result = probe_codes(model, signals.data, labels,
+                         test=None if test is None else test.data, test_labels=test_labels,
+                         seed=args.seed)
+    with atomic_path(out / "probe.json") as temporary:
+        temporary.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+    print("\n".join(result.lines()))
+    print(f"wrote probe.json to {out}")
+    return 0
+
+
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
     from sigae.model import load
 
@@ -179,11 +208,21 @@ def _check_index(index: int, signals: Any, flag: str) -> None:
 
 def read_labels(path: Path | None, column: str | None, n: int
                 ) -> tuple[Any, str]:
-    """One label per signal from a CSV with a header: `column`, or the first one."""
+    """One label per signal: a column of a CSV with a header (`column`, or the first one),
+    or a 1-D `.npy` array (named after the file)."""
     import numpy as np
 
     if path is None:
         return None, "label"
+    if path.suffix.lower() == ".npy":
+        try:
+            values = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise DataError(f"{path}: cannot read the labels ({error}).") from None
+        if values.ndim != 1 or len(values) != n:
+            raise DataError(f"{path}: holds labels of shape {values.shape}; give one "
+                            f"label per signal, shape ({n},).")
+        return values, path.stem
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
@@ -233,7 +272,8 @@ def _dims(text: str) -> list[int]:
 
 def register(commands: Any) -> None:
     group = commands.add_parser(
-        "latent", help="Study the code space: stats, project, traverse, interpolate, neighbors.",
+        "latent", help="Study the code space: stats, project, probe, traverse, interpolate, "
+        "neighbors.",
         description="Study the code space of a trained model. Each command writes its "
         "arrays (with the source index) and a PNG figure to --out DIR.")
     studies = group.add_subparsers(dest="study", metavar="STUDY", parser_class=Parser,
@@ -261,6 +301,20 @@ def register(commands: Any) -> None:
     sub.add_argument("--color-by", metavar="COLUMN",
                      help="the column of --labels to colour by (default: the first)")
     sub.add_argument("--seed", type=int, default=0, help="seed of UMAP's layout")
+    sub = study("probe", probe, "How well the codes of DATA separate its classes: an RBF "
+                "SVM (the protocol of unsupervised representation papers), 1-NN and k-means, "
+                "beside PCA codes of the same size.")
+    sub.add_argument("--labels", type=Path, required=True, metavar="FILE",
+                     help="one label per signal of DATA: a CSV with a header (see "
+                     "--color-by) or a 1-D .npy")
+    sub.add_argument("--color-by", metavar="COLUMN",
+                     help="the column of a --labels CSV (default: the first)")
+    sub.add_argument("--test", type=Path, metavar="DATA",
+                     help="test signals (read like DATA); default: a stratified 30%% of DATA")
+    sub.add_argument("--test-labels", type=Path, metavar="FILE",
+                     help="one label per signal of --test, like --labels")
+    sub.add_argument("--seed", type=int, default=0,
+                     help="seed of the held-out share, the SVM's sample and k-means")
     sub = study("traverse", traverse, "Decode a base code with one dimension at a time moved "
                 "across +/- SPAN standard deviations.", data=False)
     sub.add_argument("data", type=Path, nargs="?", metavar="DATA",

@@ -87,6 +87,7 @@ def score(args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from sigae.cli.latent import read_labels
     from sigae.core.outputs import check_output_file
     from sigae.model import load
     from sigae.study.report import write_report
@@ -96,8 +97,10 @@ def report(args: argparse.Namespace) -> int:
     model = load(args.model)
     signals = load_model_data(args, model)
     x = np.asarray(signals.data[: args.max_signals])
+    labels, label_name = read_labels(args.labels, args.color_by, len(signals))
     write_report(model, x, args.out, title=f"sigae report: {args.model.name} on "
-                 f"{signals.source}")
+                 f"{signals.source}", labels=None if labels is None else labels[: len(x)],
+                 label_name=label_name)
     print(f"wrote {args.out} ({len(x)} signals of {signals.source})")
     return 0
 
@@ -146,7 +149,14 @@ def register(commands: Any) -> None:
     sub = study_command(
         "report", report, "One self-contained HTML report of a model on signals.",
         "Write one HTML file (images embedded, no network needed): model, training curves, "
-        "reconstructions, errors and threshold, latent statistics, projection and traversals.")
+        "reconstructions, errors and threshold, latent statistics, projection and traversals; "
+        "with --labels, the projection coloured by them and how well the codes separate them "
+        "(sigae latent probe).")
     sub.add_argument("--out", type=Path, required=True, metavar="REPORT.html")
+    sub.add_argument("--labels", type=Path, metavar="FILE",
+                     help="one label per signal of DATA: a CSV with a header (see "
+                     "--color-by) or a 1-D .npy")
+    sub.add_argument("--color-by", metavar="COLUMN",
+                     help="the column of a --labels CSV (default: the first)")
     sub.add_argument("--max-signals", type=positive_int, default=5000,
                      help="use the first N signals of DATA (default: 5000)")

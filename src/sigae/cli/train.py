@@ -63,7 +63,7 @@ def train(args: argparse.Namespace) -> int:
     check_output_file(args.out, (".sigae",), inputs=[args.data])
     x = load_data(args, args.data)
     _, length, channels = x.shape
-    overrides: dict[str, Any] = {"noise_std": args.noise_std}
+    overrides: dict[str, Any] = {"noise_std": args.noise_std, "contrast": args.contrast}
     if args.latent_dim is not None:
         overrides["latent_dim"] = args.latent_dim
     if args.variational:  # the PCA start of the linear path is not a posterior
@@ -183,6 +183,11 @@ def register(commands: Any) -> None:
     sub.add_argument("--noise-std", type=non_negative_float, default=0.0,
                      help="denoising: std of the Gaussian noise added to the normalized "
                      "inputs in training only (default: 0)")
+    sub.add_argument("--contrast", type=non_negative_float, default=0.0, metavar="W",
+                     help="add W times a contrastive loss on the code (two random views of "
+                     "each signal: near codes; of different signals: far ones) to the "
+                     "training loss; the epoch kept is still the one of least validation "
+                     "error (default: 0, off)")
     sub.add_argument("--variational", action="store_true",
                      help="a variational autoencoder (without the linear PCA path): codes "
                      "are sampled in training, encode returns their mean")

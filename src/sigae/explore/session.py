@@ -22,6 +22,7 @@ from sigae.io import Signals
 from sigae.model import SignalAutoencoder
 from sigae.stats.calibration import Density
 from sigae.study import latent
+from sigae.study.probe import probe
 
 # Sliders span this many standard deviations of the training codes each way.
 SLIDER_SPAN = 3.0
@@ -89,6 +90,8 @@ class ExploreSession:
                                 f"{len(signals)} signals; give one label per signal.")
             points, projection = _project(codes, projection)
             self.data = Explored(signals, codes, scores, points, projection)
+        self.probe = None if labels is None or signals is None else _probe(model, signals,
+                                                                           labels)
         self.space = self._code_space()
 
     def _code_space(self) -> CodeSpace:
@@ -122,6 +125,7 @@ class ExploreSession:
             "samplers": ["gaussian", "gmm"] + (["prior"] if config.variational else []),
             "projection": None if self.data is None else self.data.projection,
             "label_name": self.label_name if self.labels is not None else None,
+            "probe": self.probe,
         }
 
     def decode(self, code: Any) -> dict[str, Any]:
@@ -258,3 +262,12 @@ def _floats(values: Any) -> list[float]:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _probe(model: SignalAutoencoder, signals: Signals, labels: np.ndarray) -> list[str]:
+    """How well the codes separate the labels (`sigae.study.probe`), as lines for the page,
+    or why it cannot be said (labels that are not classes, or classes too small)."""
+    try:
+        return probe(model, signals.data, labels).lines()
+    except DataError as error:
+        return [f"The probe cannot run: {error}"]

@@ -129,7 +129,7 @@ def score_codes(train: np.ndarray, train_labels: np.ndarray, test: np.ndarray,
                   clusters=float(adjusted_rand_score(test_labels, clusters.labels_)))
 
 
-class _Converged(SVC):  # type: ignore[misc]
+class _Converged(SVC):
     """An SVC whose fit fails when its solver stopped at `max_iter` before converging."""
 
     def fit(self, x: Any, y: Any, sample_weight: Any = None) -> _Converged:
@@ -172,6 +172,10 @@ def probe(model: SignalAutoencoder, x: np.ndarray | SignalArray, labels: Any, *,
     model.require_fitted("probe its codes")
     x = np.asarray(check_signals(x, model.config))
     labels = _labels(labels, len(x), "labels")
+    classes = len(np.unique(labels))
+    if classes > len(labels) // 2:
+        raise DataError(f"The probe needs classes: the labels hold {classes} distinct values "
+                        f"among {len(labels)} signals; give class labels.")
     if test is None:
         from sklearn.model_selection import train_test_split
 

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from sigae.core.outputs import atomic_path
 from sigae.core.paths import PathLike
+from sigae.errors import DataError
 from sigae.model import SignalAutoencoder
 from sigae.study import latent
 from sigae.study.plotting import (
@@ -26,10 +27,12 @@ from sigae.study.plotting import (
     plot_projection,
     plot_traversal,
 )
+from sigae.study.probe import ProbeResult, probe
 from sigae.study.summary import summary
 
 SECTIONS = ("Model", "Training", "Reconstructions", "Errors", "Latent statistics",
-            "Projection", "Traversals")
+            "Projection", "Codes and labels", "Traversals")
+"""The sections, in order; "Codes and labels" only when labels are given."""
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
@@ -41,7 +44,8 @@ td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
 
 
 def write_report(model: SignalAutoencoder, x: np.ndarray, path: PathLike, *,
-                 title: str = "sigae report", percentile: float = 99.0) -> None:
+                 title: str = "sigae report", percentile: float = 99.0,
+                 labels: np.ndarray | None = None, label_name: str = "label") -> None:
     """Writes the HTML report of `model` on signals `x` to `path`, atomically.
 
     Args:
@@ -50,6 +54,14 @@ def write_report(model: SignalAutoencoder, x: np.ndarray, path: PathLike, *,
         path: The `.html` file.
         title: The page title.
         percentile: Percentile of the stored validation errors used as the anomaly threshold.
+        labels: One label per signal of `x`: the projection is coloured by them, and a
+            section "Codes and labels" says how well the codes separate them
+            (`sigae.study.probe`, a stratified 30% of `x` held out).
+        label_name: What the labels are.
+
+    Raises:
+        DataError: If the labels do not match `x` (labels that are not classes, or
+            classes too small to hold some out, are said in the section instead).
     """
     codes, mse, _ = latent.codes_and_errors(model, x)
     calibration = latent.require_calibration(model, "report")
@@ -78,13 +90,19 @@ def write_report(model: SignalAutoencoder, x: np.ndarray, path: PathLike, *,
         "Latent statistics": _image(plot_latent_stats(stats)) +
         "<table><tr><th>dimension</th><th>mean</th><th>std</th><th>share of variance</th>"
         f"<th>inactive</th></tr>{table}</table>",
-        "Projection": _image(plot_projection(points, explained=explained)),
+        "Projection": _image(plot_projection(points, explained=explained, labels=labels,
+                                             label_name=label_name)),
         "Traversals": _image(plot_traversal(traversed, dims, np.linspace(-2, 2, 7))) +
         "<p>Around the mean training code, the four dimensions of largest variance, each "
         "moved by -2 to +2 standard deviations.</p>",
     }
+    if labels is not None:
+        try:
+            body["Codes and labels"] = _probe_table(probe(model, x, labels), label_name)
+        except DataError as error:
+            body["Codes and labels"] = f"<p>{html.escape(str(error))}</p>"
     sections = "".join(f'<section id="{name.lower().replace(" ", "-")}"><h2>{name}</h2>'
-                       f"{body[name]}</section>" for name in SECTIONS)
+                       f"{body[name]}</section>" for name in SECTIONS if name in body)
     page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
             f"<h1>{html.escape(title)}</h1>{sections}</body></html>")
@@ -97,3 +115,16 @@ def _image(figure: Figure) -> str:
     figure.savefig(buffer, format="png", dpi=100)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img alt="" src="data:image/png;base64,{data}">'
+
+
+def _probe_table(result: ProbeResult, label_name: str) -> str:
+    rows = "".join(f"<tr><td>{name}</td><td>{s.svm:.3f}</td><td>{s.nearest:.3f}</td>"
+                   f"<td>{s.clusters:.3f}</td></tr>"
+                   for name, s in (("model", result.model), ("PCA", result.pca)))
+    return (f"<p>How well the codes separate the {html.escape(label_name)} values "
+            f"({result.n_classes} classes; {result.n_train} training and {result.n_test} test "
+            f"signals, {html.escape(result.held_out)}): accuracy of an RBF SVM and of the "
+            "nearest training code, and the adjusted Rand index of k-means, beside PCA codes "
+            "of the same size (<code>sigae latent probe</code>).</p>"
+            "<table><tr><th>codes</th><th>SVM</th><th>1-NN</th><th>k-means ARI</th></tr>"
+            f"{rows}</table>")

@@ -26,7 +26,7 @@ from sigae.training import checkpoint as checkpoints
 from sigae.training.evaluate import PCA, Baselines, fit_baselines
 from sigae.training.records import Candidate, Learned
 from sigae.training.settings import TrainingConfig
-from sigae.training.variables import assign
+from sigae.training.variables import assign, values
 
 AUGMENTED_COPIES = 8
 """Augmented copies of each signal that PCA of augmented signals is fitted on, besides it."""
@@ -83,8 +83,9 @@ def start(architecture: Architecture, views: Views, earlier: Learned | None,
         # every view (and every reference a user holds) valid. Nothing global is seeded:
         # the batches' order is a function of (seed, epoch), and the designs' random
         # layers have seeds of their own.
-        views.autoencoder.set_weights(build(architecture, settings.seed)
-                                      .autoencoder.get_weights())
+        # The random layers' seed states too (noise, sampling, the contrastive views).
+        assign(views.autoencoder.variables,
+               values(build(architecture, settings.seed).autoencoder.variables))
     if resumed is not None:
         views.set_normalization(resumed.mean, resumed.std)
     elif earlier is None:
