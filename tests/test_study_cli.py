@@ -113,13 +113,23 @@ class _Links(HTMLParser):
 
 def test_the_report_has_every_section_and_needs_no_network(capsys, model_file, x_file,
                                                            tmp_path):
-    code, _, _ = run(capsys, "report", model_file, x_file, "--out", tmp_path / "r.html")
+    np.save(tmp_path / "labels.npy", np.arange(len(np.load(x_file))) % 3)
+    code, _, _ = run(capsys, "report", model_file, x_file, "--out", tmp_path / "r.html",
+                     "--labels", tmp_path / "labels.npy")
     assert code == 0
     page = _Links()
     page.feed((tmp_path / "r.html").read_text())
     assert page.ids == [s.lower().replace(" ", "-") for s in SECTIONS]
     assert page.sources
     assert all(s.startswith("data:image/png;base64,") for s in page.sources)
+
+
+def test_without_labels_the_report_has_no_section_on_them(capsys, model_file, x_file, tmp_path):
+    code, _, _ = run(capsys, "report", model_file, x_file, "--out", tmp_path / "r.html")
+    assert code == 0
+    page = _Links()
+    page.feed((tmp_path / "r.html").read_text())
+    assert page.ids == [s.lower().replace(" ", "-") for s in SECTIONS if s != "Codes and labels"]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
