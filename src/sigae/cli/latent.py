@@ -185,7 +185,7 @@ def probe(args: argparse.Namespace) -> int:
     out = output_directory(args.out)
     result = probe_codes(model, signals.data, labels,
                          test=None if test is None else test.data, test_labels=test_labels,
-                         seed=args.seed)
+                         seed=args.seed, batch_size=args.batch_size)
     with atomic_path(out / "probe.json") as temporary:
         temporary.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
     print("\n".join(result.lines()))

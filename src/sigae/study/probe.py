@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.svm import SVC
 
 from sigae.data.checks import check_signals
+from sigae.data.streaming import PREDICT_BATCH
 from sigae.errors import DataError
 from sigae.io.arrays import SignalArray
 from sigae.model import SignalAutoencoder
@@ -152,7 +153,8 @@ def _hard_margin(train: np.ndarray, labels: np.ndarray) -> Any:
 
 def probe(model: SignalAutoencoder, x: np.ndarray | SignalArray, labels: Any, *,
           test: np.ndarray | SignalArray | None = None, test_labels: Any = None,
-          test_fraction: float = 0.3, seed: int = 0) -> ProbeResult:
+          test_fraction: float = 0.3, seed: int = 0,
+          batch_size: int = PREDICT_BATCH) -> ProbeResult:
     """Probes a model's codes of `x` with `labels`, beside PCA codes of the same size.
 
     Args:
@@ -164,6 +166,7 @@ def probe(model: SignalAutoencoder, x: np.ndarray | SignalArray, labels: Any, *,
         test_labels: One label per signal of `test`.
         test_fraction: The share of `x` held out when `test` is `None`.
         seed: Seeds the hold-out, the SVM's sample beyond `MAX_TRAIN` and k-means.
+        batch_size: Signals per forward pass of the encoder.
 
     Raises:
         DataError: If the labels do not match the signals, or a class is too small to be
@@ -206,8 +209,8 @@ def probe(model: SignalAutoencoder, x: np.ndarray | SignalArray, labels: Any, *,
         return np.asarray((flat - center) @ components.T)
 
     return ProbeResult(
-        model=score_codes(model.encode(x_train), y_train, model.encode(x_test), y_test,
-                          seed=seed),
+        model=score_codes(model.encode(x_train, batch_size=batch_size), y_train,
+                          model.encode(x_test, batch_size=batch_size), y_test, seed=seed),
         pca=score_codes(pca_codes(x_train), y_train, pca_codes(x_test), y_test, seed=seed),
         n_train=len(x_train), n_test=len(x_test), n_classes=len(np.unique(y_train)),
         held_out=held_out)
