@@ -24,6 +24,20 @@ def valid_file(suffix: str) -> tuple[bytes, dict]:
         if suffix == ".wav":
             scipy.io.wavfile.write(path, 100, (X.reshape(-1, 2) * 1000).astype("int16"))
             options = {}
+        elif suffix in (".ts", ".arff"):
+            rows = [",".join(f"{v:.5f}" for v in signal) for signal in X]
+            if suffix == ".ts":
+                head = ("@problemName fuzz\n@timeStamps false\n@missing false\n@univariate "
+                        "true\n@equalLength true\n@seriesLength 12\n@classLabel true a b\n"
+                        "@data\n")
+                body = "".join(f"{row}:{'ab'[i % 2]}\n" for i, row in enumerate(rows))
+            else:
+                head = ("@relation fuzz\n" + "".join(f"@attribute t{i} numeric\n"
+                                                      for i in range(12))
+                        + "@attribute class {a,b}\n@data\n")
+                body = "".join(f"{row},{'ab'[i % 2]}\n" for i, row in enumerate(rows))
+            path.write_text(head + body)
+            options = {}
         elif suffix == ".v73.mat":
             write_mat73(path, signals=X.astype("float64"))
             options = {"layout": "rows"}
@@ -32,7 +46,8 @@ def valid_file(suffix: str) -> tuple[bytes, dict]:
         return path.read_bytes(), options
 
 
-SUFFIXES = [".npy", ".npz", ".csv", ".mat", ".v73.mat", ".h5", ".parquet", ".wav"]
+SUFFIXES = [".npy", ".npz", ".csv", ".mat", ".v73.mat", ".h5", ".parquet", ".wav", ".ts",
+            ".arff"]
 SAMPLES = {suffix: valid_file(suffix) for suffix in SUFFIXES}
 
 damage = st.tuples(

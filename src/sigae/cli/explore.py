@@ -41,7 +41,7 @@ def explore(args: argparse.Namespace) -> int:
     if args.labels is not None:
         if signals is None:
             raise SigaeError("--labels colour the map of DATA; give DATA too.")
-        labels, label_name = read_labels(args.labels, args.color_by, len(signals))
+        labels, label_name = read_labels(args.labels, args.color_by, signals)
     session = ExploreSession(model, signals, labels=labels, label_name=label_name,
                              projection=args.projection)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET

@@ -64,7 +64,7 @@ def project(args: argparse.Namespace) -> int:
 
     model, signals = _model_and_data(args)
     out = output_directory(args.out)
-    labels, label_name = read_labels(args.labels, args.color_by, len(signals))
+    labels, label_name = read_labels(args.labels, args.color_by, signals)
     codes = model.encode(signals.data, batch_size=args.batch_size)
     points, explained = latent.project(codes, args.method, seed=args.seed)
     columns: dict[str, Any] = {"source_row": signals.row, "source_start": signals.start,
@@ -173,7 +173,7 @@ def probe(args: argparse.Namespace) -> int:
     from sigae.study.probe import probe as probe_codes
 
     model, signals = _model_and_data(args)
-    labels, _ = read_labels(args.labels, args.color_by, len(signals))
+    labels, _ = read_labels(args.labels, args.color_by, signals)
     test = test_labels = None
     if (args.test is None) != (args.test_labels is None):
         raise DataError("--test and --test-labels go together: give both, or neither to "
@@ -181,7 +181,7 @@ def probe(args: argparse.Namespace) -> int:
     if args.test is not None:
         test = load_data(args, args.test, length=model.config.length)
         check_signals(test, model.config)
-        test_labels, _ = read_labels(args.test_labels, args.color_by, len(test))
+        test_labels, _ = read_labels(args.test_labels, args.color_by, test)
     out = output_directory(args.out)
     result = probe_codes(model, signals.data, labels,
                          test=None if test is None else test.data, test_labels=test_labels,
@@ -206,22 +206,50 @@ def _check_index(index: int, signals: Any, flag: str) -> None:
                         f"{len(signals)} signals (0..{len(signals) - 1}).")
 
 
-def read_labels(path: Path | None, column: str | None, n: int
-                ) -> tuple[Any, str]:
+def read_labels(path: Path | None, column: str | None, signals: Any) -> tuple[Any, str]:
     """One label per signal: a column of a CSV with a header (`column`, or the first one),
-    or a 1-D `.npy` array (named after the file)."""
+    a 1-D `.npy` array (named after the file), or the labels of a `.ts` / `.arff` file.
+
+    Labels may also be one per recording when the signals are windows of recordings: each
+    window then takes its recording's label (through `signals.row`).
+    """
     import numpy as np
 
     if path is None:
         return None, "label"
+    values, name = _label_values(path, column)
+    n = len(signals)
+    if len(values) == n:
+        return values, name
+    rows = np.asarray(signals.row)
+    if len(rows) and len(np.unique(rows)) < n and len(values) > rows.max():
+        return values[rows], name  # one per recording, given to each of its windows
+    if path.suffix.lower() == ".npy":
+        raise DataError(f"{path}: holds labels of shape {values.shape}; give one label per "
+                        f"signal, shape ({n},).")
+    raise DataError(f"{path}: has {len(values)} label rows but the data has {n} signals; "
+                    "give one row per signal, in order.")
+
+
+def _label_values(path: Path, column: str | None) -> tuple[Any, str]:
+    """The labels a file holds, and their name."""
+    import numpy as np
+
+    if path.suffix.lower() in (".ts", ".arff"):
+        from sigae.io.archive import read_collection
+
+        labels = read_collection(path).labels
+        if labels is None:
+            raise DataError(f"{path}: holds no labels (no @classLabel or @targetLabel).")
+        return labels, "class"
     if path.suffix.lower() == ".npy":
         try:
             values = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as error:
             raise DataError(f"{path}: cannot read the labels ({error}).") from None
-        if values.ndim != 1 or len(values) != n:
-            raise DataError(f"{path}: holds labels of shape {values.shape}; give one "
-                            f"label per signal, shape ({n},).")
+        if values.ndim != 1:
+            raise DataError(f"{path}: holds labels of shape {values.shape}; give a 1-D array, "
+                            "one label per signal.")
         return values, path.stem
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -235,9 +263,6 @@ def read_labels(path: Path | None, column: str | None, n: int
     if name not in header:
         raise DataError(f"{path}: has no column {name!r}; it has {', '.join(header)}. "
                         "Choose one with --color-by.")
-    if len(rows) != n:
-        raise DataError(f"{path}: has {len(rows)} label rows but the data has {n} signals; "
-                        "give one row per signal, in order.")
     position = header.index(name)
     try:
         values = [row[position].strip() for row in rows]

@@ -18,8 +18,10 @@ from sigae.errors import DataError, SigaeError
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
 
-DATA_HELP = ("signals: .npy, .npz, .mat, .csv/.tsv/.txt, .h5, .parquet or .wav; one signal "
-             "per row (n, length) or (n, length, channels), see --layout and --window")
+DATA_HELP = ("signals: .npy, .npz, .mat, .csv/.tsv/.txt, .h5, .parquet, .wav, or the "
+             "archive's .ts and .arff; one signal per row (n, length) or (n, length, "
+             "channels), see --layout and --window (which also cuts recordings of "
+             "different lengths)")
 OUT_HELP = ("output file: .npy, .npz, .csv, .parquet or .h5 (by extension); all but .npy "
             "also hold each row's source_row and source_start")
 MODEL_HELP = "a .sigae model file"

@@ -97,7 +97,7 @@ def report(args: argparse.Namespace) -> int:
     model = load(args.model)
     signals = load_model_data(args, model)
     x = np.asarray(signals.data[: args.max_signals])
-    labels, label_name = read_labels(args.labels, args.color_by, len(signals))
+    labels, label_name = read_labels(args.labels, args.color_by, signals)
     write_report(model, x, args.out, title=f"sigae report: {args.model.name} on "
                  f"{signals.source}", labels=None if labels is None else labels[: len(x)],
                  label_name=label_name)

@@ -36,6 +36,8 @@ class Found:
             v7.3 files, which HDF5 stores in reverse axis order).
         index: Provenance `(row, start)` stored beside the array by sigae, if any.
         sample_rate: Samples per second, if the file says.
+        recordings: Recordings `(length, channels)` of different lengths, when the file
+            holds such a collection (`array` is then `None`).
     """
 
     array: Any
@@ -44,6 +46,7 @@ class Found:
     transposed: bool = False
     index: tuple[np.ndarray, np.ndarray] | None = None
     sample_rate: float | None = None
+    recordings: list[np.ndarray] | None = None
 
     @property
     def lazy(self) -> bool:

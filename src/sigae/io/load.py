@@ -10,10 +10,10 @@ import numpy as np
 from sigae.core.faults import is_machine_fault, read_error, reading
 from sigae.core.paths import PathLike
 from sigae.errors import DataError, SigaeError
-from sigae.io import hdf5, matlab, numpy_files, parquet, text, wav
+from sigae.io import archive, hdf5, matlab, numpy_files, parquet, text, wav
 from sigae.io.arrays import DiskArray, NpyFile, SignalArray, check_finite
 from sigae.io.found import Found, reason
-from sigae.io.signals import Signals, windows
+from sigae.io.signals import Signals, recording_windows, windows
 
 LAYOUTS = ("auto", "rows", "columns")
 
@@ -28,6 +28,8 @@ FORMATS: dict[str, tuple[Reader, tuple[str, ...], str]] = {
     "hdf5": (hdf5.read_hdf5, (".h5", ".hdf5", ".hdf", ".he5"), "an HDF5 file"),
     "parquet": (parquet.read_parquet, (".parquet", ".pq"), "a Parquet file"),
     "wav": (wav.read_wav, (".wav", ".wave"), "WAV audio"),
+    "ts": (archive.read_archive, (".ts",), "a .ts archive file (sktime / aeon)"),
+    "arff": (archive.read_archive, (".arff",), "an .arff file (Weka)"),
 }
 EXTENSIONS = tuple(e for _, extensions, _ in FORMATS.values() for e in extensions)
 
@@ -50,7 +52,8 @@ def load_signals(
 
     Args:
         path: `.npy`, `.npz`, `.mat` (v4, v5-v7, v7.3), `.csv`/`.tsv`/`.txt`, `.h5`/
-            `.hdf5`, `.parquet` or `.wav`.
+            `.hdf5`, `.parquet`, `.wav`, or the archive's `.ts` and `.arff`
+            (`sigae.io.archive`; their labels are not signals and are left out).
         key: The array (`.npz`), variable (`.mat`), dataset path (HDF5) or list column
             (Parquet) to read, where the file holds several.
         layout: `"rows"`: one signal per row (`(n, length)` or `(n, length, channels)`);
@@ -93,6 +96,8 @@ def load_signals(
             f"{path}: cannot read this {name}; it is damaged ({reason(error)})."
         ) from None
     where = f"{path}" + (f" ({found.key})" if found.key else "")
+    if found.recordings is not None:
+        return _unequal(where, path, found.recordings, window, hop)
     array = found.array
     _check_kind(where, array.dtype, tuple(array.shape))
     transpose = _transpose(where, found, tuple(array.shape), layout, window, length)
@@ -111,6 +116,20 @@ def load_signals(
     else:
         signals = Signals.of(data, file=path, key=found.key, sample_rate=found.sample_rate)
     return signals if window is None else windows(signals, window, hop)
+
+
+def _unequal(where: str, path: Path, recordings: list[np.ndarray], window: int | None,
+             hop: int | None) -> Signals:
+    """Recordings of different lengths, cut into windows of one length."""
+    lengths = [len(r) for r in recordings]
+    if window is None:
+        raise DataError(
+            f"{where}: holds {len(recordings)} recordings of {min(lengths)} to {max(lengths)} "
+            "samples; a model takes signals of one length: cut them into windows with "
+            f"--window LENGTH (at most {min(lengths)}) and --hop H.")
+    for recording in recordings:
+        check_finite(recording, f"{where}:")
+    return recording_windows(recordings, window, hop, file=path, name=where)
 
 
 def detect_format(path: Path) -> str:
@@ -138,6 +157,8 @@ def detect_format(path: Path) -> str:
             f"{path}: not a file of a format sigae reads (its first bytes match none); "
             f"use one of {', '.join(EXTENSIONS)}."
         )
+    if content == "text" and named in ("ts", "arff"):  # a long comment before the header
+        return named
     if named is not None and named != content:
         raise DataError(
             f"{path}: its extension says {named} but its content is {FORMATS[content][2]}; "
@@ -165,6 +186,8 @@ def _sniff(head: bytes) -> str | None:
         except UnicodeDecodeError as error:
             if error.start < len(head) - 3:  # not just a character cut at the block end
                 return None
+        if archive.is_archive_text(head):
+            return "arff" if b"@relation" in head.lower() else "ts"
         return "text"
     return None
 

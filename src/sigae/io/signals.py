@@ -114,3 +114,37 @@ def windows(signals: Signals | np.ndarray, length: int, hop: int | None = None) 
         key=signals.key,
         sample_rate=signals.sample_rate,
     )
+
+
+def recording_windows(recordings: list[np.ndarray], length: int, hop: int | None = None, *,
+                      file: Path | None = None, name: str = "the recordings") -> Signals:
+    """Cuts recordings of different lengths `(samples, channels)` into windows of `length`
+    samples, every `hop` samples, in memory; each window keeps its recording's index in
+    `row` and its first sample in `start`.
+
+    Raises:
+        DataError: If `length` or `hop` is not a positive integer, or a recording is
+            shorter than one window (none is left out without saying so).
+    """
+    hop = length if hop is None else hop
+    for what, value in (("window", length), ("hop", hop)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise DataError(f"{what} must be a positive integer number of samples; received "
+                            f"{value!r}.")
+    short = [i for i, r in enumerate(recordings) if len(r) < length]
+    if short:
+        shortest = min(len(recordings[i]) for i in short)
+        raise DataError(
+            f"{name}: {len(short)} of {len(recordings)} recordings are shorter than the "
+            f"window of {length} samples (the shortest has {shortest}, recording {short[0]}). "
+            f"Choose --window {min(len(r) for r in recordings)} or less.")
+    cut, rows, starts = [], [], []
+    for i, recording in enumerate(recordings):
+        begins = np.arange(0, len(recording) - length + 1, hop)
+        view = np.lib.stride_tricks.sliding_window_view(recording, length, axis=0)[begins]
+        cut.append(np.swapaxes(view, 1, 2))  # (windows, length, channels)
+        rows.append(np.full(len(begins), i))
+        starts.append(begins)
+    return Signals(np.ascontiguousarray(np.concatenate(cut), dtype="float32"),
+                   row=np.concatenate(rows), start=np.concatenate(starts).astype("int64"),
+                   file=file)

@@ -1,0 +1,372 @@
+"""The time-series archive's formats: `.ts` (sktime / aeon) and `.arff` (Weka).
+
+Both hold a collection of labelled recordings, univariate or multivariate, of equal or
+unequal lengths. `read_collection` returns every recording as it is stored, with its label
+and the header's metadata; `read_archive` is the reader `load_signals` uses, for
+collections whose recordings share one length.
+
+`.ts`: `@` header lines (`@problemName`, `@timeStamps`, `@missing`, `@univariate`,
+`@dimensions`, `@equalLength`, `@seriesLength`, `@classLabel true L1 L2 ...`,
+`@targetLabel`), then after `@data` one recording per line: its channels separated by
+`:`, each a comma-separated series (`?` is a missing value, read as NaN; with
+`@timeStamps true` each value is `(timestamp,value)`), and last the class label or the
+regression target. Lines starting with `#` or `%` are comments; keys are case-insensitive.
+
+`.arff`: `@relation`, `@attribute` lines, `@data`. Univariate: one numeric attribute per
+sample and a last nominal or numeric attribute for the label. Multivariate: a
+`relational` attribute whose value is a quoted string of the channels separated by `\\n`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sigae.errors import DataError
+from sigae.io.found import Found
+
+_TRUE_FALSE = {"true": True, "false": False}
+_TS_KEYS = ("problemname", "timestamps", "missing", "univariate", "dimension", "dimensions",
+            "equallength", "serieslength", "classlabel", "targetlabel", "data")
+_STAMPED = re.compile(r"\(([^()]*),([^(),]*)\)")
+
+
+@dataclass(frozen=True)
+class Collection:
+    """The recordings of an archive file, each as stored.
+
+    Attributes:
+        series: One float32 array `(length, channels)` per recording; NaN where a value
+            is missing. Lengths may differ.
+        labels: One label per recording: text class labels, float regression targets, or
+            `None` when the file has none.
+        metadata: The header, keys lower-case (`problemname`, `classlabel` as the list of
+            declared classes, ...).
+    """
+
+    series: list[np.ndarray]
+    labels: np.ndarray | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.asarray([len(s) for s in self.series])
+
+    @property
+    def channels(self) -> int:
+        return int(self.series[0].shape[1])
+
+
+def read_collection(path: Path) -> Collection:
+    """Reads a `.ts` or `.arff` file (chosen by its extension, else by its header).
+
+    Raises:
+        DataError: For a file that breaks the format, naming the line and column, what
+            was found and what was expected.
+    """
+    text = _text(path)
+    if path.suffix.lower() == ".arff" or (path.suffix.lower() != ".ts" and _is_arff(text)):
+        return _parse_arff(text, path)
+    return _parse_ts(text, path)
+
+
+def read_archive(path: Path, key: str | None) -> Found:
+    """The recordings of an archive file: one array `(n, length, channels)` when they share
+    a length, else the list of them (`Found.recordings`).
+
+    Raises:
+        DataError: If the file is damaged.
+    """
+    collection = read_collection(path)
+    lengths = collection.lengths
+    if lengths.min() != lengths.max():
+        return Found(None, key=key, recordings=collection.series)
+    return Found(np.stack(collection.series), key=key)
+
+
+def is_archive_text(head: bytes) -> bool:
+    """Whether the first bytes of a text file are an archive file's header."""
+    for line in head.decode("utf-8", errors="replace").splitlines():
+        line = line.strip().lower()
+        if not line or line.startswith(("#", "%")):
+            continue
+        return line.startswith(("@problemname", "@relation", "@timestamps", "@univariate"))
+    return False
+
+
+# -- .ts ------------------------------------------------------------------------------------
+
+
+def _parse_ts(text: str, path: Path) -> Collection:
+    lines = text.splitlines()
+    metadata: dict[str, Any] = {}
+    number = 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "%")):
+            continue
+        if not line.startswith("@"):
+            raise DataError(f"{path}: line {number}, column 1: expected a header line "
+                            f"(@name value) or @data before the series, found {_cut(line)!r}.")
+        name, _, value = line[1:].partition(" ")
+        name = name.lower()
+        if name not in _TS_KEYS:
+            known = ", @".join(k for k in _TS_KEYS if k != "dimension")
+            raise DataError(f"{path}: line {number}, column 1: unknown header '@{name}'; "
+                            f"a .ts header has @{known}.")
+        if name == "data":
+            break
+        metadata[name] = _header_value(path, number, name, value.strip())
+    else:
+        raise DataError(f"{path}: has no @data line; a .ts file lists its series after @data.")
+    header_end = number
+    if "dimension" in metadata:
+        metadata["dimensions"] = metadata.pop("dimension")
+    labelled = bool(metadata.get("classlabel")) or bool(metadata.get("targetlabel"))
+    classes = metadata.get("classlabel") or None
+    stamped = bool(metadata.get("timestamps"))
+    series: list[np.ndarray] = []
+    labels: list[Any] = []
+    channels = metadata.get("dimensions") or (1 if metadata.get("univariate") else None)
+    for number, raw in enumerate(lines[header_end:], start=header_end + 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "%")):
+            continue
+        fields = _fields(line, stamped)
+        if labelled:
+            if len(fields) < 2:
+                raise DataError(f"{path}: line {number}: expected the series and a label "
+                                f"after the last ':', found no label.")
+            (label, label_at), fields = fields[-1], fields[:-1]
+            labels.append(_label(path, number, label_at + 1, label.strip(), classes))
+        if channels is None:
+            channels = len(fields)
+        elif len(fields) != channels:
+            raise DataError(f"{path}: line {number}: holds {len(fields)} dimensions, but "
+                            f"{'the header says' if series == [] else 'the lines before hold'} "
+                            f"{channels}.")
+        values = [_numbers(path, number, start, part, stamped) for part, start in fields]
+        if len({len(v) for v in values}) > 1:
+            raise DataError(f"{path}: line {number}: its dimensions hold different numbers of "
+                            f"values ({', '.join(str(len(v)) for v in values)}); each "
+                            "recording's dimensions must have one length.")
+        if len(values[0]) == 0:
+            raise DataError(f"{path}: line {number}: holds an empty series.")
+        series.append(np.stack(values, axis=1).astype("float32"))
+        _check_length(path, number, series, metadata)
+    if not series:
+        raise DataError(f"{path}: holds no series after @data.")
+    return _collection(path, series, labels if labelled else None, metadata)
+
+
+def _header_value(path: Path, number: int, name: str, value: str) -> Any:
+    column = len(name) + 3  # '@', the name, a space
+    words = value.split()
+    if name == "problemname":
+        return value
+    if name in ("classlabel", "targetlabel"):
+        flag = _flag(path, number, column, name, words[0] if words else "")
+        if name == "classlabel" and flag:
+            if len(words) < 2:
+                raise DataError(f"{path}: line {number}, column {column}: @classLabel true "
+                                "must list the class labels after it.")
+            return words[1:]
+        return flag
+    if name in ("dimension", "dimensions", "serieslength"):
+        try:
+            count = int(value)
+            if count < 1:
+                raise ValueError
+        except ValueError:
+            raise DataError(f"{path}: line {number}, column {column}: @{name} expects a "
+                            f"positive whole number, found {_cut(value)!r}.") from None
+        return count
+    return _flag(path, number, column, name, value)
+
+
+def _flag(path: Path, number: int, column: int, name: str, value: str) -> bool:
+    if value.lower() not in _TRUE_FALSE:
+        raise DataError(f"{path}: line {number}, column {column}: @{name} expects true or "
+                        f"false, found {_cut(value)!r}.")
+    return _TRUE_FALSE[value.lower()]
+
+
+def _fields(line: str, stamped: bool) -> list[tuple[str, int]]:
+    """The `:`-separated fields of a data line, with the 0-based column each starts at
+    (`:` inside a timestamp's parentheses does not separate)."""
+    fields, start, depth = [], 0, 0
+    for i, char in enumerate(line):
+        if stamped and char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == ":" and depth == 0:
+            fields.append((line[start:i], start))
+            start = i + 1
+    fields.append((line[start:], start))
+    return fields
+
+
+def _numbers(path: Path, number: int, start: int, part: str, stamped: bool) -> np.ndarray:
+    if stamped:
+        tokens = [m.group(2) for m in _STAMPED.finditer(part)]
+        if not tokens and part.strip():
+            raise DataError(f"{path}: line {number}, column {start + 1}: expected "
+                            f"(timestamp,value) pairs with @timeStamps true, found "
+                            f"{_cut(part)!r}.")
+    else:
+        tokens = part.split(",")
+    tokens = ["nan" if t.strip() == "?" else t for t in tokens]
+    try:
+        values = np.array(tokens, dtype="float64")
+    except ValueError:
+        offset = start
+        for token in part.split(","):
+            try:
+                float("nan" if token.strip() == "?" else token)
+            except ValueError:
+                raise DataError(f"{path}: line {number}, column {offset + 1}: "
+                                f"{_cut(token.strip())!r} is not a number (nor ? for a "
+                                "missing value).") from None
+            offset += len(token) + 1
+        raise DataError(f"{path}: line {number}: a value is not a number.") from None
+    if np.isinf(values).any():
+        raise DataError(f"{path}: line {number}: holds an infinite value; write ? for a "
+                        "missing one.")
+    return values
+
+
+def _label(path: Path, number: int, column: int, label: str, classes: list[str] | None
+           ) -> Any:
+    if classes is not None:
+        if label not in classes:
+            raise DataError(f"{path}: line {number}, column {column}: class label "
+                            f"{_cut(label)!r} is not one of the @classLabel values "
+                            f"({', '.join(classes)}).")
+        return label
+    try:
+        return float(label)
+    except ValueError:
+        raise DataError(f"{path}: line {number}, column {column}: the target {_cut(label)!r} "
+                        "is not a number.") from None
+
+
+def _check_length(path: Path, number: int, series: list[np.ndarray],
+                  metadata: dict[str, Any]) -> None:
+    length = len(series[-1])
+    declared = metadata.get("serieslength")
+    if declared is not None and metadata.get("equallength", True) and length != declared:
+        raise DataError(f"{path}: line {number}: holds {length} values per dimension, but "
+                        f"@seriesLength says {declared}.")
+    if metadata.get("equallength") and length != len(series[0]):
+        raise DataError(f"{path}: line {number}: holds {length} values per dimension, but "
+                        f"@equalLength is true and the first series holds {len(series[0])}.")
+
+
+# -- .arff ----------------------------------------------------------------------------------
+
+
+def _parse_arff(text: str, path: Path) -> Collection:
+    lines = text.splitlines()
+    attributes: list[tuple[str, str]] = []
+    metadata: dict[str, Any] = {}
+    inside = False  # within a relational attribute's own attributes
+    number = 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("%"):
+            continue
+        lower = line.lower()
+        if lower.startswith("@relation"):
+            metadata["relation"] = line[9:].strip().strip("'\"")
+        elif lower.startswith("@attribute"):
+            parts = line[10:].strip().split(None, 1)
+            if len(parts) < 2:
+                raise DataError(f"{path}: line {number}, column 1: expected @attribute NAME "
+                                f"TYPE, found {_cut(line)!r}.")
+            if not inside:
+                attributes.append((parts[0], parts[1].strip()))
+            inside = inside or parts[1].strip().lower() == "relational"
+        elif lower.startswith("@end"):
+            inside = False
+        elif lower.startswith("@data"):
+            break
+        else:
+            raise DataError(f"{path}: line {number}, column 1: expected @relation, "
+                            f"@attribute or @data, found {_cut(line)!r}.")
+    else:
+        raise DataError(f"{path}: has no @data line; an .arff file lists its rows after @data.")
+    if len(attributes) < 2:
+        raise DataError(f"{path}: declares {len(attributes)} attribute(s); expected the "
+                        "series and a class attribute.")
+    relational = attributes[0][1].lower() == "relational"
+    label_type = attributes[-1][1]
+    classes = ([c.strip().strip("'\"") for c in label_type.strip("{}").split(",")]
+               if label_type.startswith("{") else None)
+    metadata["classlabel"] = classes
+    series: list[np.ndarray] = []
+    labels: list[Any] = []
+    header_end = number
+    for number, raw in enumerate(lines[header_end:], start=header_end + 1):
+        line = raw.strip()
+        if not line or line.startswith("%"):
+            continue
+        cut = line.rfind(",")
+        if cut < 0:
+            raise DataError(f"{path}: line {number}: expected values and a label separated "
+                            "by commas.")
+        body, label = line[:cut], line[cut + 1:].strip().strip("'\"")
+        labels.append(_label(path, number, cut + 2, label, classes))
+        if relational:
+            body = body.strip()
+            if len(body) < 2 or body[0] not in "'\"" or body[-1] != body[0]:
+                raise DataError(f"{path}: line {number}, column 1: expected the channels as "
+                                "one quoted string, separated by \\n.")
+            channels = body[1:-1].split("\\n")
+        else:
+            channels = [body]
+        values = [_numbers(path, number, 0, c, False) for c in channels]
+        if len({len(v) for v in values}) > 1:
+            raise DataError(f"{path}: line {number}: its channels hold different numbers of "
+                            f"values ({', '.join(str(len(v)) for v in values)}).")
+        if series and values and len(values) != series[0].shape[1]:
+            raise DataError(f"{path}: line {number}: holds {len(values)} channels, the first "
+                            f"row {series[0].shape[1]}.")
+        series.append(np.stack(values, axis=1).astype("float32"))
+    if not series:
+        raise DataError(f"{path}: holds no rows after @data.")
+    if not relational and len(series[0]) != len(attributes) - 1:
+        raise DataError(f"{path}: the rows hold {len(series[0])} values, but "
+                        f"{len(attributes) - 1} attributes are declared before the label.")
+    return _collection(path, series, labels, metadata)
+
+
+# -- both -----------------------------------------------------------------------------------
+
+
+def _collection(path: Path, series: list[np.ndarray], labels: list[Any] | None,
+                metadata: dict[str, Any]) -> Collection:
+    values = None
+    if labels is not None:
+        values = np.asarray(labels, dtype="float64" if metadata.get("classlabel") is None
+                            else None)
+    return Collection(series, values, metadata)
+
+
+def _text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: is not UTF-8 text (byte {error.start}); save it as "
+                        "UTF-8.") from None
+
+
+def _is_arff(text: str) -> bool:
+    return any(line.strip().lower().startswith("@relation") for line in text[:20000].splitlines())
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
