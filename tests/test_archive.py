@@ -93,7 +93,7 @@ def test_windows_of_recordings_of_different_lengths_trace_back_to_them():
 
 
 def test_missing_values_in_signals_are_refused_with_where_they_are():
-    with pytest.raises(DataError, match="written_unequal_missing.ts: .*NaN"):
+    with pytest.raises(DataError, match=r"written_unequal_missing\.ts: .*NaN"):
         load_signals(ARCHIVE / "written_unequal_missing.ts", window=8)
 
 
@@ -157,7 +157,7 @@ def test_a_long_comment_before_the_header_still_reads_as_ts(tmp_path):
     assert load_signals(path).shape == (2, 3, 1)
     renamed = tmp_path / "commented.txt"
     renamed.write_text(HEADER + "1,2,3:a\n")
-    with pytest.raises(DataError, match="its extension says text but its content is a .ts"):
+    with pytest.raises(DataError, match=r"its extension says text but its content is a \.ts"):
         load_signals(renamed)
 
 
