@@ -73,11 +73,14 @@ def test_equal_length_files_load_as_signals(name, shape):
     np.testing.assert_array_equal(signals.data, np.stack(read_collection(ARCHIVE / name).series))
 
 
-def test_recordings_of_different_lengths_need_windows_and_say_so():
-    with pytest.raises(DataError, match=r"PickupGestureWiimoteZ_TRAIN.ts: holds 50 recordings "
-                       r"of 29 to 361 samples; a model takes signals of one length: cut them "
-                       r"into windows with --window LENGTH \(at most 29\) and --hop H\."):
-        load_signals(ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts")
+def test_recordings_of_different_lengths_are_resampled_unless_windows_are_asked_for():
+    signals = load_signals(ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts")
+    assert signals.shape == (50, 136, 1)
+    assert signals.note.startswith("resampled 50 recordings of 29 to 361 samples")
+    assert load_signals(ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts", length=100).shape[1] == 100
+    with pytest.raises(DataError, match=r"PickupGestureWiimoteZ_TRAIN.ts: lengths='window' "
+                       r"needs a window length \(--window LENGTH, at most 29\)"):
+        load_signals(ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts", lengths="window")
 
 
 def test_windows_of_recordings_of_different_lengths_trace_back_to_them():
@@ -179,3 +182,87 @@ def test_labels_of_recordings_go_to_each_of_their_windows(tmp_path, capsys):
     recordings = read_collection(data).labels
     assert name == "class"
     assert np.array_equal(labels, recordings[windows.row])
+
+
+# -- recordings of different lengths ----------------------------------------------------------
+
+
+def test_recordings_of_one_length_are_stacked_as_they_are():
+    from sigae.io import recordings
+
+    series = [np.arange(5.0), np.arange(5.0) + 1]
+    signals = recordings(series)
+    assert signals.shape == (2, 5, 1)
+    assert signals.lengths is None
+    assert signals.note is None
+
+
+def test_recordings_of_different_lengths_are_resampled_to_their_median_and_back():
+    from sigae.io import recordings
+
+    ramps = [np.linspace(0, 1, n)[:, None] * [1, -1] for n in (5, 9, 17)]
+    signals = recordings(ramps)
+    assert signals.shape == (3, 9, 2)
+    np.testing.assert_allclose(signals.data[0], np.linspace(0, 1, 9)[:, None] * [1, -1],
+                               atol=1e-6)  # a ramp resampled is the same ramp
+    assert signals.note == "resampled 3 recordings of 5 to 17 samples to 9 samples (their " \
+                           "median length)"
+    back = signals.restore(signals.data)
+    for original, restored in zip(ramps, back, strict=True):
+        np.testing.assert_allclose(restored, original, atol=1e-6)
+    assert recordings(ramps, length=33).shape == (3, 33, 2)
+
+
+def test_recordings_cut_into_windows_trace_back_to_their_recording():
+    from sigae.io import recordings
+
+    signals = recordings([np.arange(10.0), np.arange(7.0)], lengths="window", window=4, hop=3)
+    assert signals.row.tolist() == [0, 0, 0, 1, 1]
+    assert signals.start.tolist() == [0, 3, 6, 0, 3]
+    with pytest.raises(DataError, match="lengths='window' needs a window length"):
+        recordings([np.arange(10.0), np.arange(7.0)], lengths="window")
+    with pytest.raises(DataError, match="different numbers of channels"):
+        recordings([np.zeros((4, 1)), np.zeros((4, 2))])
+
+
+def test_a_model_fitted_on_resampled_recordings_says_so_after_loading(tmp_path):
+    import sigae
+    from conftest import tiny_config
+
+    signals = load_signals(ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts")
+    assert signals.lengths is not None
+    model = sigae.SignalAutoencoder(tiny_config(length=signals.shape[1]))
+    model.fit(signals, epochs=1, batch_size=16, seed=0, verbose=0, augment="none")
+    assert model.learned.lengths == "resample"
+    model.save(tmp_path / "m.sigae")
+    assert sigae.load(tmp_path / "m.sigae").learned.lengths == "resample"
+
+
+def test_a_ts_file_written_by_sigae_reads_back_exactly(tmp_path):
+    from sigae.io.archive import write_ts
+
+    series = [np.random.default_rng(0).normal(size=(n, 2)).astype("float32") for n in (3, 6)]
+    series[1][2, 1] = np.nan
+    write_ts(tmp_path / "out.ts", series, labels=np.array(["a", "b"]))
+    collection = read_collection(tmp_path / "out.ts")
+    for a, b in zip(collection.series, series, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert collection.labels.tolist() == ["a", "b"]
+    assert collection.metadata["missing"] is True
+
+
+def test_train_encode_and_reconstruct_an_unequal_ts_file(tmp_path, capsys):
+    data = ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts"
+    model = tmp_path / "m.sigae"
+    assert main(["train", str(data), "--out", str(model), "--epochs", "1", "--latent-dim",
+                 "3", "--augment", "none", "--seed", "0", "--quiet"]) == 0
+    assert "resampled 50 recordings of 29 to 361 samples to 136 samples (their median " \
+           "length)" in capsys.readouterr().out
+    assert main(["encode", str(model), str(data), "--out", str(tmp_path / "codes.npy")]) == 0
+    assert np.load(tmp_path / "codes.npy").shape == (50, 3)  # one code per recording
+    assert main(["reconstruct", str(model), str(data), "--out", str(tmp_path / "r.ts")]) == 0
+    assert "each at its own length (29 to 361 samples)" in capsys.readouterr().out
+    restored = read_collection(tmp_path / "r.ts")
+    assert restored.lengths.tolist() == read_collection(data).lengths.tolist()
+    assert main(["reconstruct", str(model), str(data), "--out", str(tmp_path / "r.npy")]) == 2
+    assert "write them to a .ts or .npz file" in capsys.readouterr().err

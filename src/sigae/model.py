@@ -338,6 +338,7 @@ class SignalAutoencoder:
             seed=seed)
         if validation_data is not None:
             validation_data = check_signals(validation_data, self.config, "validation_data")
+        resampled = "resample" if isinstance(x, Signals) and x.lengths is not None else None
         x = check_signals(x, self.config, "x")
         chosen = None
         if choice.applies(self.config, self.is_fitted, len(x), settings,
@@ -357,7 +358,8 @@ class SignalAutoencoder:
             if isinstance(error.learned, Learned):
                 self.learned = error.learned.after(self._learned)
             raise
-        self.learned = dataclasses.replace(learned, choice=chosen).after(self._learned)
+        self.learned = dataclasses.replace(learned, choice=chosen,
+                                           lengths=resampled).after(self._learned)
         if checkpoint is not None and not keep_checkpoint and not learned.history.interrupted:
             Path(checkpoint).unlink(missing_ok=True)
         return learned.history

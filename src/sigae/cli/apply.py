@@ -32,7 +32,8 @@ def apply(args: argparse.Namespace) -> int:
     source = args.codes if args.command == "decode" else args.data
     if getattr(args, "scheduler", None):
         return run_distributed(args, args.command, source)
-    check_output_file(args.out, OUTPUT_EXTENSIONS, inputs=[args.model, source])
+    check_output_file(args.out, (*OUTPUT_EXTENSIONS, ".ts") if args.command == "reconstruct"
+                      else OUTPUT_EXTENSIONS, inputs=[args.model, source])
     model = load(args.model)
     config = model.config
     if args.command == "decode":
@@ -55,6 +56,8 @@ def apply(args: argparse.Namespace) -> int:
         def function(block: Any) -> Any:
             return method(block, batch_size=args.batch_size)
 
+    if args.command == "reconstruct" and signals.lengths is not None:
+        return _reconstruct_at_own_lengths(args, model, signals)
     shape = (len(signals), *row_shape)
     check_writable(args.out, estimated_bytes(args.out, shape))
     with blame(source), open_writer(
@@ -69,6 +72,31 @@ def apply(args: argparse.Namespace) -> int:
                what=f"{signals.source}:", progress=True)
         raise_if_interrupted()
     print(f"{args.command}: {len(signals)} rows of {source} -> {args.out} {shape}")
+    return 0
+
+
+def _reconstruct_at_own_lengths(args: argparse.Namespace, model: Any, signals: Any) -> int:
+    """Reconstructions of recordings resampled to the model's length, each resampled back
+    to its own length, written as a `.ts` file (or an `.npz` of one array per recording)."""
+    import numpy as np
+
+    from sigae.core.outputs import atomic_path
+    from sigae.io.archive import write_ts
+
+    suffix = args.out.suffix.lower()
+    if suffix not in (".ts", ".npz"):
+        raise DataError(f"{args.out}: the reconstructions of recordings of different lengths "
+                        "go back to their own lengths; write them to a .ts or .npz file.")
+    restored = signals.restore(model.reconstruct(signals.data, batch_size=args.batch_size))
+    raise_if_interrupted()
+    if suffix == ".ts":
+        write_ts(args.out, restored, problem=Path(args.data).stem)
+    else:
+        with atomic_path(args.out) as temporary, open(temporary, "wb") as handle:
+            np.savez(handle, lengths=signals.lengths,
+                     **{f"recording_{i}": r for i, r in enumerate(restored)})
+    print(f"reconstruct: {len(restored)} recordings of {args.data} -> {args.out}, each at its "
+          f"own length ({int(signals.lengths.min())} to {int(signals.lengths.max())} samples)")
     return 0
 
 

@@ -137,14 +137,23 @@ def add_data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> N
                          help="samples between window starts (default: LENGTH)")
     else:
         sub.set_defaults(window=None, hop=None)
+    sub.add_argument("--lengths", choices=["resample", "window"], default="resample",
+                     help="recordings of different lengths (an unequal .ts file): resample "
+                     "each to the model's length (when training: their median length), "
+                     "results going back to each one's own length; or cut them into "
+                     "--window LENGTH windows (default: resample)")
 
 
 def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None) -> Any:
-    """Reads DATA with the command's --key, --layout, --window and --hop."""
+    """Reads DATA with the command's --key, --layout, --window, --hop and --lengths, and
+    says what was done to recordings of different lengths."""
     from sigae.io import load_signals
 
-    return load_signals(path, key=args.key, layout=args.layout, window=args.window,
-                        hop=args.hop, length=length)
+    signals = load_signals(path, key=args.key, layout=args.layout, window=args.window,
+                           hop=args.hop, length=length, lengths=args.lengths)
+    if signals.note:
+        print(f"{path}: {signals.note}")
+    return signals
 
 
 def load_model_data(args: argparse.Namespace, model: Any) -> Any:

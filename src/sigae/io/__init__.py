@@ -10,13 +10,21 @@ archive file's recordings as they are stored, with their labels; `windows` and
 from sigae.io.archive import Collection, read_collection
 from sigae.io.arrays import CHUNK, DiskArray, check_finite, chunks, is_lazy, subset
 from sigae.io.load import EXTENSIONS, LAYOUTS, detect_format, load_signals
-from sigae.io.signals import Signals, recording_windows, windows
+from sigae.io.signals import (
+    LENGTH_POLICIES,
+    Signals,
+    recording_windows,
+    recordings,
+    resample,
+    windows,
+)
 from sigae.io.write import OUTPUT_EXTENSIONS, open_writer, write_array
 
 __all__ = [
     "CHUNK",
     "EXTENSIONS",
     "LAYOUTS",
+    "LENGTH_POLICIES",
     "OUTPUT_EXTENSIONS",
     "Collection",
     "DiskArray",
@@ -29,6 +37,8 @@ __all__ = [
     "open_writer",
     "read_collection",
     "recording_windows",
+    "recordings",
+    "resample",
     "subset",
     "windows",
     "write_array",

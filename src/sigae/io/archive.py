@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from sigae.core.outputs import atomic_path
 from sigae.errors import DataError
 from sigae.io.found import Found
 
@@ -86,6 +87,31 @@ def read_archive(path: Path, key: str | None) -> Found:
     if lengths.min() != lengths.max():
         return Found(None, key=key, recordings=collection.series)
     return Found(np.stack(collection.series), key=key)
+
+
+def write_ts(path: Path, series: list[np.ndarray], *, problem: str = "sigae",
+             labels: np.ndarray | None = None) -> None:
+    """Writes recordings `(length, channels)`, of one length or several, as a `.ts` file,
+    atomically; NaN is written as `?`. `read_collection` reads it back exactly (values
+    are written with `repr`, which round-trips float32)."""
+    lengths = {len(s) for s in series}
+    header = [f"@problemName {problem}", "@timeStamps false",
+              f"@missing {str(any(np.isnan(s).any() for s in series)).lower()}",
+              f"@univariate {str(series[0].shape[1] == 1).lower()}",
+              f"@dimensions {series[0].shape[1]}",
+              f"@equalLength {str(len(lengths) == 1).lower()}"]
+    if len(lengths) == 1:
+        header.append(f"@seriesLength {lengths.pop()}")
+    classes = None if labels is None else sorted({str(v) for v in labels})
+    header.append("@classLabel false" if classes is None
+                  else "@classLabel true " + " ".join(classes))
+    with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        handle.write("\n".join([*header, "@data"]) + "\n")
+        for i, recording in enumerate(series):
+            channels = [",".join("?" if np.isnan(v) else repr(float(v)) for v in channel)
+                        for channel in np.asarray(recording, dtype="float32").T]
+            label = "" if labels is None else f":{labels[i]}"
+            handle.write(":".join(channels) + label + "\n")
 
 
 def is_archive_text(head: bytes) -> bool:

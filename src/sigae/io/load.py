@@ -13,7 +13,7 @@ from sigae.errors import DataError, SigaeError
 from sigae.io import archive, hdf5, matlab, numpy_files, parquet, text, wav
 from sigae.io.arrays import DiskArray, NpyFile, SignalArray, check_finite
 from sigae.io.found import Found, reason
-from sigae.io.signals import Signals, recording_windows, windows
+from sigae.io.signals import LENGTH_POLICIES, Signals, recordings, windows
 
 LAYOUTS = ("auto", "rows", "columns")
 
@@ -42,6 +42,7 @@ def load_signals(
     window: int | None = None,
     hop: int | None = None,
     length: int | None = None,
+    lengths: str = "resample",
 ) -> Signals:
     """Reads signals from a file, in any format sigae knows, checked and as float32.
 
@@ -62,7 +63,12 @@ def load_signals(
             `length` wins, and a MATLAB matrix needs `length` or an explicit layout.
         window: Cut each recording into windows of this many samples (see `windows`).
         hop: Samples between window starts; `window` by default.
-        length: The signal length a model takes, to settle an `"auto"` layout.
+        length: The signal length a model takes, to settle an `"auto"` layout, and the
+            length recordings of different lengths are resampled to.
+        lengths: How recordings of different lengths (an unequal `.ts` file) become one
+            length: `"resample"` (to `length`, or their median length; stated in
+            `Signals.note`) or `"window"` (cut by `window` and `hop`); see
+            `sigae.io.signals.recordings`.
 
     Returns:
         `Signals` of shape `(n_signals, length, channels)` with each signal's file, key,
@@ -75,6 +81,9 @@ def load_signals(
     path = Path(path)
     if layout not in LAYOUTS:
         raise DataError(f"layout must be one of {', '.join(LAYOUTS)}; received {layout!r}.")
+    if lengths not in LENGTH_POLICIES:
+        raise DataError(f"lengths must be one of {', '.join(LENGTH_POLICIES)}; received "
+                        f"{lengths!r}.")
     kind = detect_format(path)
     reader, _, name = FORMATS[kind]
     try:
@@ -97,7 +106,7 @@ def load_signals(
         ) from None
     where = f"{path}" + (f" ({found.key})" if found.key else "")
     if found.recordings is not None:
-        return _unequal(where, path, found.recordings, window, hop)
+        return _unequal(where, path, found.recordings, lengths, length, window, hop)
     array = found.array
     _check_kind(where, array.dtype, tuple(array.shape))
     transpose = _transpose(where, found, tuple(array.shape), layout, window, length)
@@ -118,18 +127,13 @@ def load_signals(
     return signals if window is None else windows(signals, window, hop)
 
 
-def _unequal(where: str, path: Path, recordings: list[np.ndarray], window: int | None,
-             hop: int | None) -> Signals:
-    """Recordings of different lengths, cut into windows of one length."""
-    lengths = [len(r) for r in recordings]
-    if window is None:
-        raise DataError(
-            f"{where}: holds {len(recordings)} recordings of {min(lengths)} to {max(lengths)} "
-            "samples; a model takes signals of one length: cut them into windows with "
-            f"--window LENGTH (at most {min(lengths)}) and --hop H.")
-    for recording in recordings:
+def _unequal(where: str, path: Path, series: list[np.ndarray], lengths: str,
+             length: int | None, window: int | None, hop: int | None) -> Signals:
+    """Recordings of different lengths, made one length as `lengths` says."""
+    for recording in series:
         check_finite(recording, f"{where}:")
-    return recording_windows(recordings, window, hop, file=path, name=where)
+    return recordings(series, lengths=lengths, length=length, window=window, hop=hop,
+                      file=path, name=where)
 
 
 def detect_format(path: Path) -> str:

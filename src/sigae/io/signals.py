@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ class Signals:
         file: The file read, if any.
         key: The array, dataset, variable or column read inside `file`, if any.
         sample_rate: Samples per second, where the file says (WAV).
+        lengths: Each signal's own length, where recordings of different lengths were
+            resampled to the array's length (`recordings`); `restore` brings results back
+            to them. `None` when every signal is stored at its own length.
+        note: What was done to make the recordings one length, in words, for the user.
 
     `np.asarray(signals)` reads all of the data into memory.
     """
@@ -34,6 +39,16 @@ class Signals:
     file: Path | None = None
     key: str | None = None
     sample_rate: float | None = None
+    lengths: np.ndarray | None = None
+    note: str | None = None
+
+    def restore(self, outputs: np.ndarray) -> list[np.ndarray]:
+        """Outputs of the model for these signals `(n, length, channels)`, each brought back
+        to its signal's own length (resampled back, as the signals were resampled)."""
+        if self.lengths is None:
+            return list(np.asarray(outputs))
+        return [resample(np.asarray(out), int(n)) for out, n in zip(outputs, self.lengths,
+                                                                    strict=True)]
 
     @classmethod
     def of(cls, data: SignalArray, **provenance: Any) -> Signals:
@@ -114,6 +129,71 @@ def windows(signals: Signals | np.ndarray, length: int, hop: int | None = None) 
         key=signals.key,
         sample_rate=signals.sample_rate,
     )
+
+
+LENGTH_POLICIES = ("resample", "window")
+"""How recordings of different lengths become signals of one length (see `recordings`)."""
+
+
+def resample(signal: np.ndarray, length: int) -> np.ndarray:
+    """A recording `(samples, channels)` linearly interpolated to `length` samples, its
+    first and last samples kept (a single sample is repeated)."""
+    signal = np.asarray(signal, dtype="float64")
+    if len(signal) == length:
+        return signal.astype("float32")
+    old = np.linspace(0.0, 1.0, len(signal))
+    new = np.linspace(0.0, 1.0, length)
+    return np.stack([np.interp(new, old, channel) for channel in signal.T],
+                    axis=1).astype("float32")
+
+
+def recordings(series: list[np.ndarray], *, lengths: str = "resample",
+               length: int | None = None, window: int | None = None, hop: int | None = None,
+               file: Path | None = None, name: str = "the recordings") -> Signals:
+    """Recordings, each `(samples,)` or `(samples, channels)`, as `Signals` of one length.
+
+    Recordings of one length are stacked as they are. Otherwise (or whenever `window`
+    is given) `lengths` says how:
+
+    - `"resample"` (the default): each is linearly interpolated to `length` samples (a
+      model's length), or else to the median of their lengths; `Signals.lengths` keeps
+      each one's own length, so that `Signals.restore` can bring results back to it;
+    - `"window"`: each is cut into windows of `window` samples every `hop`
+      (`recording_windows`), each window traceable to its recording and offset.
+
+    `Signals.note` says what was done, in words.
+
+    Raises:
+        DataError: For an unknown policy, recordings with different numbers of channels
+            or none at all, or windows longer than a recording.
+    """
+    if lengths not in LENGTH_POLICIES:
+        raise DataError(f"lengths must be one of {', '.join(LENGTH_POLICIES)}; received "
+                        f"{lengths!r}.")
+    series = [np.asarray(r, dtype="float32") for r in series]
+    series = [r[:, None] if r.ndim == 1 else r for r in series]
+    if not series or any(r.ndim != 2 or len(r) == 0 for r in series):
+        raise DataError(f"{name}: expected one or more recordings, each (samples,) or "
+                        "(samples, channels) with at least one sample.")
+    channels = {r.shape[1] for r in series}
+    if len(channels) > 1:
+        raise DataError(f"{name}: the recordings have different numbers of channels "
+                        f"({', '.join(map(str, sorted(channels)))}); give them one.")
+    sizes = np.asarray([len(r) for r in series])
+    if window is not None or lengths == "window":
+        if window is None:
+            raise DataError(f"{name}: lengths='window' needs a window length (--window "
+                            f"LENGTH, at most {sizes.min()}).")
+        return recording_windows(series, window, hop, file=file, name=name)
+    if sizes.min() == sizes.max() and (length is None or length == sizes[0]):
+        return Signals.of(np.stack(series), file=file)
+    target = int(length) if length is not None else int(np.median(sizes))
+    whose = "the model's length" if length is not None else "their median length"
+    note = (f"resampled {len(series)} recordings of {sizes.min()} to {sizes.max()} samples "
+            f"to {target} samples ({whose})")
+    return dataclasses.replace(
+        Signals.of(np.stack([resample(r, target) for r in series]), file=file),
+        lengths=sizes, note=note)
 
 
 def recording_windows(recordings: list[np.ndarray], length: int, hop: int | None = None, *,

@@ -76,6 +76,9 @@ def summary(model: SignalAutoencoder) -> list[str]:
             lines.append(f"the last run was stopped by {history.interrupted}")
     else:
         lines.append("training: none recorded")
+    if model.learned is not None and model.learned.lengths == "resample":
+        lines.append("recordings of different lengths: resampled to the model's length "
+                     f"({config.length} samples), results back to each one's own")
     if model.learned is not None and model.learned.choice is not None:
         lines.extend(model.learned.choice.summary())
     if model.comparison is not None:

@@ -196,6 +196,8 @@ class Learned:
         comparison: The model against PCA on the validation signals.
         calibration: The training codes' densities and the validation error quantiles.
         choice: What `augment="auto"` chose by cross-validation on small data, if it did.
+        lengths: `"resample"` when the model was fitted on recordings of different
+            lengths resampled to its length (`sigae.io.recordings`); `None` otherwise.
     """
 
     mean: np.ndarray
@@ -204,13 +206,15 @@ class Learned:
     comparison: Comparison | None = None
     calibration: Calibration | None = None
     choice: Choice | None = None
+    lengths: str | None = None
 
     def after(self, earlier: Learned | None) -> Learned:
         """This record with its history appended to an `earlier` fit's."""
         if earlier is None:
             return self
         return dataclasses.replace(self, history=earlier.history.extended(self.history),
-                                   choice=self.choice or earlier.choice)
+                                   choice=self.choice or earlier.choice,
+                                   lengths=self.lengths or earlier.lengths)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready plain data."""
@@ -221,6 +225,7 @@ class Learned:
             "comparison": self.comparison.to_dict() if self.comparison else None,
             "calibration": self.calibration.to_dict() if self.calibration else None,
             "choice": self.choice.to_dict() if self.choice else None,
+            "lengths": self.lengths,
         }
 
     @classmethod
@@ -239,4 +244,5 @@ class Learned:
             comparison=Comparison.from_dict(comparison) if comparison else None,
             calibration=Calibration.from_dict(calibration, latent_dim) if calibration else None,
             choice=Choice.from_dict(choice) if choice else None,
+            lengths=None if data.get("lengths") is None else str(data["lengths"]),
         )
