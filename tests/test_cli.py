@@ -182,7 +182,7 @@ def bad(tmp_path):
         ("nan.npy", "nan.npy: holds 1 NaN or infinite value(s), the first at index (1, 2, 0)"),
         ("short.npy", "short.npy holds signals of length 40, but the model takes length 48"),
         ("stereo.npy", "stereo.npy holds 2 channel(s), but the model takes 1"),
-        ("dir", "dir: is a directory"),
+        ("dir", "dir: holds no files matching '*' of a format sigae reads"),
     ],
 )
 def test_bad_data_is_one_line_exit_2_and_nothing_is_overwritten(capsys, bad, model_file,

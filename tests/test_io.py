@@ -375,8 +375,9 @@ def test_each_bad_file_is_one_clear_error(tmp_path):
             (tmp_path / name).write_bytes(content)
         with pytest.raises(DataError, match=message):
             load_signals(tmp_path / name)
-    with pytest.raises(DataError, match=r"is a directory"):
-        load_signals(tmp_path)
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(DataError, match=r"folder: holds no files matching"):
+        load_signals(tmp_path / "folder")
 
 
 @pytest.mark.parametrize(("array", "message"), [

@@ -62,7 +62,7 @@ def apply(args: argparse.Namespace) -> int:
     check_writable(args.out, estimated_bytes(args.out, shape))
     with blame(source), open_writer(
         args.out, shape, name="codes" if args.command == "encode" else "signals",
-        index=(signals.row, signals.start), source=str(source),
+        index=(signals.row, signals.start), source=str(source), names=signals.row_names,
     ) as writer:
         def write(block: Any) -> None:
             raise_if_interrupted()  # between blocks, never inside one

@@ -39,7 +39,8 @@ def stats(args: argparse.Namespace) -> int:
     out = output_directory(args.out)
     codes = model.encode(signals.data, batch_size=args.batch_size)
     result = latent.stats(codes)
-    write_array(out / "codes.csv", codes, name="codes", index=(signals.row, signals.start))
+    write_array(out / "codes.csv", codes, name="codes", index=(signals.row, signals.start),
+                names=signals.row_names)
     dims = np.arange(len(result.share))
     write_table(out / "stats.csv", {
         "dimension": dims, "mean": result.mean, "std": result.std, "min": result.minimum,
@@ -68,7 +69,7 @@ def project(args: argparse.Namespace) -> int:
     codes = model.encode(signals.data, batch_size=args.batch_size)
     points, explained = latent.project(codes, args.method, seed=args.seed)
     columns: dict[str, Any] = {"source_row": signals.row, "source_start": signals.start,
-                               "x": points[:, 0], "y": points[:, 1]}
+                               **_names(signals), "x": points[:, 0], "y": points[:, 1]}
     if labels is not None:
         columns[label_name] = labels
     write_table(out / "projection.csv", columns)
@@ -191,6 +192,12 @@ def probe(args: argparse.Namespace) -> int:
     print("\n".join(result.lines()))
     print(f"wrote probe.json to {out}")
     return 0
+
+
+def _names(signals: Any) -> dict[str, Any]:
+    """The `source_name` column of a folder's recordings, if they have names."""
+    names = signals.row_names
+    return {} if names is None else {"source_name": names}
 
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:

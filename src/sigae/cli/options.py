@@ -18,12 +18,13 @@ from sigae.errors import DataError, SigaeError
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
 
-DATA_HELP = ("signals: .npy, .npz, .mat, .csv/.tsv/.txt, .h5, .parquet, .wav, or the "
-             "archive's .ts and .arff; one signal per row (n, length) or (n, length, "
-             "channels), see --layout and --window (which also cuts recordings of "
-             "different lengths)")
+DATA_HELP = ("signals: .npy, .npz, .mat, .csv/.tsv/.txt, .h5, .parquet, .wav, the "
+             "archive's .ts and .arff, or a folder of one recording per file (see --glob); "
+             "one signal per row (n, length) or (n, length, channels), see --layout, "
+             "--window and --lengths")
 OUT_HELP = ("output file: .npy, .npz, .csv, .parquet or .h5 (by extension); all but .npy "
-            "also hold each row's source_row and source_start")
+            "also hold each row's source_row and source_start (and source_name for a "
+            "folder's files)")
 MODEL_HELP = "a .sigae model file"
 
 
@@ -137,6 +138,10 @@ def add_data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> N
                          help="samples between window starts (default: LENGTH)")
     else:
         sub.set_defaults(window=None, hop=None)
+    sub.add_argument("--glob", default="*", metavar="PATTERN",
+                     help="where DATA is a folder (one recording per file, read in sorted "
+                     "order): the files to read, e.g. '*.wav' (default: every file of a "
+                     "known format)")
     sub.add_argument("--lengths", choices=["resample", "window"], default="resample",
                      help="recordings of different lengths (an unequal .ts file): resample "
                      "each to the model's length (when training: their median length), "
@@ -150,7 +155,8 @@ def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None
     from sigae.io import load_signals
 
     signals = load_signals(path, key=args.key, layout=args.layout, window=args.window,
-                           hop=args.hop, length=length, lengths=args.lengths)
+                           hop=args.hop, length=length, lengths=args.lengths,
+                           pattern=args.glob)
     if signals.note:
         print(f"{path}: {signals.note}")
     return signals

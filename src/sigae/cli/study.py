@@ -68,7 +68,8 @@ def score(args: argparse.Namespace) -> int:
     check_writable(args.out, 64 * len(signals))
     result = latent.score(model, signals.data, threshold=args.threshold,
                           percentile=args.percentile, batch_size=args.batch_size)
-    write_table(args.out, {"source_row": signals.row, "source_start": signals.start,
+    names = {} if signals.row_names is None else {"source_name": signals.row_names}
+    write_table(args.out, {"source_row": signals.row, "source_start": signals.start, **names,
                            "mse": result.mse, "mae": result.mae,
                            "is_anomaly": result.is_anomaly})
     calibration = model.calibration

@@ -144,6 +144,8 @@ class ExploreSession:
         return {
             "x": _floats(data.points[:, 0]), "y": _floats(data.points[:, 1]),
             "row": data.signals.row.tolist(), "start": data.signals.start.tolist(),
+            "name": None if data.signals.row_names is None
+            else [str(n) for n in data.signals.row_names],
             "colour": _floats(colour) if numeric else [str(v) for v in colour],
             "colour_name": "anomaly score (MSE)" if self.labels is None else self.label_name,
             "numeric": bool(numeric), "projection": data.projection,

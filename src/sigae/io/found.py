@@ -15,6 +15,8 @@ from sigae.errors import DataError
 
 # Names of the provenance columns or arrays sigae writes next to its results.
 INDEX_NAMES = ("source_row", "source_start")
+NAME_COLUMN = "source_name"
+"""The column or array of each row's recording's name, beside the provenance."""
 
 # zlib cannot compress by more than about 1032:1, so a compressed array declaring more
 # than this many times its stored size is a lie, not data.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def load_signals(
     hop: int | None = None,
     length: int | None = None,
     lengths: str = "resample",
+    pattern: str = "*",
 ) -> Signals:
     """Reads signals from a file, in any format sigae knows, checked and as float32.
 
@@ -69,6 +71,7 @@ def load_signals(
             length: `"resample"` (to `length`, or their median length; stated in
             `Signals.note`) or `"window"` (cut by `window` and `hop`); see
             `sigae.io.signals.recordings`.
+        pattern: For a folder, the glob its files must match (e.g. `"*.wav"`).
 
     Returns:
         `Signals` of shape `(n_signals, length, channels)` with each signal's file, key,
@@ -79,6 +82,9 @@ def load_signals(
             that are not finite real numbers. The message names the file and the place.
     """
     path = Path(path)
+    if path.is_dir():
+        return _folder(path, pattern, key=key, lengths=lengths, length=length, window=window,
+                       hop=hop)
     if layout not in LAYOUTS:
         raise DataError(f"layout must be one of {', '.join(LAYOUTS)}; received {layout!r}.")
     if lengths not in LENGTH_POLICIES:
@@ -125,6 +131,39 @@ def load_signals(
     else:
         signals = Signals.of(data, file=path, key=found.key, sample_rate=found.sample_rate)
     return signals if window is None else windows(signals, window, hop)
+
+
+def _folder(folder: Path, pattern: str, *, key: str | None, lengths: str,
+            length: int | None, window: int | None, hop: int | None) -> Signals:
+    """Every file of a known format in `folder` matching `pattern`, sorted by name, each
+    one recording: a 1-D array, or `(samples, channels)` (rows are samples, as in WAV and
+    in a CSV of one column per channel)."""
+    files = sorted(p for p in folder.glob(pattern)
+                   if p.is_file() and p.suffix.lower() in EXTENSIONS)
+    if not files:
+        raise DataError(f"{folder}: holds no files matching {pattern!r} of a format sigae "
+                        f"reads ({', '.join(EXTENSIONS)}).")
+    series = []
+    for file in files:
+        kind = detect_format(file)
+        if kind in ("ts", "arff"):
+            raise DataError(f"{file}: an archive file holds many recordings; give it alone, "
+                            "not in a folder of one recording per file.")
+        recording = np.asarray(load_signals(file, key=key, layout="rows").data)
+        # One recording per file: (1, samples, channels) from a single row, or rows of
+        # one sample each, (samples, 1, channels)... as (samples, channels).
+        if recording.shape[0] == 1:
+            series.append(recording[0])
+        elif recording.shape[1] == 1:
+            series.append(recording[:, 0, :])
+        elif recording.shape[2] == 1:
+            series.append(recording[:, :, 0])
+        else:
+            raise DataError(f"{file}: holds several signals with several channels; a "
+                            "folder takes one recording per file.")
+    signals = recordings(series, lengths=lengths, length=length, window=window, hop=hop,
+                         file=folder, name=str(folder))
+    return dataclasses.replace(signals, names=tuple(f.name for f in files))
 
 
 def _unequal(where: str, path: Path, series: list[np.ndarray], lengths: str,

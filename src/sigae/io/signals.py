@@ -29,6 +29,7 @@ class Signals:
             resampled to the array's length (`recordings`); `restore` brings results back
             to them. `None` when every signal is stored at its own length.
         note: What was done to make the recordings one length, in words, for the user.
+        names: The name of each recording (a folder's file names), indexed by `row`.
 
     `np.asarray(signals)` reads all of the data into memory.
     """
@@ -41,6 +42,12 @@ class Signals:
     sample_rate: float | None = None
     lengths: np.ndarray | None = None
     note: str | None = None
+    names: tuple[str, ...] | None = None
+
+    @property
+    def row_names(self) -> np.ndarray | None:
+        """Each signal's recording's name (`names[row]`), or `None` without names."""
+        return None if self.names is None else np.asarray(self.names)[self.row]
 
     def restore(self, outputs: np.ndarray) -> list[np.ndarray]:
         """Outputs of the model for these signals `(n, length, channels)`, each brought back

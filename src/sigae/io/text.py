@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from sigae.errors import DataError
-from sigae.io.found import INDEX_NAMES, Found
+from sigae.io.found import INDEX_NAMES, NAME_COLUMN, Found
 
 _DELIMITERS = (",", "\t", ";", "|")
 _COMMENTS = ("#", "%")
@@ -44,6 +44,8 @@ def read_text(path: Path, key: str | None) -> Found:
         lines = lines[1:]
     if not lines:
         raise DataError(f"{path}: holds a header line but no numeric rows.")
+    if header is not None and NAME_COLUMN in header:  # sigae's names of the recordings
+        split, header = _without_names(header)
     width = len(split(lines[0][1]))
     values = np.empty((len(lines), width), dtype="float64")
     for i, (number, line) in enumerate(lines):
@@ -75,6 +77,19 @@ def _with_index(values: np.ndarray, header: list[str] | None) -> Found:
     keep = [i for i in range(len(header)) if i not in positions]
     index = tuple(values[:, p].astype("int64") for p in positions)
     return Found(values[:, keep], index=index)  # type: ignore[arg-type]
+
+
+def _without_names(header: list[str]) -> tuple[Callable[[str], list[str]], list[str]]:
+    """A splitter that drops the `source_name` column sigae writes (CSV-quoted text)."""
+    import csv
+
+    position = header.index(NAME_COLUMN)
+
+    def split(line: str) -> list[str]:
+        cells = next(csv.reader([line]))
+        return cells[:position] + cells[position + 1:]
+
+    return split, header[:position] + header[position + 1:]
 
 
 def _splitter(sample: list[str]) -> Callable[[str], list[str]]:

@@ -20,7 +20,7 @@ import numpy as np
 from sigae.core.outputs import atomic_path
 from sigae.core.paths import PathLike
 from sigae.errors import DataError
-from sigae.io.found import INDEX_NAMES
+from sigae.io.found import INDEX_NAMES, NAME_COLUMN
 
 OUTPUT_EXTENSIONS = (".npy", ".npz", ".csv", ".parquet", ".h5")
 
@@ -29,9 +29,11 @@ class Writer:
     """Receives the rows of an array of known shape, in order, block by block."""
 
     def __init__(self, path: Path, shape: tuple[int, ...], name: str,
-                 index: tuple[np.ndarray, np.ndarray], source: str) -> None:
+                 index: tuple[np.ndarray, np.ndarray], source: str,
+                 names: np.ndarray | None = None) -> None:
         self.path, self.shape, self.name, self.index, self.source = (
             path, shape, name, index, source)
+        self.names = names
         self.written = 0
 
     def write(self, block: np.ndarray) -> None:
@@ -79,6 +81,9 @@ class _Npz(Writer):
                 np.lib.format.write_array(member, values, allow_pickle=False)
         with self.archive.open("source_file.npy", "w") as member:
             np.lib.format.write_array(member, np.array(self.source), allow_pickle=False)
+        if self.names is not None:
+            with self.archive.open(f"{NAME_COLUMN}.npy", "w") as member:
+                np.lib.format.write_array(member, self.names.astype(str), allow_pickle=False)
         self.archive.close()
 
 
@@ -93,11 +98,23 @@ class _Csv(Writer):
         self.handle = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
         prefix = "z" if self.name == "codes" else "s"
         width = self.shape[1]
-        self.handle.write(",".join([*INDEX_NAMES, *(f"{prefix}{i}" for i in range(width))]))
+        named = [NAME_COLUMN] if self.names is not None else []
+        self.handle.write(",".join([*INDEX_NAMES, *named,
+                                    *(f"{prefix}{i}" for i in range(width))]))
         self.handle.write("\n")
 
     def _write(self, block: np.ndarray) -> None:
         rows = slice(self.written, self.written + len(block))
+        if self.names is not None:  # text beside numbers: the csv module quotes as needed
+            import csv
+
+            writer = csv.writer(self.handle, lineterminator="\n")
+            for row, start, name, values in zip(self.index[0][rows], self.index[1][rows],
+                                                self.names[rows],
+                                                block.reshape(len(block), -1), strict=True):
+                writer.writerow([int(row), int(start), str(name),
+                                 *(f"{v:.9g}" for v in values)])
+            return
         table = np.column_stack([self.index[0][rows], self.index[1][rows],
                                  block.reshape(len(block), -1)])
         np.savetxt(self.handle, table, delimiter=",",
@@ -115,6 +132,8 @@ class _Parquet(Writer):
 
         self.pa = pa
         fields = [pa.field(name, pa.int64()) for name in INDEX_NAMES]
+        if self.names is not None:
+            fields.append(pa.field(NAME_COLUMN, pa.string()))
         if len(self.shape) == 2:
             fields += [pa.field(f"z{i}", pa.float32()) for i in range(self.shape[1])]
         else:
@@ -129,6 +148,8 @@ class _Parquet(Writer):
         pa = self.pa
         rows = slice(self.written, self.written + len(block))
         columns = [pa.array(self.index[0][rows]), pa.array(self.index[1][rows])]
+        if self.names is not None:
+            columns.append(pa.array(self.names[rows].astype(str).tolist()))
         if block.ndim == 2:
             columns += [pa.array(block[:, i]) for i in range(block.shape[1])]
         else:
@@ -154,6 +175,8 @@ class _Hdf5(Writer):
         )
         for name, values in zip(INDEX_NAMES, self.index, strict=True):
             self.file.create_dataset(name, data=values)
+        if self.names is not None:
+            self.file.create_dataset(NAME_COLUMN, data=self.names.astype(str).astype("S"))
         self.file.attrs["source"] = self.source
 
     def _write(self, block: np.ndarray) -> None:
@@ -199,6 +222,7 @@ def open_writer(
     name: str = "data",
     index: tuple[np.ndarray, np.ndarray] | None = None,
     source: str = "",
+    names: np.ndarray | None = None,
 ) -> Iterator[Writer]:
     """Opens a writer of an array of `shape`, in the format named by the extension.
 
@@ -211,6 +235,8 @@ def open_writer(
         name: The array's name inside `.npz`, `.h5` and Parquet (list column) files.
         index: Provenance `(source_row, source_start)` of each row; `(i, 0)` by default.
         source: The input file the rows came from, recorded where the format allows.
+        names: Each row's recording's name (a folder's file names), written as the
+            column or array `source_name` beside the provenance (not in `.npy`).
 
     Raises:
         DataError: For an unknown extension, or a multichannel array to CSV.
@@ -221,7 +247,8 @@ def open_writer(
         index = (np.arange(n, dtype="int64"), np.zeros(n, dtype="int64"))
     index = (np.asarray(index[0], "int64"), np.asarray(index[1], "int64"))
     with atomic_path(path) as temporary:
-        writer = _WRITERS[path.suffix.lower()](temporary, tuple(shape), name, index, source)
+        writer = _WRITERS[path.suffix.lower()](temporary, tuple(shape), name, index, source,
+                                               None if names is None else np.asarray(names))
         try:
             yield writer
         finally:
@@ -237,10 +264,12 @@ def write_array(
     name: str = "data",
     index: tuple[np.ndarray, np.ndarray] | None = None,
     source: str = "",
+    names: np.ndarray | None = None,
 ) -> None:
     """Writes `array` at once; see `open_writer` for the formats and arguments."""
     array = np.asarray(array, dtype="float32")
-    with open_writer(path, array.shape, name=name, index=index, source=source) as writer:
+    with open_writer(path, array.shape, name=name, index=index, source=source,
+                     names=names) as writer:
         writer.write(array)
 
 
