@@ -100,3 +100,17 @@ def test_train_encode_and_score_a_folder_with_names_in_the_outputs(folder, tmp_p
     assert (tmp_path / "scores.csv").read_text().splitlines()[0].startswith(
         "source_row,source_start,source_name,mse")
     capsys.readouterr()
+
+
+def test_an_npz_of_several_one_dimensional_arrays_is_a_collection_of_recordings(tmp_path):
+    np.savez(tmp_path / "two.npz", first=np.arange(100.0), second=np.arange(120.0))
+    signals = load_signals(tmp_path / "two.npz")
+    assert signals.names == ("first", "second")
+    assert signals.shape == (2, 110, 1)
+    np.testing.assert_allclose(signals.restore(signals.data)[1][:, 0], np.arange(120.0),
+                               atol=1e-4)
+    np.savez(tmp_path / "tables.npz", x=np.zeros((3, 4)), y=np.zeros((2, 4)))
+    with pytest.raises(DataError) as caught:
+        load_signals(tmp_path / "tables.npz")
+    assert str(caught.value) == (f"{tmp_path / 'tables.npz'}: holds 2 numeric arrays (x (3x4 "
+                                 "float64); y (2x4 float64)); choose one with --key NAME.")

@@ -38,8 +38,9 @@ class Found:
             v7.3 files, which HDF5 stores in reverse axis order).
         index: Provenance `(row, start)` stored beside the array by sigae, if any.
         sample_rate: Samples per second, if the file says.
-        recordings: Recordings `(length, channels)` of different lengths, when the file
-            holds such a collection (`array` is then `None`).
+        recordings: Recordings `(length, channels)`, when the file holds a collection of
+            them, perhaps of different lengths (`array` is then `None`).
+        names: The recordings' names, where the file names them (the arrays of an `.npz`).
     """
 
     array: Any
@@ -49,6 +50,7 @@ class Found:
     index: tuple[np.ndarray, np.ndarray] | None = None
     sample_rate: float | None = None
     recordings: list[np.ndarray] | None = None
+    names: list[str] | None = None
 
     @property
     def lazy(self) -> bool:

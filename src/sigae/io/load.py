@@ -112,7 +112,10 @@ def load_signals(
         ) from None
     where = f"{path}" + (f" ({found.key})" if found.key else "")
     if found.recordings is not None:
-        return _unequal(where, path, found.recordings, lengths, length, window, hop)
+        signals = _recordings(where, path, found.recordings, lengths, length, window, hop)
+        if found.names is not None:
+            signals = dataclasses.replace(signals, names=tuple(found.names))
+        return signals
     array = found.array
     _check_kind(where, array.dtype, tuple(array.shape))
     transpose = _transpose(where, found, tuple(array.shape), layout, window, length)
@@ -166,9 +169,9 @@ def _folder(folder: Path, pattern: str, *, key: str | None, lengths: str,
     return dataclasses.replace(signals, names=tuple(f.name for f in files))
 
 
-def _unequal(where: str, path: Path, series: list[np.ndarray], lengths: str,
-             length: int | None, window: int | None, hop: int | None) -> Signals:
-    """Recordings of different lengths, made one length as `lengths` says."""
+def _recordings(where: str, path: Path, series: list[np.ndarray], lengths: str,
+                length: int | None, window: int | None, hop: int | None) -> Signals:
+    """A file's collection of recordings, made one length as `lengths` says."""
     for recording in series:
         check_finite(recording, f"{where}:")
     return recordings(series, lengths=lengths, length=length, window=window, hop=hop,

@@ -80,6 +80,9 @@ def read_npz(path: Path, key: str | None) -> Found:
                 for name, (shape, dtype, _, _) in headers.items()
                 if name not in INDEX_NAMES and dtype.kind not in "SU"
             }
+            if key is None and len(candidates) > 1 and all(
+                    len(headers[name][0]) == 1 for name in candidates):
+                return _recordings(path, headers, list(candidates))
             key = choose(path, key, candidates, "array")
             shape, dtype, info, header_size = headers[key]
             check_declared_size(
@@ -92,11 +95,27 @@ def read_npz(path: Path, key: str | None) -> Found:
             with np.load(path, allow_pickle=False) as loaded:
                 array = loaded[key]
                 index = _index(loaded, headers, shape)
+    except DataError:  # already says what is wrong (a ValueError too)
+        raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
         if is_machine_fault(error):
             raise read_error(path, error) from None
         raise DataError(f"{path}: not a valid .npz file ({reason(error)}).") from None
     return Found(array, key=key, index=index)
+
+
+def _recordings(path: Path, headers: dict[str, Any], names: list[str]) -> Found:
+    """Several 1-D arrays: one recording each, named by the array (they may differ in
+    length)."""
+    for name in names:
+        shape, dtype, info, header_size = headers[name]
+        check_declared_size(path, f"array {name!r}", shape, dtype.itemsize,
+                            info.file_size - header_size)
+        check_declared_size(path, f"array {name!r}", (info.file_size,), 1, info.compress_size,
+                            compressed=info.compress_type != zipfile.ZIP_STORED)
+    with np.load(path, allow_pickle=False) as loaded:
+        series = [np.asarray(loaded[name], dtype="float64")[:, None] for name in names]
+    return Found(None, recordings=series, names=names)
 
 
 def _index(
