@@ -266,3 +266,33 @@ def test_train_encode_and_reconstruct_an_unequal_ts_file(tmp_path, capsys):
     assert restored.lengths.tolist() == read_collection(data).lengths.tolist()
     assert main(["reconstruct", str(model), str(data), "--out", str(tmp_path / "r.npy")]) == 2
     assert "write them to a .ts or .npz file" in capsys.readouterr().err
+
+
+# -- files larger than memory: read as their rows are -----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["GunPoint_TRAIN.ts", "PickupGestureWiimoteZ_TRAIN.ts",
+                                  "JapaneseVowels_TRAIN.ts", "UnitTestTimeStamps_TRAIN.ts"])
+def test_a_large_ts_file_is_read_lazily_and_gives_the_same_signals(monkeypatch, name):
+    import sigae.io.archive
+
+    whole = load_signals(ARCHIVE / name)
+    monkeypatch.setattr(sigae.io.archive, "LAZY_BYTES", 0)
+    lazy = load_signals(ARCHIVE / name)
+    assert lazy.lazy
+    assert lazy.shape == whole.shape
+    np.testing.assert_array_equal(np.asarray(lazy.data), np.asarray(whole.data))
+    np.testing.assert_array_equal(lazy.data[3:7], np.asarray(whole.data)[3:7])
+    assert (lazy.lengths is None) == (whole.lengths is None)
+
+
+def test_a_damaged_line_of_a_lazily_read_ts_file_is_named_when_read(monkeypatch, tmp_path):
+    import sigae.io.archive
+
+    monkeypatch.setattr(sigae.io.archive, "LAZY_BYTES", 0)
+    path = tmp_path / "late.ts"
+    path.write_text(HEADER + "1,2,3:a\n" * 5 + "1,oops,3:a\n")
+    signals = load_signals(path)
+    assert np.asarray(signals.data[:5]).shape == (5, 3, 1)
+    with pytest.raises(DataError, match="late.ts: line 11, column 3: 'oops' is not a number"):
+        signals.data[5:6]

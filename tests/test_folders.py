@@ -114,3 +114,15 @@ def test_an_npz_of_several_one_dimensional_arrays_is_a_collection_of_recordings(
         load_signals(tmp_path / "tables.npz")
     assert str(caught.value) == (f"{tmp_path / 'tables.npz'}: holds 2 numeric arrays (x (3x4 "
                                  "float64); y (2x4 float64)); choose one with --key NAME.")
+
+
+def test_a_large_folder_is_read_file_by_file_and_gives_the_same_signals(folder, monkeypatch):
+    import sigae.io.archive
+
+    whole = load_signals(folder[0])
+    monkeypatch.setattr(sigae.io.archive, "LAZY_BYTES", 0)
+    lazy = load_signals(folder[0])
+    assert lazy.lazy
+    assert lazy.names == whole.names
+    assert lazy.note.startswith(whole.note)
+    np.testing.assert_allclose(np.asarray(lazy.data), np.asarray(whole.data), rtol=1e-6)

@@ -19,7 +19,9 @@ sample and a last nominal or numeric attribute for the label. Multivariate: a
 
 from __future__ import annotations
 
+import os
 import re
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ import numpy as np
 
 from sigae.core.outputs import atomic_path
 from sigae.errors import DataError
+from sigae.io.arrays import LazyArray
 from sigae.io.found import Found
 
 _TRUE_FALSE = {"true": True, "false": False}
@@ -75,6 +78,101 @@ def read_collection(path: Path) -> Collection:
     return _parse_ts(text, path)
 
 
+LAZY_BYTES = 256 * 2**20
+"""`.ts` files larger than this are read lazily (`TsLines`): each series is parsed when its
+rows are read, so a file larger than memory streams like an `.npy` file."""
+
+
+class TsLines(LazyArray):
+    """The series of a `.ts` file `(n, length, channels)`, parsed when read.
+
+    A first pass records where each data line starts and how many values its first
+    dimension holds (no values are kept); reading rows `i:j` parses those lines again
+    (each resampled to `length` when the lengths differ). Errors name the line.
+
+    Args:
+        path: The file.
+        header: The header's metadata, and the line number of `@data`.
+        length: The length rows are read at; `None`: the file's one length.
+    """
+
+    def __init__(self, path: Path, metadata: dict[str, Any], offsets: np.ndarray,
+                 numbers: np.ndarray, lengths: np.ndarray, channels: int,
+                 length: int | None = None) -> None:
+        self.path, self.metadata = path, metadata
+        self.offsets, self.numbers, self.lengths = offsets, numbers, lengths
+        self.shape = (len(offsets), int(length or lengths[0]), channels)
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    @classmethod
+    def index(cls, path: Path) -> TsLines:
+        """The first pass: the header, and each data line's place and length."""
+        head = b""
+        with open(path, "rb") as handle:
+            offset = 0
+            number = 0
+            for raw in handle:
+                number += 1
+                offset += len(raw)
+                head += raw
+                if raw.strip().lower() == b"@data":
+                    break
+            else:
+                raise DataError(f"{path}: has no @data line; a .ts file lists its series "
+                                "after @data.")
+            metadata = _parse_ts(head.decode("utf-8-sig") + "\n", path, header_only=True)
+            stamped = bool(metadata.get("timestamps"))
+            offsets, numbers, lengths = [], [], []
+            for raw in handle:
+                number += 1
+                line = raw.strip()
+                if line and not line.startswith((b"#", b"%")):
+                    offsets.append(offset)
+                    numbers.append(number)
+                    if stamped:  # ':' also separates a time stamp's hours and minutes
+                        first = _fields(line.decode("utf-8"), True)[0][0]
+                        lengths.append(first.count("("))
+                    else:
+                        lengths.append(line.split(b":", 1)[0].count(b",") + 1)
+                offset += len(raw)
+        if not offsets:
+            raise DataError(f"{path}: holds no series after @data.")
+        channels = metadata.get("dimensions") or 1
+        if not metadata.get("dimensions") and not metadata.get("univariate"):
+            with open(path, "rb") as handle:
+                handle.seek(offsets[0])
+                text = handle.readline().decode("utf-8").strip()
+            labelled = bool(metadata.get("classlabel")) or bool(metadata.get("targetlabel"))
+            channels = len(_fields(text, stamped)) - labelled
+        return cls(path, metadata, np.asarray(offsets), np.asarray(numbers),
+                   np.asarray(lengths), channels)
+
+    def at_length(self, length: int) -> TsLines:
+        """The same series, read resampled to `length` samples."""
+        return TsLines(self.path, self.metadata, self.offsets, self.numbers, self.lengths,
+                       self.shape[2], length)
+
+    def __getitem__(self, item: slice) -> np.ndarray:
+        from sigae.io.signals import resample
+
+        start, stop, step = item.indices(len(self))
+        if step != 1:
+            raise TypeError("TsLines takes contiguous slices of rows only")
+        if start >= stop:
+            return np.zeros((0, *self.shape[1:]), dtype="float32")
+        end = self.offsets[stop] if stop < len(self) else os.fstat(self._fd).st_size
+        text = os.pread(self._fd, int(end - self.offsets[start]), int(self.offsets[start]))
+        lines = [line for line in text.decode("utf-8").splitlines()
+                 if line.strip() and not line.strip().startswith(("#", "%"))]
+        rows = []
+        for line, number in zip(lines, self.numbers[start:stop], strict=True):
+            series, _ = _parse_line(self.path, int(number), line.strip(), self.metadata,
+                                    self.shape[2])
+            rows.append(resample(series, self.shape[1]))
+        return np.stack(rows)
+
+
 def read_archive(path: Path, key: str | None) -> Found:
     """The recordings of an archive file: one array `(n, length, channels)` when they share
     a length, else the list of them (`Found.recordings`).
@@ -82,6 +180,8 @@ def read_archive(path: Path, key: str | None) -> Found:
     Raises:
         DataError: If the file is damaged.
     """
+    if path.suffix.lower() == ".ts" and path.stat().st_size > LAZY_BYTES:
+        return Found(TsLines.index(path), key=key)
     collection = read_collection(path)
     lengths = collection.lengths
     if lengths.min() != lengths.max():
@@ -127,7 +227,7 @@ def is_archive_text(head: bytes) -> bool:
 # -- .ts ------------------------------------------------------------------------------------
 
 
-def _parse_ts(text: str, path: Path) -> Collection:
+def _parse_ts(text: str, path: Path, *, header_only: bool = False) -> Any:
     lines = text.splitlines()
     metadata: dict[str, Any] = {}
     number = 0
@@ -152,9 +252,9 @@ def _parse_ts(text: str, path: Path) -> Collection:
     header_end = number
     if "dimension" in metadata:
         metadata["dimensions"] = metadata.pop("dimension")
+    if header_only:
+        return metadata
     labelled = bool(metadata.get("classlabel")) or bool(metadata.get("targetlabel"))
-    classes = metadata.get("classlabel") or None
-    stamped = bool(metadata.get("timestamps"))
     series: list[np.ndarray] = []
     labels: list[Any] = []
     channels = metadata.get("dimensions") or (1 if metadata.get("univariate") else None)
@@ -162,31 +262,43 @@ def _parse_ts(text: str, path: Path) -> Collection:
         line = raw.strip()
         if not line or line.startswith(("#", "%")):
             continue
-        fields = _fields(line, stamped)
-        if labelled:
-            if len(fields) < 2:
-                raise DataError(f"{path}: line {number}: expected the series and a label "
-                                f"after the last ':', found no label.")
-            (label, label_at), fields = fields[-1], fields[:-1]
-            labels.append(_label(path, number, label_at + 1, label.strip(), classes))
-        if channels is None:
-            channels = len(fields)
-        elif len(fields) != channels:
-            raise DataError(f"{path}: line {number}: holds {len(fields)} dimensions, but "
-                            f"{'the header says' if series == [] else 'the lines before hold'} "
-                            f"{channels}.")
-        values = [_numbers(path, number, start, part, stamped) for part, start in fields]
-        if len({len(v) for v in values}) > 1:
-            raise DataError(f"{path}: line {number}: its dimensions hold different numbers of "
-                            f"values ({', '.join(str(len(v)) for v in values)}); each "
-                            "recording's dimensions must have one length.")
-        if len(values[0]) == 0:
-            raise DataError(f"{path}: line {number}: holds an empty series.")
-        series.append(np.stack(values, axis=1).astype("float32"))
+        recording, label = _parse_line(path, number, line, metadata, channels,
+                                       first=not series)
+        channels = recording.shape[1]
+        labels.append(label)
+        series.append(recording)
         _check_length(path, number, series, metadata)
     if not series:
         raise DataError(f"{path}: holds no series after @data.")
     return _collection(path, series, labels if labelled else None, metadata)
+
+
+def _parse_line(path: Path, number: int, line: str, metadata: dict[str, Any],
+                channels: int | None, *, first: bool = False) -> tuple[np.ndarray, Any]:
+    """One data line of a `.ts` file: its series `(length, channels)` and its label."""
+    labelled = bool(metadata.get("classlabel")) or bool(metadata.get("targetlabel"))
+    stamped = bool(metadata.get("timestamps"))
+    fields = _fields(line, stamped)
+    label = None
+    if labelled:
+        if len(fields) < 2:
+            raise DataError(f"{path}: line {number}: expected the series and a label "
+                            f"after the last ':', found no label.")
+        (text, label_at), fields = fields[-1], fields[:-1]
+        label = _label(path, number, label_at + 1, text.strip(),
+                       metadata.get("classlabel") or None)
+    if channels is not None and len(fields) != channels:
+        raise DataError(f"{path}: line {number}: holds {len(fields)} dimensions, but "
+                        f"{'the header says' if first else 'the lines before hold'} "
+                        f"{channels}.")
+    values = [_numbers(path, number, start, part, stamped) for part, start in fields]
+    if len({len(v) for v in values}) > 1:
+        raise DataError(f"{path}: line {number}: its dimensions hold different numbers of "
+                        f"values ({', '.join(str(len(v)) for v in values)}); each "
+                        "recording's dimensions must have one length.")
+    if len(values[0]) == 0:
+        raise DataError(f"{path}: line {number}: holds an empty series.")
+    return np.stack(values, axis=1).astype("float32"), label
 
 
 def _header_value(path: Path, number: int, name: str, value: str) -> Any:
@@ -224,6 +336,12 @@ def _flag(path: Path, number: int, column: int, name: str, value: str) -> bool:
 def _fields(line: str, stamped: bool) -> list[tuple[str, int]]:
     """The `:`-separated fields of a data line, with the 0-based column each starts at
     (`:` inside a timestamp's parentheses does not separate)."""
+    if not stamped:
+        fields, start = [], 0
+        for part in line.split(":"):
+            fields.append((part, start))
+            start += len(part) + 1
+        return fields
     fields, start, depth = [], 0, 0
     for i, char in enumerate(line):
         if stamped and char in "()":
@@ -244,7 +362,8 @@ def _numbers(path: Path, number: int, start: int, part: str, stamped: bool) -> n
                             f"{_cut(part)!r}.")
     else:
         tokens = part.split(",")
-    tokens = ["nan" if t.strip() == "?" else t for t in tokens]
+    if "?" in part:
+        tokens = ["nan" if t.strip() == "?" else t for t in tokens]
     try:
         values = np.array(tokens, dtype="float64")
     except ValueError:

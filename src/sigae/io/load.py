@@ -12,9 +12,9 @@ from sigae.core.faults import is_machine_fault, read_error, reading
 from sigae.core.paths import PathLike
 from sigae.errors import DataError, SigaeError
 from sigae.io import archive, hdf5, matlab, numpy_files, parquet, text, wav
-from sigae.io.arrays import DiskArray, NpyFile, SignalArray, check_finite
+from sigae.io.arrays import DiskArray, LazyArray, NpyFile, SignalArray, check_finite
 from sigae.io.found import Found, reason
-from sigae.io.signals import LENGTH_POLICIES, Signals, recordings, windows
+from sigae.io.signals import LENGTH_POLICIES, Signals, recordings, resample, windows
 
 LAYOUTS = ("auto", "rows", "columns")
 
@@ -111,6 +111,8 @@ def load_signals(
             f"{path}: cannot read this {name}; it is damaged ({reason(error)})."
         ) from None
     where = f"{path}" + (f" ({found.key})" if found.key else "")
+    if isinstance(found.array, archive.TsLines):
+        return _lazy_ts(where, path, found.array, lengths, length, window, hop)
     if found.recordings is not None:
         signals = _recordings(where, path, found.recordings, lengths, length, window, hop)
         if found.names is not None:
@@ -146,27 +148,82 @@ def _folder(folder: Path, pattern: str, *, key: str | None, lengths: str,
     if not files:
         raise DataError(f"{folder}: holds no files matching {pattern!r} of a format sigae "
                         f"reads ({', '.join(EXTENSIONS)}).")
-    series = []
-    for file in files:
-        kind = detect_format(file)
-        if kind in ("ts", "arff"):
-            raise DataError(f"{file}: an archive file holds many recordings; give it alone, "
-                            "not in a folder of one recording per file.")
-        recording = np.asarray(load_signals(file, key=key, layout="rows").data)
-        # One recording per file: (1, samples, channels) from a single row, or rows of
-        # one sample each, (samples, 1, channels)... as (samples, channels).
-        if recording.shape[0] == 1:
-            series.append(recording[0])
-        elif recording.shape[1] == 1:
-            series.append(recording[:, 0, :])
-        elif recording.shape[2] == 1:
-            series.append(recording[:, :, 0])
-        else:
-            raise DataError(f"{file}: holds several signals with several channels; a "
-                            "folder takes one recording per file.")
+    names = tuple(f.name for f in files)
+    lazy = window is None and lengths != "window" and (
+        sum(f.stat().st_size for f in files) > archive.LAZY_BYTES)
+    if lazy:  # one pass for the shapes, then each file is read when its row is
+        shapes = [_one_recording(file, key).shape for file in files]
+        channels = {c for _, c in shapes}
+        if len(channels) > 1:
+            raise DataError(f"{folder}: the recordings have different numbers of channels "
+                            f"({', '.join(map(str, sorted(channels)))}); give them one.")
+        sizes = np.asarray([n for n, _ in shapes])
+        target = int(length) if length is not None else int(np.median(sizes))
+        data = FolderRecordings(files, key, target, channels.pop())
+        if sizes.min() == sizes.max() == target:
+            return Signals.of(data, file=folder, names=names)
+        whose = "the model's length" if length is not None else "their median length"
+        return Signals.of(data, file=folder, names=names, lengths=sizes,
+                          note=f"resampled {len(files)} recordings of {sizes.min()} to "
+                               f"{sizes.max()} samples to {target} samples ({whose}), each "
+                               "as it is read")
+    series = [_one_recording(file, key) for file in files]
     signals = recordings(series, lengths=lengths, length=length, window=window, hop=hop,
                          file=folder, name=str(folder))
-    return dataclasses.replace(signals, names=tuple(f.name for f in files))
+    return dataclasses.replace(signals, names=names)
+
+
+def _one_recording(file: Path, key: str | None) -> np.ndarray:
+    """A folder's file as one recording `(samples, channels)`."""
+    if detect_format(file) in ("ts", "arff"):
+        raise DataError(f"{file}: an archive file holds many recordings; give it alone, "
+                        "not in a folder of one recording per file.")
+    recording = np.asarray(load_signals(file, key=key, layout="rows").data)
+    # (1, samples, channels) from a single row; rows of one sample each, (samples, 1, c);
+    # or one channel per column, (samples, channels, 1).
+    if recording.shape[0] == 1:
+        return recording[0]
+    if recording.shape[1] == 1:
+        return recording[:, 0, :]
+    if recording.shape[2] == 1:
+        return recording[:, :, 0]
+    raise DataError(f"{file}: holds several signals with several channels; a folder takes "
+                    "one recording per file.")
+
+
+class FolderRecordings(LazyArray):
+    """A folder's files `(n, length, channels)`, each read (and resampled to `length`) when
+    its row is read, so a folder larger than memory streams."""
+
+    def __init__(self, files: list[Path], key: str | None, length: int, channels: int) -> None:
+        self.files, self.key = files, key
+        self.shape = (len(files), length, channels)
+
+    def __getitem__(self, item: slice) -> np.ndarray:
+        start, stop, step = item.indices(len(self))
+        if step != 1:
+            raise TypeError("FolderRecordings takes contiguous slices of rows only")
+        rows = [resample(_one_recording(f, self.key), self.shape[1])
+                for f in self.files[start:stop]]
+        return np.stack(rows) if rows else np.zeros((0, *self.shape[1:]), dtype="float32")
+
+
+def _lazy_ts(where: str, path: Path, lines: archive.TsLines, lengths: str,
+             length: int | None, window: int | None, hop: int | None) -> Signals:
+    """A large `.ts` file, parsed as its rows are read (resampled as they are read when
+    their lengths differ); windows need it read whole."""
+    sizes = lines.lengths
+    if window is not None or lengths == "window":
+        return _recordings(where, path, archive.read_collection(path).series, lengths,
+                           length, window, hop)
+    if sizes.min() == sizes.max() and length in (None, sizes[0]):
+        return Signals.of(lines, file=path)
+    target = int(length) if length is not None else int(np.median(sizes))
+    whose = "the model's length" if length is not None else "their median length"
+    return dataclasses.replace(
+        Signals.of(lines.at_length(target), file=path), lengths=sizes,
+        note=f"resampled {len(sizes)} recordings of {sizes.min()} to {sizes.max()} samples "
+             f"to {target} samples ({whose}), each as it is read")
 
 
 def _recordings(where: str, path: Path, series: list[np.ndarray], lengths: str,
