@@ -294,5 +294,5 @@ def test_a_damaged_line_of_a_lazily_read_ts_file_is_named_when_read(monkeypatch,
     path.write_text(HEADER + "1,2,3:a\n" * 5 + "1,oops,3:a\n")
     signals = load_signals(path)
     assert np.asarray(signals.data[:5]).shape == (5, 3, 1)
-    with pytest.raises(DataError, match="late.ts: line 11, column 3: 'oops' is not a number"):
+    with pytest.raises(DataError, match=r"late\.ts: line 11, column 3: 'oops' is not a number"):
         signals.data[5:6]
