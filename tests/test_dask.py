@@ -153,3 +153,23 @@ def test_the_cli_runs_on_a_local_cluster(capsys, chunked, model_file, tmp_path):
     table = pq.read_table(tmp_path / "c.parquet")
     codes = np.column_stack([table.column(f"z{i}").to_numpy() for i in range(4)])
     assert np.array_equal(codes, sigae.load(model_file).encode(x))
+
+
+def test_an_unequal_ts_file_and_a_folder_of_recordings_are_inputs(client, model_file, tmp_path):
+    from pathlib import Path
+
+    from sigae.io import load_signals
+
+    model = sigae.load(model_file)
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for i, n in enumerate((40, 48, 56, 60)):
+        np.save(folder / f"r{i}.npy", rng.normal(30, 5, n).astype("float32"))
+    archive = Path(__file__).parent / "data" / "archive" / "PickupGestureWiimoteZ_TRAIN.ts"
+    for source in (folder, archive):
+        out = distributed.encode(model_file, source, out=tmp_path / f"{source.stem}.zarr",
+                                 client=client)
+        resampled = load_signals(source, length=model.config.length)  # as one process reads
+        codes = zarr.open_group(str(out), mode="r")["codes"][:]
+        assert np.array_equal(codes, model.encode(resampled.data))

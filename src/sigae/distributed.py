@@ -128,12 +128,11 @@ def _source(data: Any, key: str | None, config: Any) -> tuple[int, Any]:
         import dask.array
 
         return _source(dask.array.from_zarr(str(path), component=key), None, config)
-    if path.is_dir():
+    if path.is_dir() and any(path.glob("*.parquet")):  # a folder of Parquet parts
         parts = sorted(path.glob("*.parquet"))
-        if not parts:
-            raise DataError(f"{path}: a folder of Parquet parts holds no .parquet file.")
         counts = [len(_signals(str(part), key, config)) for part in parts]
         return sum(counts), ("parts", [str(p) for p in parts], counts, key)
+    # A file, or a folder of one recording per file: each worker reads its rows from it.
     return len(_signals(str(path), key, config)), ("file", str(path), key)
 
 
