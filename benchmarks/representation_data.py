@@ -4,6 +4,8 @@ their labels."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import real_data
 
@@ -12,56 +14,33 @@ PLAID_LENGTH = 500
 """PLAID's recordings (100 to 1,344 samples) are resampled to this many samples."""
 
 
-def read_labeled_ts(text: str) -> tuple[list[np.ndarray], np.ndarray]:
-    """Every series of a `.ts` file as `(length, channels)` float32, and the labels.
-
-    After `@data` each line holds the channels separated by `:`, each a comma-separated
-    series, and last the class label. Lengths may differ between lines.
-    """
-    lines = iter(text.splitlines())
-    for line in lines:
-        if line.strip().lower() == "@data":
-            break
-    else:
-        raise ValueError("no @data section")
-    series, labels = [], []
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        *fields, label = line.split(":")
-        series.append(np.asarray([[float(v) for v in f.split(",")] for f in fields],
-                                 dtype="float64").T.astype("float32"))
-        labels.append(label.strip())
-    return series, np.asarray(labels)
-
-
-def _equal(series: list[np.ndarray]) -> np.ndarray:
-    x = np.stack(series)
-    if not np.isfinite(x).all():
-        raise ValueError("missing values")
-    return x
-
-
-def resample(signal: np.ndarray, length: int) -> np.ndarray:
-    """A `(n, channels)` signal linearly interpolated to `length` samples, ends kept."""
-    old = np.linspace(0.0, 1.0, len(signal))
-    new = np.linspace(0.0, 1.0, length)
-    return np.stack([np.interp(new, old, c) for c in signal.T], axis=1).astype("float32")
+def member(wheel: str, name: str) -> Path:
+    """A file of a downloaded wheel, extracted once into the wheels' cache folder."""
+    path = real_data.CACHE / wheel / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(real_data.wheel(wheel).read(name))
+    return path
 
 
 def aeon(name: str) -> tuple:
-    archive, stem = real_data.wheel("aeon"), f"aeon/datasets/data/{name}/{name}_eq"
-    parts = [read_labeled_ts(archive.read(f"{stem}_{p}.ts").decode()) for p in TRAIN_TEST]
-    return tuple(v for s, y in parts for v in (_equal(s), y))
+    """An equal-length aeon set as `(x_train, y_train, x_test, y_test)`, read by sigae."""
+    from sigae.io import read_collection
+
+    parts = [read_collection(member("aeon", f"aeon/datasets/data/{name}/{name}_eq_{p}.ts"))
+             for p in TRAIN_TEST]
+    return tuple(v for c in parts for v in (np.stack(c.series), c.labels))
 
 
 def plaid() -> tuple:
-    archive = real_data.wheel("sktime")
-    parts = [read_labeled_ts(archive.read(f"sktime/datasets/data/PLAID/PLAID_{p}.ts").decode())
+    """PLAID (sktime 1.2.0), each recording linearly resampled to `PLAID_LENGTH` samples."""
+    from sigae.io import read_collection, recordings
+
+    parts = [read_collection(member("sktime", f"sktime/datasets/data/PLAID/PLAID_{p}.ts"))
              for p in TRAIN_TEST]
-    return tuple(v for s, y in parts
-                 for v in (np.stack([resample(a, PLAID_LENGTH) for a in s]), y))
+    return tuple(v for c in parts
+                 for v in (np.asarray(recordings(c.series, length=PLAID_LENGTH).data),
+                           c.labels))
 
 
 # -- the classic synthetic sets, seeded --------------------------------------------------
