@@ -14,7 +14,14 @@ from sigae.errors import DataError, SigaeError
 from sigae.io import archive, hdf5, matlab, numpy_files, parquet, text, wav
 from sigae.io.arrays import DiskArray, LazyArray, NpyFile, SignalArray, check_finite
 from sigae.io.found import Found, reason
-from sigae.io.signals import LENGTH_POLICIES, Signals, recordings, resample, windows
+from sigae.io.signals import (
+    LENGTH_POLICIES,
+    Signals,
+    at_one_length,
+    recordings,
+    resample,
+    windows,
+)
 
 LAYOUTS = ("auto", "rows", "columns")
 
@@ -157,16 +164,10 @@ def _folder(folder: Path, pattern: str, *, key: str | None, lengths: str,
         if len(channels) > 1:
             raise DataError(f"{folder}: the recordings have different numbers of channels "
                             f"({', '.join(map(str, sorted(channels)))}); give them one.")
-        sizes = np.asarray([n for n, _ in shapes])
-        target = int(length) if length is not None else int(np.median(sizes))
-        data = FolderRecordings(files, key, target, channels.pop())
-        if sizes.min() == sizes.max() == target:
-            return Signals.of(data, file=folder, names=names)
-        whose = "the model's length" if length is not None else "their median length"
-        return Signals.of(data, file=folder, names=names, lengths=sizes,
-                          note=f"resampled {len(files)} recordings of {sizes.min()} to "
-                               f"{sizes.max()} samples to {target} samples ({whose}), each "
-                               "as it is read")
+        width = channels.pop()
+        return at_one_length(lambda n: FolderRecordings(files, key, n, width),
+                             np.asarray([n for n, _ in shapes]), length, lazily=True,
+                             file=folder, names=names)
     series = [_one_recording(file, key) for file in files]
     signals = recordings(series, lengths=lengths, length=length, window=window, hop=hop,
                          file=folder, name=str(folder))
@@ -216,14 +217,7 @@ def _lazy_ts(where: str, path: Path, lines: archive.TsLines, lengths: str,
     if window is not None or lengths == "window":
         return _recordings(where, path, archive.read_collection(path).series, lengths,
                            length, window, hop)
-    if sizes.min() == sizes.max() and length in (None, sizes[0]):
-        return Signals.of(lines, file=path)
-    target = int(length) if length is not None else int(np.median(sizes))
-    whose = "the model's length" if length is not None else "their median length"
-    return dataclasses.replace(
-        Signals.of(lines.at_length(target), file=path), lengths=sizes,
-        note=f"resampled {len(sizes)} recordings of {sizes.min()} to {sizes.max()} samples "
-             f"to {target} samples ({whose}), each as it is read")
+    return at_one_length(lines.at_length, sizes, length, lazily=True, file=path)
 
 
 def _recordings(where: str, path: Path, series: list[np.ndarray], lengths: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,15 +192,30 @@ def recordings(series: list[np.ndarray], *, lengths: str = "resample",
             raise DataError(f"{name}: lengths='window' needs a window length (--window "
                             f"LENGTH, at most {sizes.min()}).")
         return recording_windows(series, window, hop, file=file, name=name)
-    if sizes.min() == sizes.max() and (length is None or length == sizes[0]):
-        return Signals.of(np.stack(series), file=file)
+    return at_one_length(lambda n: np.stack([resample(r, n) for r in series]), sizes, length,
+                         file=file)
+
+
+def at_one_length(data_at: Callable[[int], SignalArray], sizes: np.ndarray,
+                  length: int | None, *, lazily: bool = False, **provenance: Any) -> Signals:
+    """`Signals` of recordings of `sizes` samples: as they are where they share one length
+    (and `length` is `None` or it), else resampled to `length`, or to their median length,
+    with their own `lengths` and a `note` saying so.
+
+    Args:
+        data_at: `n -> ` the recordings as an array (or a lazy one) at `n` samples.
+        sizes: Each recording's own number of samples.
+        length: The length asked for (a model's), or `None`.
+        lazily: The recordings are resampled as they are read, not now (for the note).
+        **provenance: `file`, `names`, ... of the `Signals`.
+    """
+    if sizes.min() == sizes.max() and length in (None, sizes[0]):
+        return Signals.of(data_at(int(sizes[0])), **provenance)
     target = int(length) if length is not None else int(np.median(sizes))
     whose = "the model's length" if length is not None else "their median length"
-    note = (f"resampled {len(series)} recordings of {sizes.min()} to {sizes.max()} samples "
-            f"to {target} samples ({whose})")
-    return dataclasses.replace(
-        Signals.of(np.stack([resample(r, target) for r in series]), file=file),
-        lengths=sizes, note=note)
+    note = (f"resampled {len(sizes)} recordings of {sizes.min()} to {sizes.max()} samples "
+            f"to {target} samples ({whose})" + (", each as it is read" if lazily else ""))
+    return Signals.of(data_at(target), lengths=sizes, note=note, **provenance)
 
 
 def recording_windows(recordings: list[np.ndarray], length: int, hop: int | None = None, *,
