@@ -164,13 +164,15 @@ def test_a_long_comment_before_the_header_still_reads_as_ts(tmp_path):
         load_signals(renamed)
 
 
-def test_train_and_probe_read_a_ts_file_and_its_labels(tmp_path, capsys):
-    data = ARCHIVE / "GunPoint_TRAIN.ts"
-    assert main(["train", str(data), "--out", str(tmp_path / "m.sigae"), "--epochs", "1",
-                 "--latent-dim", "2", "--augment", "none", "--seed", "0", "--quiet"]) == 0
-    assert main(["latent", "probe", str(tmp_path / "m.sigae"), str(data), "--labels",
-                 str(data), "--out", str(tmp_path / "probe")]) == 0
-    assert "2 classes; 35 training and 15 test signals" in capsys.readouterr().out
+def test_the_study_tools_read_a_ts_file_and_its_labels(model_file, tmp_path, capsys):
+    from conftest import signals
+    from sigae.io.archive import write_ts
+
+    data = tmp_path / "x.ts"
+    write_ts(data, list(signals(40, seed=2)), labels=np.arange(40) % 2)
+    assert main(["latent", "probe", str(model_file), str(data), "--labels", str(data),
+                 "--out", str(tmp_path / "probe")]) == 0
+    assert "2 classes; 28 training and 12 test signals" in capsys.readouterr().out
 
 
 def test_labels_of_recordings_go_to_each_of_their_windows(tmp_path, capsys):
@@ -227,11 +229,15 @@ def test_recordings_cut_into_windows_trace_back_to_their_recording():
 
 def test_a_model_fitted_on_resampled_recordings_says_so_after_loading(tmp_path):
     import sigae
-    from conftest import tiny_config
+    import sigae.io
+    from conftest import LENGTH, tiny_config
 
-    signals = load_signals(ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts")
+    # The shapes of the session's tiny model, whose compiled step is cached already.
+    rng = np.random.default_rng(3)
+    signals = sigae.io.recordings([rng.normal(size=n) for n in rng.integers(30, 70, 60)],
+                                  length=LENGTH)
     assert signals.lengths is not None
-    model = sigae.SignalAutoencoder(tiny_config(length=signals.shape[1]))
+    model = sigae.SignalAutoencoder(tiny_config())
     model.fit(signals, epochs=1, batch_size=16, seed=0, verbose=0, augment="none")
     assert model.learned.lengths == "resample"
     model.save(tmp_path / "m.sigae")

@@ -124,18 +124,6 @@ def test_sigae_latent_probe_with_labels_of_another_length_says_so_in_one_line(
         in err
 
 
-def test_the_report_shows_the_probe_when_labels_are_given(trained, tmp_path):
-    from sigae.study.report import write_report
-
-    x = signals(60, seed=9)
-    write_report(trained, x, tmp_path / "r.html", labels=np.arange(60) % 3, label_name="kind")
-    page = (tmp_path / "r.html").read_text()
-    assert '<section id="codes-and-labels">' in page
-    assert "the kind values (3 classes" in page
-    write_report(trained, x, tmp_path / "plain.html")
-    assert "codes-and-labels" not in (tmp_path / "plain.html").read_text()
-
-
 def test_the_explorer_shows_the_probe_when_labels_are_given(trained):
     from sigae.explore.session import ExploreSession
     from sigae.io import Signals
@@ -183,16 +171,16 @@ def contrastive():
     """A tiny model trained with the contrastive term, and its data."""
     x = signals(64, seed=11)
     model = sigae.SignalAutoencoder(tiny_config(contrast=1.0))
-    model.fit(x, epochs=3, batch_size=16, seed=0, verbose=0, augment="none")
+    model.fit(x, epochs=2, batch_size=16, seed=0, verbose=0, augment="none")
     return model, x
 
 
 def test_the_contrastive_term_trains_the_weights_and_is_seeded(contrastive):
     model, x = contrastive
     again = sigae.SignalAutoencoder(tiny_config(contrast=1.0))
-    again.fit(x, epochs=3, batch_size=16, seed=0, verbose=0, augment="none")
+    again.fit(x, epochs=2, batch_size=16, seed=0, verbose=0, augment="none")
     plain = sigae.SignalAutoencoder(tiny_config())
-    plain.fit(x, epochs=3, batch_size=16, seed=0, verbose=0, augment="none")
+    plain.fit(x, epochs=2, batch_size=16, seed=0, verbose=0, augment="none")
     weights = model.autoencoder.get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(weights, again.autoencoder.get_weights(),
                                                     strict=True))
@@ -224,20 +212,20 @@ def test_a_contrastive_model_survives_saving_loading_and_export(contrastive, tmp
 
 def test_a_contrastive_run_stopped_and_resumed_ends_with_the_same_weights(tmp_path):
     x = signals(64, seed=12)
-    settings = {"epochs": 4, "batch_size": 16, "seed": 0, "verbose": 0, "augment": "none",
+    settings = {"epochs": 3, "batch_size": 16, "seed": 0, "verbose": 0, "augment": "none",
                 "patience": None}
     whole = sigae.SignalAutoencoder(tiny_config(contrast=1.0))
     whole.fit(x, **settings)
 
-    class StopAfterTwoEpochs(keras.callbacks.Callback):
+    class StopAfterOneEpoch(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
+            if epoch == 0:
                 stop.request("test")
 
     stop = sigae.training.StopRequest()
     first = sigae.SignalAutoencoder(tiny_config(contrast=1.0))
     first.fit(x, **settings, checkpoint=tmp_path / "run.checkpoint", stop=stop,
-              callbacks=[StopAfterTwoEpochs()])
+              callbacks=[StopAfterOneEpoch()])
     assert first.history.interrupted
     assert (tmp_path / "run.checkpoint").exists()
     resumed = sigae.SignalAutoencoder(tiny_config(contrast=1.0))
