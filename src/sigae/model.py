@@ -282,7 +282,9 @@ class SignalAutoencoder:
 
         Args:
             x: Training signals, array of shape `(n_signals, length, channels)` or
-                `(n_signals, length)` for one channel, or `Signals`.
+                `(n_signals, length)` for one channel, or `Signals` (recordings of
+                different lengths resampled to one, `sigae.io.recordings`, are recorded as
+                such in `learned.lengths` and the model file).
             epochs: Maximum number of epochs.
             batch_size: Signals per gradient step.
             validation_split: Fraction held out from the end of `x` for validation, as

@@ -58,7 +58,9 @@ class Autoencoder(keras.Model):
     """The autoencoder view: `decoder(encoder(x))`, trained on the normalized MSE.
 
     Outputs are in the units of the data; the loss divides the error by the fitted
-    standard deviation, which is the question's MSE in normalized units.
+    standard deviation, which is the question's MSE in normalized units. With a
+    `contrast` (`sigae.architecture.contrast.Contrast`) and the `encoder` view, the
+    training loss adds its term on the codes of two random views of each batch.
     """
 
     def __init__(self, *args: Any, scale: Standardize, encoder: keras.Model | None = None,

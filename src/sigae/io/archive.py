@@ -2,8 +2,9 @@
 
 Both hold a collection of labelled recordings, univariate or multivariate, of equal or
 unequal lengths. `read_collection` returns every recording as it is stored, with its label
-and the header's metadata; `read_archive` is the reader `load_signals` uses, for
-collections whose recordings share one length.
+and the header's metadata; `read_archive` is the reader `load_signals` uses: one array when
+the recordings share a length, else the list of them, and for a `.ts` file above
+`LAZY_BYTES` a `TsLines` array that parses each row when it is read; `write_ts` writes one.
 
 `.ts`: `@` header lines (`@problemName`, `@timeStamps`, `@missing`, `@univariate`,
 `@dimensions`, `@equalLength`, `@seriesLength`, `@classLabel true L1 L2 ...`,
@@ -92,8 +93,12 @@ class TsLines(LazyArray):
 
     Args:
         path: The file.
-        header: The header's metadata, and the line number of `@data`.
-        length: The length rows are read at; `None`: the file's one length.
+        metadata: Its header (`_parse_ts(..., header_only=True)`).
+        offsets: The byte at which each data line starts.
+        numbers: Each data line's line number, for errors.
+        lengths: The number of values of each line's first dimension.
+        channels: Dimensions per line.
+        length: The length rows are read at; `None`: the first line's.
     """
 
     def __init__(self, path: Path, metadata: dict[str, Any], offsets: np.ndarray,
