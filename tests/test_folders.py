@@ -126,3 +126,11 @@ def test_a_large_folder_is_read_file_by_file_and_gives_the_same_signals(folder, 
     assert lazy.names == whole.names
     assert lazy.note.startswith(whole.note)
     np.testing.assert_allclose(np.asarray(lazy.data), np.asarray(whole.data), rtol=1e-6)
+
+
+def test_the_explorer_names_each_point_by_its_file(folder, trained):
+    from sigae.explore.session import ExploreSession
+
+    signals = load_signals(folder[0], length=trained.config.length)
+    answer = ExploreSession(trained, signals, projection="pca").map()
+    assert answer["name"] == ["a.npy", "b.wav", "c.csv", "d.npy", "e, with comma.npy"]

@@ -223,8 +223,8 @@ def _lazy_ts(where: str, path: Path, lines: archive.TsLines, lengths: str,
 def _recordings(where: str, path: Path, series: list[np.ndarray], lengths: str,
                 length: int | None, window: int | None, hop: int | None) -> Signals:
     """A file's collection of recordings, made one length as `lengths` says."""
-    for recording in series:
-        check_finite(recording, f"{where}:")
+    for i, recording in enumerate(series):
+        check_finite(recording, f"{where}: recording {i}")
     return recordings(series, lengths=lengths, length=length, window=window, hop=hop,
                       file=path, name=where)
 
