@@ -143,10 +143,10 @@ def add_data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> N
                      "order): the files to read, e.g. '*.wav' (default: every file of a "
                      "known format)")
     sub.add_argument("--lengths", choices=["resample", "window"], default="resample",
-                     help="recordings of different lengths (an unequal .ts file): resample "
-                     "each to the model's length (when training: their median length), "
-                     "results going back to each one's own length; or cut them into "
-                     "--window LENGTH windows (default: resample)")
+                     help="recordings of different lengths (an unequal .ts file, a "
+                     "folder): resample each to the model's length (when training: their "
+                     "median length; reconstruct resamples back to each one's own length), "
+                     "or cut them into --window LENGTH windows (default: resample)")
 
 
 def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None) -> Any:
