@@ -19,6 +19,7 @@ from sigae.cli.options import (
     load_model_data,
     raise_if_interrupted,
     run_distributed,
+    save_npz,
 )
 from sigae.errors import DataError
 
@@ -78,9 +79,6 @@ def apply(args: argparse.Namespace) -> int:
 def _reconstruct_at_own_lengths(args: argparse.Namespace, model: Any, signals: Any) -> int:
     """Reconstructions of recordings resampled to the model's length, each resampled back
     to its own length, written as a `.ts` file (or an `.npz` of one array per recording)."""
-    import numpy as np
-
-    from sigae.core.outputs import atomic_path
     from sigae.io.archive import write_ts
 
     suffix = args.out.suffix.lower()
@@ -92,9 +90,8 @@ def _reconstruct_at_own_lengths(args: argparse.Namespace, model: Any, signals: A
     if suffix == ".ts":
         write_ts(args.out, restored, problem=Path(args.data).stem)
     else:
-        with atomic_path(args.out) as temporary, open(temporary, "wb") as handle:
-            np.savez(handle, lengths=signals.lengths,
-                     **{f"recording_{i}": r for i, r in enumerate(restored)})
+        save_npz(args.out, lengths=signals.lengths,
+                 **{f"recording_{i}": r for i, r in enumerate(restored)})
     print(f"reconstruct: {len(restored)} recordings of {args.data} -> {args.out}, each at its "
           f"own length ({int(signals.lengths.min())} to {int(signals.lengths.max())} samples)")
     return 0

@@ -20,9 +20,11 @@ from sigae.cli.options import (
     at_least_two,
     command,
     load_model_data,
+    name_columns,
     non_negative_int,
     positive_float,
     positive_int,
+    save_npz,
 )
 from sigae.errors import DataError
 
@@ -69,7 +71,7 @@ def project(args: argparse.Namespace) -> int:
     codes = model.encode(signals.data, batch_size=args.batch_size)
     points, explained = latent.project(codes, args.method, seed=args.seed)
     columns: dict[str, Any] = {"source_row": signals.row, "source_start": signals.start,
-                               **_names(signals), "x": points[:, 0], "y": points[:, 1]}
+                               **name_columns(signals), "x": points[:, 0], "y": points[:, 1]}
     if labels is not None:
         columns[label_name] = labels
     write_table(out / "projection.csv", columns)
@@ -168,9 +170,7 @@ def neighbors(args: argparse.Namespace) -> int:
 def probe(args: argparse.Namespace) -> int:
     import json
 
-    from sigae.cli.options import load_data
     from sigae.core.outputs import atomic_path, output_directory
-    from sigae.data.checks import check_signals
     from sigae.study.probe import probe as probe_codes
 
     model, signals = _model_and_data(args)
@@ -180,8 +180,7 @@ def probe(args: argparse.Namespace) -> int:
         raise DataError("--test and --test-labels go together: give both, or neither to "
                         "hold out a share of DATA.")
     if args.test is not None:
-        test = load_data(args, args.test, length=model.config.length)
-        check_signals(test, model.config)
+        test = load_model_data(args, model, args.test)
         test_labels, _ = read_labels(args.test_labels, args.color_by, test)
     out = output_directory(args.out)
     result = probe_codes(model, signals.data, labels,
@@ -192,12 +191,6 @@ def probe(args: argparse.Namespace) -> int:
     print("\n".join(result.lines()))
     print(f"wrote probe.json to {out}")
     return 0
-
-
-def _names(signals: Any) -> dict[str, Any]:
-    """The `source_name` column of a folder's recordings, if they have names."""
-    names = signals.row_names
-    return {} if names is None else {"source_name": names}
 
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -279,16 +272,6 @@ def _label_values(path: Path, column: str | None) -> tuple[Any, str]:
         return np.asarray(values, dtype="float64"), name
     except ValueError:
         return np.asarray(values), name
-
-
-def save_npz(path: Path, **arrays: Any) -> None:
-    """Writes arrays to an `.npz` file, atomically."""
-    import numpy as np
-
-    from sigae.core.outputs import atomic_path
-
-    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
-        np.savez(handle, **arrays)
 
 
 def _dims(text: str) -> list[int]:

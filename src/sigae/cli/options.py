@@ -162,13 +162,31 @@ def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None
     return signals
 
 
-def load_model_data(args: argparse.Namespace, model: Any) -> Any:
-    """Reads DATA for `model`: the orientation of its length, checked for its shape."""
+def load_model_data(args: argparse.Namespace, model: Any, path: Path | None = None) -> Any:
+    """Reads DATA (or `path`) for `model`: the orientation of its length, checked for its
+    shape."""
     from sigae.data.checks import check_signals
 
-    signals = load_data(args, args.data, length=model.config.length)
+    signals = load_data(args, args.data if path is None else path, length=model.config.length)
     check_signals(signals, model.config)
     return signals
+
+
+def name_columns(signals: Any) -> dict[str, Any]:
+    """The `source_name` column of recordings that have names (a folder's files), for the
+    tables the commands write; empty otherwise."""
+    names = signals.row_names
+    return {} if names is None else {"source_name": names}
+
+
+def save_npz(path: Path, **arrays: Any) -> None:
+    """Writes arrays to an `.npz` file, atomically."""
+    import numpy as np
+
+    from sigae.core.outputs import atomic_path
+
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.savez(handle, **arrays)
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from sigae.cli.options import (
     add_scheduler,
     command,
     load_model_data,
+    name_columns,
     non_negative_float,
     number,
     positive_int,
@@ -68,8 +69,8 @@ def score(args: argparse.Namespace) -> int:
     check_writable(args.out, 64 * len(signals))
     result = latent.score(model, signals.data, threshold=args.threshold,
                           percentile=args.percentile, batch_size=args.batch_size)
-    names = {} if signals.row_names is None else {"source_name": signals.row_names}
-    write_table(args.out, {"source_row": signals.row, "source_start": signals.start, **names,
+    write_table(args.out, {"source_row": signals.row, "source_start": signals.start,
+                           **name_columns(signals),
                            "mse": result.mse, "mae": result.mae,
                            "is_anomaly": result.is_anomaly})
     calibration = model.calibration

@@ -33,6 +33,7 @@ from sigae.core.outputs import atomic_path
 from sigae.errors import DataError
 from sigae.io.arrays import LazyArray
 from sigae.io.found import Found
+from sigae.io.signals import resample
 
 _TRUE_FALSE = {"true": True, "false": False}
 _TS_KEYS = ("problemname", "timestamps", "missing", "univariate", "dimension", "dimensions",
@@ -159,8 +160,6 @@ class TsLines(LazyArray):
                        self.shape[2], length)
 
     def __getitem__(self, item: slice) -> np.ndarray:
-        from sigae.io.signals import resample
-
         start, stop, step = item.indices(len(self))
         if step != 1:
             raise TypeError("TsLines takes contiguous slices of rows only")

@@ -159,7 +159,8 @@ def _folder(folder: Path, pattern: str, *, key: str | None, lengths: str,
     lazy = window is None and lengths != "window" and (
         sum(f.stat().st_size for f in files) > archive.LAZY_BYTES)
     if lazy:  # one pass for the shapes, then each file is read when its row is
-        shapes = [_one_recording(file, key).shape for file in files]
+        # (.npy and HDF5 files say their shape without being read)
+        shapes = [_recording_shape(f, _file_of_folder(f, key).shape) for f in files]
         channels = {c for _, c in shapes}
         if len(channels) > 1:
             raise DataError(f"{folder}: the recordings have different numbers of channels "
@@ -176,18 +177,29 @@ def _folder(folder: Path, pattern: str, *, key: str | None, lengths: str,
 
 def _one_recording(file: Path, key: str | None) -> np.ndarray:
     """A folder's file as one recording `(samples, channels)`."""
+    signals = _file_of_folder(file, key)
+    return np.asarray(signals.data).reshape(_recording_shape(file, signals.shape))
+
+
+def _file_of_folder(file: Path, key: str | None) -> Signals:
+    """A folder's file as `Signals` (still on disk where its format allows)."""
     if detect_format(file) in ("ts", "arff"):
         raise DataError(f"{file}: an archive file holds many recordings; give it alone, "
                         "not in a folder of one recording per file.")
-    recording = np.asarray(load_signals(file, key=key, layout="rows").data)
-    # (1, samples, channels) from a single row; rows of one sample each, (samples, 1, c);
-    # or one channel per column, (samples, channels, 1).
-    if recording.shape[0] == 1:
-        return recording[0]
-    if recording.shape[1] == 1:
-        return recording[:, 0, :]
-    if recording.shape[2] == 1:
-        return recording[:, :, 0]
+    return load_signals(file, key=key, layout="rows")
+
+
+def _recording_shape(file: Path, shape: tuple[int, int, int]) -> tuple[int, int]:
+    """`(samples, channels)` of a file's one recording: `(1, samples, channels)` from a
+    single row, rows of one sample each `(samples, 1, channels)`, or one channel per
+    column `(samples, channels, 1)`."""
+    n, length, channels = shape
+    if n == 1:
+        return length, channels
+    if length == 1:
+        return n, channels
+    if channels == 1:
+        return n, length
     raise DataError(f"{file}: holds several signals with several channels; a folder takes "
                     "one recording per file.")
 

@@ -84,14 +84,8 @@ def read_npz(path: Path, key: str | None) -> Found:
                     len(headers[name][0]) == 1 for name in candidates):
                 return _recordings(path, headers, list(candidates))
             key = choose(path, key, candidates, "array")
-            shape, dtype, info, header_size = headers[key]
-            check_declared_size(
-                path, f"array {key!r}", shape, dtype.itemsize, info.file_size - header_size
-            )
-            check_declared_size(
-                path, f"array {key!r}", (info.file_size,), 1, info.compress_size,
-                compressed=info.compress_type != zipfile.ZIP_STORED,
-            )
+            shape = headers[key][0]
+            _check_member(path, key, headers[key])
             with np.load(path, allow_pickle=False) as loaded:
                 array = loaded[key]
                 index = _index(loaded, headers, shape)
@@ -104,15 +98,20 @@ def read_npz(path: Path, key: str | None) -> Found:
     return Found(array, key=key, index=index)
 
 
+def _check_member(path: Path, name: str, header: tuple[Any, ...]) -> None:
+    """Refuses an array whose declared size its zip member cannot hold, before reading it."""
+    shape, dtype, info, header_size = header
+    check_declared_size(path, f"array {name!r}", shape, dtype.itemsize,
+                        info.file_size - header_size)
+    check_declared_size(path, f"array {name!r}", (info.file_size,), 1, info.compress_size,
+                        compressed=info.compress_type != zipfile.ZIP_STORED)
+
+
 def _recordings(path: Path, headers: dict[str, Any], names: list[str]) -> Found:
     """Several 1-D arrays: one recording each, named by the array (they may differ in
     length)."""
     for name in names:
-        shape, dtype, info, header_size = headers[name]
-        check_declared_size(path, f"array {name!r}", shape, dtype.itemsize,
-                            info.file_size - header_size)
-        check_declared_size(path, f"array {name!r}", (info.file_size,), 1, info.compress_size,
-                            compressed=info.compress_type != zipfile.ZIP_STORED)
+        _check_member(path, name, headers[name])
     with np.load(path, allow_pickle=False) as loaded:
         series = [np.asarray(loaded[name], dtype="float64")[:, None] for name in names]
     return Found(None, recordings=series, names=names)
