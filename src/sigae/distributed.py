@@ -16,6 +16,7 @@ fork (JAX is not fork-safe). Needs the optional extra: `pip install 'sigae[dask]
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import shutil
@@ -89,7 +90,8 @@ def _run(kind: str, model_path: Any, data: Any, out: Any, client: Any, batch_siz
         from sigae.study.latent import require_calibration
 
         threshold = require_calibration(model, "score").threshold(percentile)
-    rows, source = _source(data, key, config)
+    trained = model.learned.lengths if model.learned is not None else None
+    rows, source = _source(data, key, config, trained or "resample")
     chunk = max(batch_size, CHUNK_ROWS // batch_size * batch_size)
     starts = list(range(0, rows, chunk))
     width = {"encode": (config.latent_dim,), "reconstruct": (config.length, config.channels),
@@ -112,8 +114,10 @@ def _run(kind: str, model_path: Any, data: Any, out: Any, client: Any, batch_siz
     return out
 
 
-def _source(data: Any, key: str | None, config: Any) -> tuple[int, Any]:
-    """The number of signals and something a worker can read rows of."""
+def _source(data: Any, key: str | None, config: Any, lengths: str = "resample"
+            ) -> tuple[int, Any]:
+    """The number of signals and something a worker can read rows of (recordings of
+    different lengths made one by the `lengths` policy the model was trained with)."""
     if isinstance(data, np.ndarray):
         import dask.array
 
@@ -130,10 +134,10 @@ def _source(data: Any, key: str | None, config: Any) -> tuple[int, Any]:
         return _source(dask.array.from_zarr(str(path), component=key), None, config)
     if path.is_dir() and any(path.glob("*.parquet")):  # a folder of Parquet parts
         parts = sorted(path.glob("*.parquet"))
-        counts = [len(_signals(str(part), key, config)) for part in parts]
-        return sum(counts), ("parts", [str(p) for p in parts], counts, key)
+        counts = [len(_signals(str(part), key, config, lengths)) for part in parts]
+        return sum(counts), ("parts", [str(p) for p in parts], counts, key, lengths)
     # A file, or a folder of one recording per file: each worker reads its rows from it.
-    return len(_signals(str(path), key, config)), ("file", str(path), key)
+    return len(_signals(str(path), key, config, lengths)), ("file", str(path), key, lengths)
 
 
 @functools.lru_cache(maxsize=4)
@@ -144,43 +148,51 @@ def _model(model_path: str, stamp: float) -> Any:
     return load(model_path)
 
 
-def _signals(path: str, key: str | None, config: Any) -> Any:
+def _signals(path: str, key: str | None, config: Any, lengths: str) -> Any:
+    """A file's signals and, checked for the model, their data (`Padded` when padded)."""
     from sigae.data.checks import check_signals
     from sigae.io import load_signals
 
-    signals = load_signals(path, key=key, length=config.length)
-    check_signals(signals, config)
-    return signals
+    signals = load_signals(path, key=key, length=config.length, lengths=lengths)
+    return dataclasses.replace(signals, data=check_signals(signals, config))
 
 
-def _rows(source: Any, config: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
-    """Signals `start:stop` of the source, with their provenance."""
+def _rows(source: Any, config: Any, start: int, stop: int
+          ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """Signals `start:stop` of the source, the mask of their own samples if they are
+    padded (else `None`), and their provenance."""
+    from sigae.io.arrays import valid
+
     if hasattr(source, "dask"):
         x = np.asarray(source[start:stop].compute(scheduler="synchronous"), "float32")
         index = np.arange(start, stop)
-        return x, index, np.zeros(len(x), "int64")
+        return x, None, index, np.zeros(len(x), "int64")
     if source[0] == "file":
-        signals = _signals(source[1], source[2], config)
-        return (np.asarray(signals.data[start:stop]), signals.row[start:stop],
-                signals.start[start:stop])
-    _, parts, counts, key = source
+        parts, counts, key, lengths = [source[1]], [stop], source[2], source[3]
+    else:
+        _, parts, counts, key, lengths = source
     blocks, rows, starts, offset = [], [], [], 0
+    masks: list[np.ndarray | None] = []
     for part, count in zip(parts, counts, strict=True):
         low, high = max(start, offset), min(stop, offset + count)
         if low < high:
-            signals = _signals(part, key, config)
+            signals = _signals(part, key, config, lengths)
             blocks.append(np.asarray(signals.data[low - offset : high - offset]))
+            masks.append(valid(signals.data, low - offset, high - offset))
             rows.append(signals.row[low - offset : high - offset])
             starts.append(signals.start[low - offset : high - offset])
         offset += count
-    return np.concatenate(blocks), np.concatenate(rows), np.concatenate(starts)
+    mask = None if any(m is None for m in masks) else np.concatenate(
+        [m for m in masks if m is not None])
+    return np.concatenate(blocks), mask, np.concatenate(rows), np.concatenate(starts)
 
 
 def _chunk(start: int, *, kind: str, model_path: str, source: Any, rows: int, chunk: int,
            batch_size: int, target: str, zarr_store: bool, threshold: float | None) -> int:
     """Computes one chunk on a worker and writes it; returns its number of rows."""
     model = _model(model_path, os.stat(model_path).st_mtime)
-    x, source_row, source_start = _rows(source, model.config, start, min(rows, start + chunk))
+    x, mask, source_row, source_start = _rows(source, model.config, start,
+                                              min(rows, start + chunk))
     if kind == "encode":
         result = {"codes": model.encode(x, batch_size=batch_size)}
     elif kind == "reconstruct":
@@ -190,7 +202,7 @@ def _chunk(start: int, *, kind: str, model_path: str, source: Any, rows: int, ch
 
         codes = model.encode(x, batch_size=batch_size)
         mse, mae = signal_errors(model.decode(codes, batch_size=batch_size), x,
-                                 model.normalization[1])
+                                 model.normalization[1], mask)
         result = {"mse": mse, "mae": mae, "is_anomaly": mse > threshold}
     if zarr_store:
         _write_zarr(target, start, result, source_row, source_start)

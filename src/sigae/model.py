@@ -32,7 +32,7 @@ from sigae.data.checks import check_codes, check_signals
 from sigae.data.normalization import normalization_arrays
 from sigae.data.streaming import PREDICT_BATCH, in_memory_if_small, predict
 from sigae.errors import ConfigError, NotFittedError, TrainingError
-from sigae.io.arrays import SignalArray
+from sigae.io.arrays import Padded, SignalArray
 from sigae.io.signals import Signals
 from sigae.saving import export, model_file
 from sigae.stats.calibration import Calibration
@@ -282,9 +282,12 @@ class SignalAutoencoder:
 
         Args:
             x: Training signals, array of shape `(n_signals, length, channels)` or
-                `(n_signals, length)` for one channel, or `Signals` (recordings of
-                different lengths resampled to one, `sigae.io.recordings`, are recorded as
-                such in `learned.lengths` and the model file).
+                `(n_signals, length)` for one channel, or `Signals`. Recordings of
+                different lengths made one (`sigae.io.recordings`) are recorded as such in
+                `learned.lengths` and the model file: `"resample"`, or `"pad"`, whose
+                padding no loss, statistic, comparison or error counts (padded signals
+                train without augmentation and without the small-data choice, whose
+                augmented candidates would move samples across the padding).
             epochs: Maximum number of epochs.
             batch_size: Signals per gradient step.
             validation_split: Fraction held out from the end of `x` for validation, as
@@ -340,11 +343,18 @@ class SignalAutoencoder:
             seed=seed)
         if validation_data is not None:
             validation_data = check_signals(validation_data, self.config, "validation_data")
-        resampled = "resample" if isinstance(x, Signals) and x.lengths is not None else None
+        policy = None
+        if isinstance(x, Signals) and x.lengths is not None:
+            policy = "pad" if x.padded else "resample"
         x = check_signals(x, self.config, "x")
+        padded = isinstance(x, Padded)
+        if padded and settings.augmentation is not None:
+            raise ConfigError("Augmentation moves samples across the padding of padded "
+                              "signals; train them without it (augment='none'), or resample "
+                              "them (lengths='resample').")
         chosen = None
-        if choice.applies(self.config, self.is_fitted, len(x), settings,
-                          alone=validation_data is None and devices is None):
+        if not padded and choice.applies(self.config, self.is_fitted, len(x), settings,
+                                         alone=validation_data is None and devices is None):
             x = in_memory_if_small(x)  # a small file is read once, here
             chosen = choice.choose(self.config, np.asarray(x), settings, stop=stop)
             # The winner's augmentation in the settings, so a checkpoint knows its run.
@@ -361,7 +371,7 @@ class SignalAutoencoder:
                 self.learned = error.learned.after(self._learned)
             raise
         self.learned = dataclasses.replace(learned, choice=chosen,
-                                           lengths=resampled).after(self._learned)
+                                           lengths=policy).after(self._learned)
         if checkpoint is not None and not keep_checkpoint and not learned.history.interrupted:
             Path(checkpoint).unlink(missing_ok=True)
         return learned.history

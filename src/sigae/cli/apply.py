@@ -77,8 +77,9 @@ def apply(args: argparse.Namespace) -> int:
 
 
 def _reconstruct_at_own_lengths(args: argparse.Namespace, model: Any, signals: Any) -> int:
-    """Reconstructions of recordings resampled to the model's length, each resampled back
-    to its own length, written as a `.ts` file (or an `.npz` of one array per recording)."""
+    """Reconstructions of recordings resampled or padded to the model's length, each brought
+    back to its own length (resampled back, or cropped), written as a `.ts` file (or an
+    `.npz` of one array per recording)."""
     from sigae.io.archive import write_ts
 
     suffix = args.out.suffix.lower()

@@ -142,32 +142,39 @@ def add_data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> N
                      help="where DATA is a folder (one recording per file, read in sorted "
                      "order): the files to read, e.g. '*.wav' (default: every file of a "
                      "known format)")
-    sub.add_argument("--lengths", choices=["resample", "window"], default="resample",
+    sub.add_argument("--lengths", choices=["resample", "pad", "window"], default=None,
                      help="recordings of different lengths (an unequal .ts file, a "
                      "folder): resample each to the model's length (when training: their "
-                     "median length; reconstruct resamples back to each one's own length), "
-                     "or cut them into --window LENGTH windows (default: resample)")
+                     "median length), pad each to it (when training: the longest) with a "
+                     "mask, so that the padding counts in no loss, statistic or error, or "
+                     "cut them into --window LENGTH windows; reconstruct brings each back to "
+                     "its own length, resampled back or cropped (default: the policy the "
+                     "model was trained with, else resample)")
 
 
-def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None) -> Any:
-    """Reads DATA with the command's --key, --layout, --window, --hop and --lengths, and
-    says what was done to recordings of different lengths."""
+def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None,
+              lengths: str | None = None) -> Any:
+    """Reads DATA with the command's --key, --layout, --window, --hop and --lengths (else
+    `lengths`, else resample), and says what was done to recordings of different lengths."""
     from sigae.io import load_signals
 
     signals = load_signals(path, key=args.key, layout=args.layout, window=args.window,
-                           hop=args.hop, length=length, lengths=args.lengths,
-                           pattern=args.glob)
+                           hop=args.hop, length=length,
+                           lengths=args.lengths or lengths or "resample", pattern=args.glob)
     if signals.note:
         print(f"{path}: {signals.note}")
     return signals
 
 
 def load_model_data(args: argparse.Namespace, model: Any, path: Path | None = None) -> Any:
-    """Reads DATA (or `path`) for `model`: the orientation of its length, checked for its
-    shape."""
+    """Reads DATA (or `path`) for `model`: the orientation of its length, recordings of
+    different lengths made one as the model was trained (unless --lengths says), checked
+    for its shape."""
     from sigae.data.checks import check_signals
 
-    signals = load_data(args, args.data if path is None else path, length=model.config.length)
+    trained = model.learned.lengths if model.learned is not None else None
+    signals = load_data(args, args.data if path is None else path, length=model.config.length,
+                        lengths=trained)
     check_signals(signals, model.config)
     return signals
 

@@ -67,7 +67,7 @@ def score(args: argparse.Namespace) -> int:
     model = load(args.model)
     signals = load_model_data(args, model)
     check_writable(args.out, 64 * len(signals))
-    result = latent.score(model, signals.data, threshold=args.threshold,
+    result = latent.score(model, signals, threshold=args.threshold,
                           percentile=args.percentile, batch_size=args.batch_size)
     write_table(args.out, {"source_row": signals.row, "source_start": signals.start,
                            **name_columns(signals),
@@ -87,10 +87,10 @@ def score(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from sigae.cli.latent import read_labels
     from sigae.core.outputs import check_output_file
+    from sigae.data.checks import check_signals
+    from sigae.io.arrays import subset
     from sigae.model import load
     from sigae.study.report import write_report
 
@@ -98,7 +98,7 @@ def report(args: argparse.Namespace) -> int:
                       needed_bytes=REPORT_BYTES)
     model = load(args.model)
     signals = load_model_data(args, model)
-    x = np.asarray(signals.data[: args.max_signals])
+    x = subset(check_signals(signals, model.config), 0, args.max_signals)  # padding masked
     labels, label_name = read_labels(args.labels, args.color_by, signals)
     write_report(model, x, args.out, title=f"sigae report: {args.model.name} on "
                  f"{signals.source}", labels=None if labels is None else labels[: len(x)],

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sigae.errors import DataError
-from sigae.io.arrays import DiskArray, SignalArray, check_finite, is_lazy
+from sigae.io.arrays import DiskArray, Padded, SignalArray, check_finite, is_lazy
 from sigae.io.signals import Signals
 
 
@@ -32,11 +32,20 @@ def check_signals(x: Any, architecture: Shaped, name: str = "x") -> SignalArray:
     """Validates signals for a model and returns them as float32 `(n, length, channels)`.
 
     Lazy data (`Signals` read from disk, `np.memmap`) stays lazy: its shape is checked
-    here and its values block by block when read.
+    here and its values block by block when read. Padded `Signals` (`Signals.padded`)
+    become `sigae.io.arrays.Padded`, which carries their mask; their padding's values
+    are never read, so they need not be finite.
 
     Raises:
         DataError: On a wrong number of dimensions, length or channels, or non-finite values.
     """
+    if isinstance(x, Signals) and x.padded:
+        data = x.data if is_lazy(x.data) else as_float_array(x.data, x.source)
+        _check_shape(tuple(data.shape), architecture, x.source)
+        padded = Padded(data, x.lengths)  # type: ignore[arg-type]
+        if not is_lazy(data):
+            check_finite(padded[:], x.source)
+        return padded
     if isinstance(x, Signals):
         name, x = x.source, x.data
     if isinstance(x, np.memmap):

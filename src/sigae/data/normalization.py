@@ -9,7 +9,6 @@ checked (`normalization_arrays`). Its functions import NumPy when they run, so t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sigae.errors import ConfigError
@@ -45,7 +44,8 @@ class Normalized(Protocol):
 
 def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of training signals `(n, length, channels)`, in one pass.
+    """Mean and standard deviation of training signals `(n, length, channels)`, in one pass
+    (of padded signals, `sigae.io.arrays.Padded`, over their own samples only).
 
     Blocks are combined with Chan et al.'s pairwise update in float64, which is as
     accurate as a two-pass computation.
@@ -66,7 +66,7 @@ def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
     """
     import numpy as np
 
-    from sigae.io.arrays import chunks
+    from sigae.io.arrays import chunks, valid
 
     if kind == "auto":
         mean, std = fit_normalization(x, "per_channel", raw=True)
@@ -78,18 +78,24 @@ def fit_normalization(x: SignalArray, kind: str, *, raw: bool = False
         overall = np.full(mean.shape, mean.mean())
         spread = np.full(std.shape, np.sqrt(np.mean(np.square(std)) + np.var(mean)))
         return _usable(overall, spread)
-    axis: Sequence[int] | None = None if kind == "global" else (0, 1)
     count, mean, m2 = 0, np.zeros(()), np.zeros(())
-    for _, block in chunks(x, what="x"):
-        block = block.astype("float64")
-        n = block.size if axis is None else block.shape[0] * block.shape[1]
-        block_mean = block.mean(axis=axis)
-        block_m2 = np.square(block - block_mean).sum(axis=axis)
+    for start, block in chunks(x, what="x"):
+        mask = valid(x, start, start + len(block))  # padded signals: their own samples
+        values = block.reshape(-1, block.shape[2]) if mask is None else block[mask]
+        values = values.astype("float64").reshape(-1, 1 if kind == "global" else
+                                                  block.shape[2])
+        n = len(values)
+        if n == 0:
+            continue
+        block_mean = values.mean(axis=0)
+        block_m2 = np.square(values - block_mean).sum(axis=0)
         delta = block_mean - mean
         total = count + n
         mean = mean + delta * n / total
         m2 = m2 + block_m2 + np.square(delta) * count * n / total
         count = total
+    if kind == "global":
+        mean, m2 = mean.reshape(()), m2.reshape(())
     std = np.sqrt(m2 / count)
     return (np.asarray(mean), np.asarray(std)) if raw else _usable(mean, std)
 

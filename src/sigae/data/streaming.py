@@ -14,7 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from sigae.io.arrays import CHUNK, SignalArray, check_finite, chunks, is_lazy
+from sigae.io.arrays import CHUNK, Padded, SignalArray, check_finite, chunks, is_lazy
 
 # PCA (the linear path's start and the baseline) is fitted on at most this many signals,
 # taken as evenly spaced blocks across the data.
@@ -32,11 +32,17 @@ gives another: one rule, so that two predictions of the same signals agree bit f
 def in_memory_if_small(x: SignalArray) -> SignalArray:
     """`x` read into memory if it is lazy and at most `IN_MEMORY_BYTES`, else `x` itself.
 
+    Padded signals stay `Padded`, their padding read into memory too.
+
     Raises:
         DataError: If data read into memory holds NaN or infinite values.
     """
     if not is_lazy(x) or int(np.prod(x.shape)) * 4 > IN_MEMORY_BYTES:
         return x
+    if isinstance(x, Padded):
+        padded = x.in_memory_copy()
+        check_finite(padded[:], "x")
+        return padded
     array = np.asarray(x[:], dtype="float32")
     check_finite(array, "x")
     return array
@@ -77,6 +83,11 @@ class Batches(keras.utils.PyDataset):
             processes train together (multi-host), every `count`-th row from `index`.
         augment: Changes each batch (`sigae.data.augment.Augmentation`), drawn from
             `(seed, epoch, batch)`; the changed signals are input and target alike.
+
+    Padded signals (`sigae.io.arrays.Padded`) come with sample weights `(batch, length)`:
+    0 on the padding and `length / own length` on a signal's own samples, so Keras' mean
+    of the weighted squared errors is the mean over the batch of each signal's MSE over
+    its own samples, the `val_loss` of `sigae.training.evaluate.errors`.
     """
 
     PIECES = 8
@@ -89,7 +100,8 @@ class Batches(keras.utils.PyDataset):
         super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
         self.augment = augment
         self.x = x
-        self.lazy = is_lazy(x)
+        self.padded = isinstance(x, Padded)
+        self.lazy = is_lazy(x) and not (isinstance(x, Padded) and x.in_memory)
         if not shuffle:
             self.piece = batch_size  # read in order, a batch at a time
         else:
@@ -111,20 +123,28 @@ class Batches(keras.utils.PyDataset):
             return len(self.x) // (self.piece * self.per_batch)
         return math.ceil(self.n_pieces / self.per_batch)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
         pieces = np.sort(self.order[index * self.per_batch : (index + 1) * self.per_batch])
         if self.lazy or self.piece > 1:
+            rows: Any = np.concatenate([np.arange(p * self.piece, min(len(self.x),
+                                                                      (p + 1) * self.piece))
+                                        for p in pieces])
             batch = np.concatenate(
                 [np.asarray(self.x[p * self.piece : (p + 1) * self.piece]) for p in pieces])
         else:
+            rows = pieces
             batch = np.asarray(self.x[pieces])
         if self.augment is not None:
             entropy = None if self.seed is None else [self.seed, self.epoch, index, 1]
             batch = self.augment(batch, np.random.default_rng(entropy))
         index, count = self.shard
+        if not self.padded:
+            return (batch, batch) if count == 1 else (batch[index::count],) * 2
+        mask = self.x.valid(rows)  # type: ignore[attr-defined]
+        weights = (mask * (mask.shape[1] / mask.sum(axis=1, keepdims=True))).astype("float32")
         if count > 1:
-            batch = batch[index::count]
-        return batch, batch
+            batch, weights = batch[index::count], weights[index::count]
+        return batch, batch, weights
 
     def on_epoch_end(self) -> None:
         self.epoch += 1

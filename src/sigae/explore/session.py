@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sigae.core.validate import check_choice, check_number
+from sigae.data.checks import check_signals
 from sigae.data.streaming import PREDICT_BATCH
 from sigae.errors import ConfigError, DataError, NotFittedError
 from sigae.io import Signals
@@ -83,8 +84,8 @@ class ExploreSession:
         self.labels, self.label_name = labels, label_name
         self.data: Explored | None = None
         if signals is not None:
-            codes, scores, _ = latent.codes_and_errors(model, signals.data,
-                                                       batch_size=batch_size)
+            codes, scores, _ = latent.codes_and_errors(
+                model, check_signals(signals, model.config), batch_size=batch_size)
             if labels is not None and len(labels) != len(signals):
                 raise DataError(f"the labels hold {len(labels)} values but the data has "
                                 f"{len(signals)} signals; give one label per signal.")

@@ -33,7 +33,7 @@ from sigae.core.outputs import atomic_path
 from sigae.errors import DataError
 from sigae.io.arrays import LazyArray
 from sigae.io.found import Found
-from sigae.io.signals import resample
+from sigae.io.signals import FITS
 
 _TRUE_FALSE = {"true": True, "false": False}
 _TS_KEYS = ("problemname", "timestamps", "missing", "univariate", "dimension", "dimensions",
@@ -100,12 +100,14 @@ class TsLines(LazyArray):
         lengths: The number of values of each line's first dimension.
         channels: Dimensions per line.
         length: The length rows are read at; `None`: the first line's.
+        policy: How a row becomes `length` samples: `"resample"` or `"pad"`
+            (`sigae.io.signals.FITS`).
     """
 
     def __init__(self, path: Path, metadata: dict[str, Any], offsets: np.ndarray,
                  numbers: np.ndarray, lengths: np.ndarray, channels: int,
-                 length: int | None = None) -> None:
-        self.path, self.metadata = path, metadata
+                 length: int | None = None, policy: str = "resample") -> None:
+        self.path, self.metadata, self.policy = path, metadata, policy
         self.offsets, self.numbers, self.lengths = offsets, numbers, lengths
         self.shape = (len(offsets), int(length or lengths[0]), channels)
         self._fd = os.open(path, os.O_RDONLY)
@@ -154,10 +156,10 @@ class TsLines(LazyArray):
         return cls(path, metadata, np.asarray(offsets), np.asarray(numbers),
                    np.asarray(lengths), channels)
 
-    def at_length(self, length: int) -> TsLines:
-        """The same series, read resampled to `length` samples."""
+    def at_length(self, length: int, policy: str = "resample") -> TsLines:
+        """The same series, read resampled (or padded) to `length` samples."""
         return TsLines(self.path, self.metadata, self.offsets, self.numbers, self.lengths,
-                       self.shape[2], length)
+                       self.shape[2], length, policy)
 
     def __getitem__(self, item: slice) -> np.ndarray:
         start, stop, step = item.indices(len(self))
@@ -169,11 +171,11 @@ class TsLines(LazyArray):
         text = os.pread(self._fd, int(end - self.offsets[start]), int(self.offsets[start]))
         lines = [line for line in text.decode("utf-8").splitlines()
                  if line.strip() and not line.strip().startswith(("#", "%"))]
-        rows = []
+        rows, fit = [], FITS[self.policy]
         for line, number in zip(lines, self.numbers[start:stop], strict=True):
             series, _ = _parse_line(self.path, int(number), line.strip(), self.metadata,
                                     self.shape[2])
-            rows.append(resample(series, self.shape[1]))
+            rows.append(fit(series, self.shape[1]))
         return np.stack(rows)
 
 

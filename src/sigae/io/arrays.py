@@ -212,6 +212,62 @@ class Rows(LazyArray):
         return Rows(self.base, self.start + start, self.start + stop)
 
 
+class Padded(LazyArray):
+    """Recordings padded to one length, with their own `lengths`: the samples of row `i`
+    from `lengths[i]` on are padding, and no value stored there is ever read.
+
+    Reading rows gives each recording with its last sample held through the padding, so
+    what a model sees there depends on the recording alone; `valid` gives the mask of
+    the recordings' own samples, which every loss, statistic and error uses to leave the
+    padding out (`sigae.stats.metrics.signal_errors`, `Batches`' sample weights,
+    `fit_normalization`).
+
+    Args:
+        base: The padded signals `(n, length, channels)`, in memory or lazy.
+        lengths: Each row's own number of samples, 1 to `length`.
+    """
+
+    def __init__(self, base: SignalArray, lengths: np.ndarray) -> None:
+        self.base = base
+        self.lengths = np.asarray(lengths, dtype="int64")
+        self.shape = tuple(int(s) for s in base.shape)  # type: ignore[assignment]
+        if self.lengths.shape != (self.shape[0],) or (
+                len(self.lengths) and not 1 <= self.lengths.min() <= self.lengths.max()
+                <= self.shape[1]):
+            raise DataError(f"padded signals of shape {self.shape} need one length per "
+                            f"signal, each 1 to {self.shape[1]}.")
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the padded signals are a NumPy array (rows can be picked in any order)."""
+        return not is_lazy(self.base)
+
+    def __getitem__(self, item: Any) -> np.ndarray:
+        if not self.in_memory and not isinstance(item, slice):
+            raise TypeError("Padded over lazy data takes contiguous slices of rows only")
+        block = np.asarray(self.base[item], dtype="float32")
+        held = np.minimum(np.arange(self.shape[1]), self.lengths[item][:, None] - 1)
+        return np.take_along_axis(block, held[:, :, None], axis=1)
+
+    def valid(self, item: Any = slice(None)) -> np.ndarray:
+        """The mask `(n, length)` of rows `item`: True on each recording's own samples."""
+        return np.arange(self.shape[1]) < self.lengths[item][:, None]
+
+    def subset(self, start: int, stop: int) -> Padded:
+        return Padded(subset(self.base, start, stop), self.lengths[start:stop])
+
+    def in_memory_copy(self) -> Padded:
+        """The same padded signals with `base` read into memory."""
+        return self if self.in_memory else Padded(np.asarray(self.base[:], "float32"),
+                                                  self.lengths)
+
+
+def valid(x: SignalArray, start: int = 0, stop: int | None = None) -> np.ndarray | None:
+    """The mask `(rows, length)` of rows `start:stop` of `x` if `x` is `Padded` (True on
+    the recordings' own samples), else `None`: every sample counts."""
+    return x.valid(slice(start, stop)) if isinstance(x, Padded) else None
+
+
 def is_lazy(x: Any) -> bool:
     """Whether `x` is read from disk on demand rather than held in memory."""
     return isinstance(x, LazyArray)

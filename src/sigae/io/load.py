@@ -15,11 +15,11 @@ from sigae.io import archive, hdf5, matlab, numpy_files, parquet, text, wav
 from sigae.io.arrays import DiskArray, LazyArray, NpyFile, SignalArray, check_finite
 from sigae.io.found import Found, reason
 from sigae.io.signals import (
+    FITS,
     LENGTH_POLICIES,
     Signals,
     at_one_length,
     recordings,
-    resample,
     windows,
 )
 
@@ -74,9 +74,10 @@ def load_signals(
         hop: Samples between window starts; `window` by default.
         length: The signal length a model takes, to settle an `"auto"` layout, and the
             length recordings of different lengths are resampled to.
-        lengths: How recordings of different lengths (an unequal `.ts` file) become one
-            length: `"resample"` (to `length`, or their median length; stated in
-            `Signals.note`) or `"window"` (cut by `window` and `hop`); see
+        lengths: How recordings of different lengths (an unequal `.ts` file, a folder)
+            become one length: `"resample"` (to `length`, or their median length),
+            `"pad"` (to `length`, or the longest, masked: `Signals.padded`) or `"window"`
+            (cut by `window` and `hop`); stated in `Signals.note`; see
             `sigae.io.signals.recordings`.
         pattern: For a folder, the glob its files must match (e.g. `"*.wav"`).
 
@@ -166,9 +167,9 @@ def _folder(folder: Path, pattern: str, *, key: str | None, lengths: str,
             raise DataError(f"{folder}: the recordings have different numbers of channels "
                             f"({', '.join(map(str, sorted(channels)))}); give them one.")
         width = channels.pop()
-        return at_one_length(lambda n: FolderRecordings(files, key, n, width),
-                             np.asarray([n for n, _ in shapes]), length, lazily=True,
-                             file=folder, names=names)
+        return at_one_length(lambda n: FolderRecordings(files, key, n, width, lengths),
+                             np.asarray([n for n, _ in shapes]), length, policy=lengths,
+                             lazily=True, file=folder, names=names, name=str(folder))
     series = [_one_recording(file, key) for file in files]
     signals = recordings(series, lengths=lengths, length=length, window=window, hop=hop,
                          file=folder, name=str(folder))
@@ -205,18 +206,20 @@ def _recording_shape(file: Path, shape: tuple[int, int, int]) -> tuple[int, int]
 
 
 class FolderRecordings(LazyArray):
-    """A folder's files `(n, length, channels)`, each read (and resampled to `length`) when
-    its row is read, so a folder larger than memory streams."""
+    """A folder's files `(n, length, channels)`, each read (and resampled or padded to
+    `length`, as `policy` says) when its row is read, so a folder larger than memory
+    streams."""
 
-    def __init__(self, files: list[Path], key: str | None, length: int, channels: int) -> None:
-        self.files, self.key = files, key
+    def __init__(self, files: list[Path], key: str | None, length: int, channels: int,
+                 policy: str = "resample") -> None:
+        self.files, self.key, self.fit = files, key, FITS[policy]
         self.shape = (len(files), length, channels)
 
     def __getitem__(self, item: slice) -> np.ndarray:
         start, stop, step = item.indices(len(self))
         if step != 1:
             raise TypeError("FolderRecordings takes contiguous slices of rows only")
-        rows = [resample(_one_recording(f, self.key), self.shape[1])
+        rows = [self.fit(_one_recording(f, self.key), self.shape[1])
                 for f in self.files[start:stop]]
         return np.stack(rows) if rows else np.zeros((0, *self.shape[1:]), dtype="float32")
 
@@ -229,7 +232,8 @@ def _lazy_ts(where: str, path: Path, lines: archive.TsLines, lengths: str,
     if window is not None or lengths == "window":
         return _recordings(where, path, archive.read_collection(path).series, lengths,
                            length, window, hop)
-    return at_one_length(lines.at_length, sizes, length, lazily=True, file=path)
+    return at_one_length(lambda n: lines.at_length(n, lengths), sizes, length,
+                         policy=lengths, lazily=True, file=path, name=where)
 
 
 def _recordings(where: str, path: Path, series: list[np.ndarray], lengths: str,

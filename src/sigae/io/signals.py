@@ -26,8 +26,12 @@ class Signals:
         key: The array, dataset, variable or column read inside `file`, if any.
         sample_rate: Samples per second, where the file says (WAV).
         lengths: Each signal's own length, where recordings of different lengths were
-            resampled to the array's length (`recordings`); `restore` brings results back
-            to them. `None` when every signal is stored at its own length.
+            resampled or padded to the array's length (`recordings`); `restore` brings
+            results back to them. `None` when every signal is stored at its own length.
+        padded: The signals were padded, not resampled: the samples of signal `i` from
+            `lengths[i]` on are padding, whatever they hold. A model never sees their
+            values (it sees the recording's last sample held, `sigae.io.arrays.Padded`),
+            and no loss, statistic or error counts them.
         note: What was done to make the recordings one length, in words, for the user.
         names: The name of each recording (a folder's file names), indexed by `row`.
 
@@ -43,6 +47,11 @@ class Signals:
     lengths: np.ndarray | None = None
     note: str | None = None
     names: tuple[str, ...] | None = None
+    padded: bool = False
+
+    def __post_init__(self) -> None:
+        if self.padded and self.lengths is None:
+            raise DataError("padded signals need their lengths (Signals(..., lengths=...)).")
 
     @property
     def row_names(self) -> np.ndarray | None:
@@ -51,11 +60,12 @@ class Signals:
 
     def restore(self, outputs: np.ndarray) -> list[np.ndarray]:
         """Outputs of the model for these signals `(n, length, channels)`, each brought back
-        to its signal's own length (resampled back, as the signals were resampled)."""
+        to its signal's own length: resampled back, or its padding cropped."""
         if self.lengths is None:
             return list(np.asarray(outputs))
-        return [resample(np.asarray(out), int(n)) for out, n in zip(outputs, self.lengths,
-                                                                    strict=True)]
+        back = crop if self.padded else resample
+        return [back(np.asarray(out), int(n)) for out, n in zip(outputs, self.lengths,
+                                                                strict=True)]
 
     @classmethod
     def of(cls, data: SignalArray, **provenance: Any) -> Signals:
@@ -138,7 +148,7 @@ def windows(signals: Signals | np.ndarray, length: int, hop: int | None = None) 
     )
 
 
-LENGTH_POLICIES = ("resample", "window")
+LENGTH_POLICIES = ("resample", "pad", "window")
 """How recordings of different lengths become signals of one length (see `recordings`)."""
 
 
@@ -154,6 +164,24 @@ def resample(signal: np.ndarray, length: int) -> np.ndarray:
                     axis=1).astype("float32")
 
 
+def pad(signal: np.ndarray, length: int) -> np.ndarray:
+    """A recording `(samples, channels)` padded to `length` samples by holding its last
+    sample (what `sigae.io.arrays.Padded` shows a model in the padding)."""
+    signal = np.asarray(signal, dtype="float32")
+    if len(signal) > length:
+        raise DataError(f"a recording of {len(signal)} samples cannot be padded to {length}.")
+    return np.concatenate([signal, np.repeat(signal[-1:], length - len(signal), axis=0)])
+
+
+def crop(signal: np.ndarray, length: int) -> np.ndarray:
+    """The first `length` samples of a padded signal `(samples, channels)`."""
+    return np.asarray(signal)[:length]
+
+
+FITS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {"resample": resample, "pad": pad}
+"""How each policy but `window` brings one recording to a length."""
+
+
 def recordings(series: list[np.ndarray], *, lengths: str = "resample",
                length: int | None = None, window: int | None = None, hop: int | None = None,
                file: Path | None = None, name: str = "the recordings") -> Signals:
@@ -165,6 +193,9 @@ def recordings(series: list[np.ndarray], *, lengths: str = "resample",
     - `"resample"` (the default): each is linearly interpolated to `length` samples (a
       model's length), or else to the median of their lengths; `Signals.lengths` keeps
       each one's own length, so that `Signals.restore` can bring results back to it;
+    - `"pad"`: each is padded to `length` samples, or else to the longest, with a mask
+      (`Signals.padded`): the padding never counts in a loss, a statistic or an error,
+      and `Signals.restore` crops it;
     - `"window"`: each is cut into windows of `window` samples every `hop`
       (`recording_windows`), each window traceable to its recording and offset.
 
@@ -172,7 +203,8 @@ def recordings(series: list[np.ndarray], *, lengths: str = "resample",
 
     Raises:
         DataError: For an unknown policy, recordings with different numbers of channels
-            or none at all, or windows longer than a recording.
+            or none at all, windows longer than a recording, or a recording longer than
+            the `length` it should be padded to.
     """
     if lengths not in LENGTH_POLICIES:
         raise DataError(f"lengths must be one of {', '.join(LENGTH_POLICIES)}; received "
@@ -192,30 +224,56 @@ def recordings(series: list[np.ndarray], *, lengths: str = "resample",
             raise DataError(f"{name}: lengths='window' needs a window length (--window "
                             f"LENGTH, at most {sizes.min()}).")
         return recording_windows(series, window, hop, file=file, name=name)
-    return at_one_length(lambda n: np.stack([resample(r, n) for r in series]), sizes, length,
-                         file=file)
+    fit = FITS[lengths]
+    return at_one_length(lambda n: np.stack([fit(r, n) for r in series]), sizes, length,
+                         policy=lengths, file=file, name=name)
 
 
 def at_one_length(data_at: Callable[[int], SignalArray], sizes: np.ndarray,
-                  length: int | None, *, lazily: bool = False, **provenance: Any) -> Signals:
+                  length: int | None, *, policy: str = "resample", lazily: bool = False,
+                  name: str = "the recordings", **provenance: Any) -> Signals:
     """`Signals` of recordings of `sizes` samples: as they are where they share one length
-    (and `length` is `None` or it), else resampled to `length`, or to their median length,
-    with their own `lengths` and a `note` saying so.
+    (and `length` is `None` or it), else resampled (`policy="resample"`) to `length` or
+    their median length, or padded (`"pad"`) to `length` or the longest, with their own
+    `lengths` and a `note` saying so.
 
     Args:
-        data_at: `n -> ` the recordings as an array (or a lazy one) at `n` samples.
+        data_at: `n -> ` the recordings as an array (or a lazy one) at `n` samples,
+            brought there as `policy` says.
         sizes: Each recording's own number of samples.
         length: The length asked for (a model's), or `None`.
-        lazily: The recordings are resampled as they are read, not now (for the note).
+        policy: `"resample"` or `"pad"`.
+        lazily: The recordings are brought to one length as they are read, not now (for
+            the note).
+        name: Names the recordings in errors.
         **provenance: `file`, `names`, ... of the `Signals`.
+
+    Raises:
+        DataError: If a recording is longer than the `length` it should be padded to.
     """
     if sizes.min() == sizes.max() and length in (None, sizes[0]):
         return Signals.of(data_at(int(sizes[0])), **provenance)
-    target = int(length) if length is not None else int(np.median(sizes))
-    whose = "the model's length" if length is not None else "their median length"
-    note = (f"resampled {len(sizes)} recordings of {sizes.min()} to {sizes.max()} samples "
-            f"to {target} samples ({whose})" + (", each as it is read" if lazily else ""))
-    return Signals.of(data_at(target), lengths=sizes, note=note, **provenance)
+    padded = policy == "pad"
+    if padded:
+        target = int(length) if length is not None else int(sizes.max())
+        whose = "the model's length" if length is not None else "the longest"
+        if sizes.max() > target:
+            longest = int(np.argmax(sizes))
+            raise DataError(
+                f"{name}: recording {longest} has {sizes.max()} samples, more than the "
+                f"model's length of {target}, so it cannot be padded to it. Use --lengths "
+                "resample, or --lengths window with --window LENGTH.")
+        done = "padded"
+        also = "; the padding is masked out of the loss, the statistics and every error"
+    else:
+        target = int(length) if length is not None else int(np.median(sizes))
+        whose = "the model's length" if length is not None else "their median length"
+        done, also = "resampled", ""
+    note = (f"{done} {len(sizes)} recordings of {sizes.min()} to {sizes.max()} samples "
+            f"to {target} samples ({whose})" + (", each as it is read" if lazily else "")
+            + also)
+    return Signals.of(data_at(target), lengths=sizes, note=note, padded=padded,
+                      **provenance)
 
 
 def recording_windows(recordings: list[np.ndarray], length: int, hop: int | None = None, *,

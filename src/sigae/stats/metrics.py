@@ -12,7 +12,8 @@ import numpy as np
 
 
 def signal_errors(
-    reconstruction: np.ndarray, target: np.ndarray, std: np.ndarray | float = 1.0
+    reconstruction: np.ndarray, target: np.ndarray, std: np.ndarray | float = 1.0,
+    valid: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-signal MSE and MAE of a reconstruction, in units of `std`.
 
@@ -20,13 +21,20 @@ def signal_errors(
         reconstruction: Array of shape `(n_signals, length, channels)`.
         target: The signals reconstructed, same shape.
         std: The model's standard deviation: a scalar or `(channels,)`.
+        valid: The samples that count, `(n_signals, length)` booleans (padded
+            signals, `sigae.io.arrays.Padded`); all of them by default.
 
     Returns:
-        `(mse, mae)`, float64 arrays of shape `(n_signals,)`.
+        `(mse, mae)`, float64 arrays of shape `(n_signals,)`: means over each signal's
+        samples that count.
     """
     difference = (np.asarray(reconstruction, "float64") - target) / np.asarray(std, "float64")
-    return (np.mean(np.square(difference), axis=(1, 2)),
-            np.mean(np.abs(difference), axis=(1, 2)))
+    if valid is None:
+        return (np.mean(np.square(difference), axis=(1, 2)),
+                np.mean(np.abs(difference), axis=(1, 2)))
+    weight = valid[:, :, None] / (valid.sum(axis=1)[:, None, None] * difference.shape[2])
+    return (np.sum(np.square(difference) * weight, axis=(1, 2)),
+            np.sum(np.abs(difference) * weight, axis=(1, 2)))
 
 
 class NmseAccumulator:
@@ -36,10 +44,14 @@ class NmseAccumulator:
         self.error = self.total = self.total_sq = 0.0
         self.count = 0
 
-    def add(self, output: np.ndarray, target: np.ndarray) -> None:
-        """Adds a block of outputs and the targets they should equal (same shape)."""
-        target = np.asarray(target, "float64")
-        self.error += float(np.square(np.asarray(output, "float64") - target).sum())
+    def add(self, output: np.ndarray, target: np.ndarray, valid: np.ndarray | None = None
+            ) -> None:
+        """Adds a block of outputs and the targets they should equal (same shape), only
+        the samples `valid` `(n, length)` where given (padded signals)."""
+        output, target = np.asarray(output, "float64"), np.asarray(target, "float64")
+        if valid is not None:
+            output, target = output[valid], target[valid]
+        self.error += float(np.square(output - target).sum())
         self.total += float(target.sum())
         self.total_sq += float(np.square(target).sum())
         self.count += target.size

@@ -137,14 +137,15 @@ class PcaComparison:
         self.data_model, self.data_pca = NmseAccumulator(), NmseAccumulator()
         self.n_signals = 0
 
-    def add(self, reconstruction: np.ndarray, target: np.ndarray) -> None:
+    def add(self, reconstruction: np.ndarray, target: np.ndarray,
+            valid: np.ndarray | None = None) -> None:
         """Adds signals `(n, length, channels)` and the model's reconstruction, in data
-        units."""
+        units; of padded signals, only their `valid` samples `(n, length)` count."""
         normalized = (target - self.mean) / self.std
-        self.model.add((reconstruction - self.mean) / self.std, normalized)
-        self.pca.add(pca_reconstruct(normalized, *self.normalized), normalized)
-        self.data_model.add(reconstruction, target)
-        self.data_pca.add(pca_reconstruct(target, *self.raw), target)
+        self.model.add((reconstruction - self.mean) / self.std, normalized, valid)
+        self.pca.add(pca_reconstruct(normalized, *self.normalized), normalized, valid)
+        self.data_model.add(reconstruction, target, valid)
+        self.data_pca.add(pca_reconstruct(target, *self.raw), target, valid)
         self.n_signals += len(target)
 
     def result(self, data: str, latent_dim: int) -> Comparison:

@@ -15,7 +15,7 @@ from sigae.core.validate import check_choice, check_number
 from sigae.data.checks import check_signals
 from sigae.data.streaming import block_size
 from sigae.errors import ConfigError, DataError, NotFittedError
-from sigae.io.arrays import SignalArray, chunks
+from sigae.io.arrays import SignalArray, chunks, valid
 from sigae.model import SignalAutoencoder
 from sigae.stats.calibration import Calibration
 from sigae.stats.metrics import signal_errors
@@ -277,9 +277,10 @@ def codes_and_errors(model: SignalAutoencoder, x: SignalArray, *, batch_size: in
     """
     std = model.normalization[1]
     codes, mse, mae = [], [], []
-    for _, block in chunks(x, block_size(batch_size), what="x"):
+    for start, block in chunks(x, block_size(batch_size), what="x"):
         code = model.encode(block, batch_size=batch_size)
-        errors = signal_errors(model.decode(code, batch_size=batch_size), block, std)
+        errors = signal_errors(model.decode(code, batch_size=batch_size), block, std,
+                               valid(x, start, start + len(block)))
         codes.append(code)
         mse.append(errors[0])
         mae.append(errors[1])

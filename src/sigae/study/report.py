@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from sigae.core.outputs import atomic_path
 from sigae.core.paths import PathLike
 from sigae.errors import DataError
+from sigae.io.arrays import SignalArray
 from sigae.model import SignalAutoencoder
 from sigae.study import latent
 from sigae.study.plotting import (
@@ -43,14 +44,16 @@ td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
 """
 
 
-def write_report(model: SignalAutoencoder, x: np.ndarray, path: PathLike, *,
+def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
                  title: str = "sigae report", percentile: float = 99.0,
                  labels: np.ndarray | None = None, label_name: str = "label") -> None:
     """Writes the HTML report of `model` on signals `x` to `path`, atomically.
 
     Args:
         model: A trained model.
-        x: Signals `(n, length, channels)` for the reconstructions, errors and codes.
+        x: Signals `(n, length, channels)` for the reconstructions, errors and codes
+            (padded ones, `sigae.io.arrays.Padded`, have their padding left out of the
+            errors).
         path: The `.html` file.
         title: The page title.
         percentile: Percentile of the stored validation errors used as the anomaly threshold.
@@ -81,7 +84,7 @@ def write_report(model: SignalAutoencoder, x: np.ndarray, path: PathLike, *,
     body = {
         "Model": f"<pre>{html.escape(chr(10).join(summary(model)))}</pre>",
         "Training": _image(plot_history(model.history)) + comparison,
-        "Reconstructions": _image(plot_gallery(x, reconstructions, mse)),
+        "Reconstructions": _image(plot_gallery(np.asarray(x[:]), reconstructions, mse)),
         "Errors": _image(plot_errors(mse, threshold, title=f"Reconstruction error of "
                                      f"{len(x)} signals")) +
         f"<p>{int(np.sum(mse > threshold))} of {len(x)} signals are above the threshold "

@@ -79,6 +79,10 @@ def summary(model: SignalAutoencoder) -> list[str]:
     if model.learned is not None and model.learned.lengths == "resample":
         lines.append("recordings of different lengths: resampled to the model's length "
                      f"({config.length} samples), results back to each one's own")
+    elif model.learned is not None and model.learned.lengths == "pad":
+        lines.append("recordings of different lengths: padded to the model's length "
+                     f"({config.length} samples), the padding masked out of the loss, the "
+                     "statistics and every error; results cropped to each one's own")
     if model.learned is not None and model.learned.choice is not None:
         lines.extend(model.learned.choice.summary())
     if model.comparison is not None:

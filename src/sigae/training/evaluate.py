@@ -18,7 +18,7 @@ import numpy as np
 
 from sigae.architecture.views import Views
 from sigae.data.streaming import block_size, in_memory_if_small, pca_sample, predict
-from sigae.io.arrays import SignalArray, chunks
+from sigae.io.arrays import SignalArray, chunks, valid
 from sigae.stats.calibration import Calibration, calibrate
 from sigae.stats.metrics import signal_errors
 from sigae.stats.pca import Comparison, PcaComparison, fit_pca
@@ -64,12 +64,13 @@ def evaluate(views: Views, x_train: SignalArray, x_val: SignalArray | None,
     monitored = x_val if x_val is not None else x_train
     comparison = PcaComparison(baselines.normalized, baselines.raw, mean, std)
     codes, errors = [], []
-    for _, block in chunks(monitored, block_size(100), what="validation signals"):
+    for start, block in chunks(monitored, block_size(100), what="validation signals"):
+        mask = valid(monitored, start, start + len(block))
         code = predict(views.encoder, block)
         reconstruction = predict(views.decoder, code)
-        comparison.add(reconstruction, block)
+        comparison.add(reconstruction, block, mask)
         codes.append(code)
-        errors.append(signal_errors(reconstruction, block, std)[0])
+        errors.append(signal_errors(reconstruction, block, std, mask)[0])
     latent_dim = views.encoder.output_shape[-1]
     result = comparison.result("validation" if x_val is not None else "training", latent_dim)
     if not densities:
@@ -80,11 +81,13 @@ def evaluate(views: Views, x_train: SignalArray, x_val: SignalArray | None,
 
 
 def errors(views: Views, x: SignalArray, std: np.ndarray) -> np.ndarray:
-    """Per-signal MSE of the autoencoder view in normalized units, shape `(n_signals,)`,
-    computed on the model's own device even inside a distributed fit."""
+    """Per-signal MSE of the autoencoder view in normalized units, shape `(n_signals,)`
+    (of padded signals, over their own samples), computed on the model's own device even
+    inside a distributed fit."""
     with one_device():
-        parts = [signal_errors(predict(views.autoencoder, block), block, std)[0]
-                 for _, block in chunks(x, what="validation signals")]
+        parts = [signal_errors(predict(views.autoencoder, block), block, std,
+                               valid(x, start, start + len(block)))[0]
+                 for start, block in chunks(x, what="validation signals")]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 

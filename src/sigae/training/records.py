@@ -196,8 +196,9 @@ class Learned:
         comparison: The model against PCA on the validation signals.
         calibration: The training codes' densities and the validation error quantiles.
         choice: What `augment="auto"` chose by cross-validation on small data, if it did.
-        lengths: `"resample"` when the model was fitted on recordings of different
-            lengths resampled to its length (`sigae.io.recordings`); `None` otherwise.
+        lengths: How the model was fitted on recordings of different lengths
+            (`sigae.io.recordings`): `"resample"` (resampled to its length) or `"pad"`
+            (padded to it, the padding masked); `None` otherwise.
     """
 
     mean: np.ndarray
