@@ -221,6 +221,7 @@ def test_recordings_cut_into_windows_trace_back_to_their_recording():
     signals = recordings([np.arange(10.0), np.arange(7.0)], lengths="window", window=4, hop=3)
     assert signals.row.tolist() == [0, 0, 0, 1, 1]
     assert signals.start.tolist() == [0, 3, 6, 0, 3]
+    assert signals.note == "cut 2 recordings of 7 to 10 samples into 5 windows of 4 samples every 3"
     with pytest.raises(DataError, match="lengths='window' needs a window length"):
         recordings([np.arange(10.0), np.arange(7.0)], lengths="window")
     with pytest.raises(DataError, match="different numbers of channels"):

@@ -173,3 +173,25 @@ def test_an_unequal_ts_file_and_a_folder_of_recordings_are_inputs(client, model_
         resampled = load_signals(source, length=model.config.length)  # as one process reads
         codes = zarr.open_group(str(out), mode="r")["codes"][:]
         assert np.array_equal(codes, model.encode(resampled.data))
+
+
+def test_a_model_trained_padded_scores_padded_recordings_with_the_padding_masked(client,
+                                                                                 tmp_path):
+    from conftest import tiny_config
+    from sigae.io import load_signals
+    from sigae.study.latent import score
+
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    rng = np.random.default_rng(6)
+    for i, n in enumerate(rng.integers(30, 49, 24)):
+        np.save(folder / f"r{i:02d}.npy", rng.normal(30, 5, n).astype("float32"))
+    padded = load_signals(folder, lengths="pad", length=48)
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    model.fit(padded, epochs=1, seed=0, verbose=0)
+    model.save(tmp_path / "padded.sigae")
+    out = distributed.score(tmp_path / "padded.sigae", folder, out=tmp_path / "s.zarr",
+                            client=client)
+    mse = zarr.open_group(str(out), mode="r")["mse"][:]
+    np.testing.assert_array_equal(mse, score(model, padded).mse)
+    assert not np.allclose(mse, score(model, padded.data).mse, rtol=1e-3)

@@ -305,6 +305,10 @@ def recording_windows(recordings: list[np.ndarray], length: int, hop: int | None
         cut.append(np.swapaxes(view, 1, 2))  # (windows, length, channels)
         rows.append(np.full(len(begins), i))
         starts.append(begins)
+    sizes = [len(r) for r in recordings]
+    windows_cut = sum(len(r) for r in rows)
+    note = (f"cut {len(recordings)} recordings of {min(sizes)} to {max(sizes)} samples into "
+            f"{windows_cut} windows of {length} samples every {hop}")
     return Signals(np.ascontiguousarray(np.concatenate(cut), dtype="float32"),
                    row=np.concatenate(rows), start=np.concatenate(starts).astype("int64"),
-                   file=file)
+                   file=file, note=note)
