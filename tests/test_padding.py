@@ -168,3 +168,16 @@ def test_train_with_pad_then_every_command_pads_as_the_model_was_trained(tmp_pat
     np.testing.assert_allclose(scores, score(sigae.load(model), signals).mse, rtol=1e-6)
     assert not np.allclose(scores, score(sigae.load(model), signals.data).mse, rtol=1e-3)
     assert main(["report", str(model), str(data), "--out", str(tmp_path / "r.html")]) == 0
+
+
+def test_the_explorer_scores_padded_recordings_masked_and_shows_them_at_their_own_length(
+        padded):
+    from sigae.explore.session import ExploreSession
+
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    model.fit(padded, epochs=1, seed=0, verbose=0)
+    session = ExploreSession(model, padded, projection="pca")
+    np.testing.assert_array_equal(session.data.scores, score(model, padded).mse)
+    i = int(np.argmin(padded.lengths))
+    shown = session.signal(i)
+    assert len(shown["signal"][0]) == len(shown["reconstruction"][0]) == padded.lengths[i]

@@ -157,10 +157,12 @@ class ExploreSession:
         data, i = self._pick(index)
         x = np.asarray(data.signals.data[i : i + 1], "float32")
         code = data.codes[i : i + 1]
+        # A padded recording is shown at its own length, its padding cropped.
+        own = int(data.signals.lengths[i]) if data.signals.padded else x.shape[1]
         return {
             "index": i, "row": int(data.signals.row[i]), "start": int(data.signals.start[i]),
-            "signal": self._signal_list(x[0]),
-            "reconstruction": self._signal_list(self.model.decode(code)[0]),
+            "signal": self._signal_list(x[0, :own]),
+            "reconstruction": self._signal_list(self.model.decode(code)[0, :own]),
             "code": code[0].tolist(), "score": float(data.scores[i]),
             "outside": bool(self._outside(code)[0]),
         }
