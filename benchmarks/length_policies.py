@@ -3,7 +3,9 @@
 For PickupGestureWiimoteZ and JapaneseVowels (their original, unequal `.ts` files from the
 aeon 1.6.0 wheel) and PLAID (sktime 1.2.0): `sigae train TRAIN.ts --lengths P`, then
 `sigae encode` and `sigae score` of the TEST file, and for resample and pad `sigae
-reconstruct` of it to an `.npz`, checked to hold each recording at its own length. It
+reconstruct` of it to an `.npz`, checked to hold each recording at its own length (pad
+pads to the longest recording of both splits, `--length`; window cuts windows of the
+shortest recording's length every half of it). It
 records what `train` said it did, the time, the model's comparison with PCA on its
 validation signals, the test MSE over each recording's own samples (normalized units), and
 one code per recording (or per window).
@@ -56,19 +58,24 @@ def main() -> None:
         out = Path(folder)
         for name, (wheel, pattern) in SETS.items():
             train, test = (member(wheel, pattern.format(p)) for p in ("TRAIN", "TEST"))
-            sizes = read_collection(test).lengths
-            shortest = int(min(read_collection(train).lengths.min(), sizes.min()))
+            sizes, trained_sizes = read_collection(test).lengths, read_collection(train).lengths
+            shortest = int(min(trained_sizes.min(), sizes.min()))
+            longest = int(max(trained_sizes.max(), sizes.max()))
             for policy in ("resample", "pad", "window"):
-                window = ["--window", str(shortest), "--hop", str(max(1, shortest // 2))] \
-                    if policy == "window" else []
+                # pad: to the longest recording of both splits, which a user who knows the
+                # test recordings can be longer gives as --length
+                window = {"window": ["--window", str(shortest), "--hop",
+                                     str(max(1, shortest // 2))],
+                          "pad": ["--length", str(longest)]}.get(policy, [])
                 model = out / f"{name}-{policy}.sigae"
                 seconds, said = run("train", str(train), "--out", str(model), "--lengths",
                                     policy, *window, "--seed", "0", "--quiet",
                                     *(["--epochs", args.epochs] if args.epochs else []))
                 note = next((line.split(": ", 1)[1] for line in said.splitlines()
                              if line.startswith(str(train))), "")
-                run("encode", str(model), str(test), *window, "--out", str(out / "c.npy"))
-                run("score", str(model), str(test), *window, "--out", str(out / "s.csv"))
+                applied = window if policy == "window" else []
+                run("encode", str(model), str(test), *applied, "--out", str(out / "c.npy"))
+                run("score", str(model), str(test), *applied, "--out", str(out / "s.csv"))
                 codes = np.load(out / "c.npy")
                 mse = np.genfromtxt(out / "s.csv", delimiter=",", names=True)["mse"]
                 own_lengths = None
@@ -79,7 +86,7 @@ def main() -> None:
                                           for i, n in enumerate(sizes))
                 trained = load(model)
                 rows.append({
-                    "set": name, "policy": policy, "window": window[1:2] or None,
+                    "set": name, "policy": policy, "options": " ".join(window) or None,
                     "train_note": note, "train_s": round(seconds, 1),
                     "length": trained.config.length,
                     "epochs": trained.history.epochs,

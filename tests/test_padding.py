@@ -181,3 +181,17 @@ def test_the_explorer_scores_padded_recordings_masked_and_shows_them_at_their_ow
     i = int(np.argmin(padded.lengths))
     shown = session.signal(i)
     assert len(shown["signal"][0]) == len(shown["reconstruction"][0]) == padded.lengths[i]
+
+
+def test_train_pads_to_a_given_length_so_longer_recordings_can_come_later(tmp_path, capsys):
+    data = ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts"
+    model = tmp_path / "m.sigae"
+    assert main(["train", str(data), "--out", str(model), "--lengths", "pad", "--length",
+                 "400", "--epochs", "1", "--latent-dim", "3", "--augment", "none",
+                 "--quiet"]) == 0
+    assert "to 400 samples (the model's length)" in capsys.readouterr().out
+    assert sigae.load(model).config.length == 400
+    equal = tmp_path / "x.npy"
+    np.save(equal, np.zeros((20, 64), "float32"))
+    assert main(["train", str(equal), "--out", str(model), "--length", "50"]) == 2
+    assert "--length 50 applies to recordings of different lengths" in capsys.readouterr().err

@@ -25,7 +25,7 @@ from sigae.cli.options import (
     stop_on_signals,
     verbosity,
 )
-from sigae.errors import SigaeError
+from sigae.errors import DataError, SigaeError
 from sigae.training.automatic import automatic_default
 
 
@@ -61,8 +61,12 @@ def train(args: argparse.Namespace) -> int:
     if args.coordinator is not None or args.num_processes is not None:
         initialize(args.coordinator, args.num_processes, args.process_id)  # before JAX runs
     check_output_file(args.out, (".sigae",), inputs=[args.data])
-    x = load_data(args, args.data)
+    x = load_data(args, args.data, length=args.length)
     _, length, channels = x.shape
+    if args.length is not None and length != args.length:
+        raise DataError(f"{args.data}: holds signals of {length} samples; --length "
+                        f"{args.length} applies to recordings of different lengths (an "
+                        "unequal .ts file, a folder), made that long by --lengths.")
     overrides: dict[str, Any] = {"noise_std": args.noise_std, "contrast": args.contrast}
     if args.latent_dim is not None:
         overrides["latent_dim"] = args.latent_dim
@@ -177,6 +181,11 @@ def register(commands: Any) -> None:
     sub.add_argument("--out", type=Path, required=True, metavar="MODEL",
                      help="model file to write, ending in .sigae")
     add_data_options(sub)
+    sub.add_argument("--length", type=positive_int, metavar="N",
+                     help="recordings of different lengths: resample or pad them to N "
+                     "samples, the model's length (default: their median length when "
+                     "resampled, the longest when padded; pad to the longest recording the "
+                     "model will ever see)")
     sub.add_argument("--preset", choices=["default", "question"], default="default",
                      help="design: sigae's default or the question's model (default: default)")
     sub.add_argument("--latent-dim", type=positive_int, help="size of the code")
