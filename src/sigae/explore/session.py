@@ -158,7 +158,8 @@ class ExploreSession:
         x = np.asarray(data.signals.data[i : i + 1], "float32")
         code = data.codes[i : i + 1]
         # A padded recording is shown at its own length, its padding cropped.
-        own = int(data.signals.lengths[i]) if data.signals.padded else x.shape[1]
+        lengths = data.signals.lengths
+        own = int(lengths[i]) if data.signals.padded and lengths is not None else x.shape[1]
         return {
             "index": i, "row": int(data.signals.row[i]), "start": int(data.signals.start[i]),
             "signal": self._signal_list(x[0, :own]),
