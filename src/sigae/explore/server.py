@@ -40,6 +40,15 @@ _HEADERS = {
 }
 
 
+def explorer_page() -> str:
+    """The page: `static/explore.html` with the explorer's script and styles inside, the
+    same `static/explorer.js` and `explorer.css` the notebook widget runs (no CDN)."""
+    static = resources.files("sigae.explore").joinpath("static")
+    return (static.joinpath("explore.html").read_text("utf-8")
+            .replace("/*EXPLORER CSS*/", static.joinpath("explorer.css").read_text("utf-8"))
+            .replace("/*EXPLORER JS*/", static.joinpath("explorer.js").read_text("utf-8")))
+
+
 def new_token() -> str:
     """A random token for one launch."""
     return secrets.token_urlsafe(24)
@@ -55,7 +64,7 @@ def create_app(session: ExploreSession, *, token: str, host: str = "127.0.0.1") 
             the Host header; a non-loopback address is accepted too, and a wildcard
             (`0.0.0.0`, `::`) accepts any Host (the token still guards every request).
     """
-    page = resources.files("sigae.explore").joinpath("static/explore.html").read_text("utf-8")
+    page = explorer_page()
 
     async def index(request: Request) -> Response:
         return HTMLResponse(page, headers=_HEADERS)
