@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
+
 import numpy as np
 import pytest
 
@@ -70,3 +74,32 @@ def sigae_process(*argv, cwd=None):
     return subprocess.Popen([sys.executable, "-c", launcher, *map(str, argv)], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+# -- a real browser: Debian's chromium through Playwright (the explorer's page, the widget) --
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: chromium is missing (./dev test "
+                        "installs it with apt-get)")
+        pytest.skip("no chromium on this machine (./dev test installs it with apt-get as root)")
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+def wait_until(tab, expression, timeout=60.0):
+    """Polls `expression` in the page (the page's CSP forbids `wait_for_function`)."""
+    deadline = time.monotonic() + timeout
+    while not tab.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.02)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
-import time
 
 import numpy as np
 import pytest
@@ -18,7 +15,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 from starlette.testclient import TestClient
 
-from conftest import sigae_process
+from conftest import sigae_process, wait_until
 from sigae.explore.server import MAX_BODY, create_app
 from sigae.explore.session import ExploreSession
 from sigae.io import Signals
@@ -251,25 +248,6 @@ def test_a_port_in_use_is_one_line(capsys, model_file):
 
 # -- in a real browser ------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser tests: chromium is missing (./dev test "
-                        "installs it with apt-get)")
-        pytest.skip("no chromium on this machine (./dev test installs it with apt-get as root)")
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield instance
-        instance.close()
-
-
 @pytest.fixture(scope="module")
 def page(browser, model_file, data_file):
     process, url = start_explorer(model_file, data_file)
@@ -291,14 +269,6 @@ def page(browser, model_file, data_file):
     yield tab, outside
     context.close()
     stop(process)
-
-
-def wait_until(tab, expression, timeout=60.0):
-    """Polls `expression` in the page (the page's CSP forbids `wait_for_function`)."""
-    deadline = time.monotonic() + timeout
-    while not tab.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        time.sleep(0.02)
 
 
 def drawn(tab):

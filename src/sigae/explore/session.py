@@ -34,6 +34,15 @@ MAX_NEIGHBORS = 32
 # 100,000 codes takes minutes).
 UMAP_LIMIT = 20_000
 
+CALLS: dict[str, dict[str, Any]] = {
+    "info": {}, "map": {}, "decode": {"code": None}, "signal": {"index": None},
+    "neighbors": {"index": None, "k": 6},
+    "interpolate": {"from": None, "to": None, "steps": 8, "method": "linear"},
+    "generate": {"n": 6, "sampler": "gaussian", "seed": None},
+}
+"""What the explorer asks (`ExploreSession.answer`): each question and its parameters, with
+their defaults (`None` where a parameter has none or its default is `None`)."""
+
 
 @dataclass(frozen=True, eq=False)
 class CodeSpace:
@@ -113,6 +122,25 @@ class ExploreSession:
         return CodeSpace(mean, np.where(std > 0, std, 1.0), density)
 
     # -- answers ------------------------------------------------------------------------
+
+    def answer(self, call: Any, params: Any) -> dict[str, Any]:
+        """The answer to one of the explorer's questions (`CALLS`) by name, with its
+        parameters as a JSON object: how the notebook widget asks (the page's server
+        calls the same methods through its routes).
+
+        Raises:
+            ConfigError: For an unknown question.
+            DataError: For parameters that are not an object, unknown ones, or bad values.
+        """
+        call = check_choice("call", call, tuple(CALLS))
+        if not isinstance(params, dict):
+            raise DataError(f"params must be a JSON object; received {_short(params)}.")
+        unknown = sorted(set(params) - set(CALLS[call]))
+        if unknown:
+            raise DataError(f"{call} takes {', '.join(CALLS[call]) or 'no parameters'}; "
+                            f"received {', '.join(map(str, unknown))}.")
+        values = [params.get(name, default) for name, default in CALLS[call].items()]
+        return getattr(self, call)(*values)  # type: ignore[no-any-return]
 
     def info(self) -> dict[str, Any]:
         """What the page needs to start: shapes, the sliders' scale, what the data holds."""
