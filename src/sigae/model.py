@@ -39,6 +39,7 @@ from sigae.stats.calibration import Calibration
 from sigae.stats.pca import Comparison
 from sigae.training import choice, evaluate, trainer
 from sigae.training.automatic import AUTO
+from sigae.training.card import card_html
 from sigae.training.records import Learned, TrainingHistory
 from sigae.training.settings import TrainingConfig
 from sigae.training.stop import StopRequest
@@ -142,6 +143,16 @@ class SignalAutoencoder:
             raise ConfigError("Give both mean and std, or neither (they are then fitted).")
         learned = None if mean is None else Learned(*normalization_arrays(mean, std, config))
         return cls._of(config, build_parts(config, (encoder, decoder)), learned)
+
+    def __repr__(self) -> str:
+        config, state = self.config, "fitted" if self.is_fitted else "untrained"
+        return (f"SignalAutoencoder(length={config.length}, channels={config.channels}, "
+                f"latent_dim={config.latent_dim}, {state})")
+
+    def _repr_html_(self) -> str:
+        """The notebook's card: parts, shapes, parameters, normalization, training, the
+        comparison with PCA (`sigae.training.card`)."""
+        return card_html(self.config, self.count_params(), self._learned)
 
     # -- the three views -------------------------------------------------------------
 

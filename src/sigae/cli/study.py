@@ -98,7 +98,8 @@ def report(args: argparse.Namespace) -> int:
                       needed_bytes=REPORT_BYTES)
     model = load(args.model)
     signals = load_model_data(args, model)
-    x = subset(check_signals(signals, model.config), 0, args.max_signals)  # padding masked
+    checked = check_signals(signals, model.config)  # padded signals keep their mask
+    x = subset(checked, 0, min(args.max_signals, len(checked)))
     labels, label_name = read_labels(args.labels, args.color_by, signals)
     write_report(model, x, args.out, title=f"sigae report: {args.model.name} on "
                  f"{signals.source}", labels=None if labels is None else labels[: len(x)],

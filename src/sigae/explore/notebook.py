@@ -80,7 +80,7 @@ export default {
 """
 
 
-class ExplorerWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class ExplorerWidget(anywidget.AnyWidget):
     """The explorer as a notebook widget; make one with `sigae.explore.widget`.
 
     Attributes:

@@ -140,7 +140,7 @@ class ExploreSession:
             raise DataError(f"{call} takes {', '.join(CALLS[call]) or 'no parameters'}; "
                             f"received {', '.join(map(str, unknown))}.")
         values = [params.get(name, default) for name, default in CALLS[call].items()]
-        return getattr(self, call)(*values)  # type: ignore[no-any-return]
+        return getattr(self, call)(*values)
 
     def info(self) -> dict[str, Any]:
         """What the page needs to start: shapes, the sliders' scale, what the data holds."""
