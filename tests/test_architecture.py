@@ -112,9 +112,9 @@ def test_a_model_configuration_is_plain_data_that_imports_nothing_heavy():
     assert result.stdout.strip() == "[]"
 
 
-def test_the_readme_shows_the_automatic_settings_as_the_code_has_them():
-    readme = (ROOT / "README.md").read_text()
-    assert automatic_table() in readme
+def test_the_training_guide_shows_the_automatic_settings_as_the_code_has_them():
+    guide = (ROOT / "docs" / "guides" / "training.md").read_text()
+    assert automatic_table() in guide
 
 
 def test_one_pathlike_type():
@@ -123,12 +123,14 @@ def test_one_pathlike_type():
     assert [p.relative_to(SOURCE).as_posix() for p in definitions] == ["core/paths.py"]
 
 
-def test_every_path_the_readmes_name_resolves():
-    """`sigae.x.y` in the READMEs is a module or an attribute of one (the faces included)."""
+def test_every_path_the_documentation_names_resolves():
+    """`sigae.x.y` in the READMEs and the docs is a module or an attribute of one."""
     import importlib
 
     named = set()
-    for readme in (ROOT / "README.md", ROOT / "benchmarks" / "README.md"):
+    pages = [ROOT / "README.md", ROOT / "benchmarks" / "README.md",
+             *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "docs").rglob("*.py"))]
+    for readme in pages:
         named |= set(re.findall(r"`(sigae(?:\.[A-Za-z_]+)+)", readme.read_text()))
     unresolved = []
     for path in sorted(named):

@@ -87,7 +87,8 @@ def adopt_pair(encoder: Any, decoder: Any, *, autoencoder: Any = None, mean: Any
             are run through `decoder(encoder(x))` and `autoencoder(x)`: parts that do
             not hold its trained weights (the question's bug: `Encoder()` or
             `Decoder()` called again after training) are refused.
-        mean, std: As for `adopt`.
+        mean: As for `adopt`.
+        std: As for `adopt`.
 
     Raises:
         ConfigError: If the parts do not compose, or differ from `autoencoder`.

@@ -137,7 +137,8 @@ def interpolate(model: SignalAutoencoder, start: np.ndarray, end: np.ndarray, *,
     """Decodes the path between two codes.
 
     Args:
-        start, end: Codes `(latent_dim,)`.
+        start: The code the path starts at, `(latent_dim,)`.
+        end: The code it ends at.
         steps: Codes on the path, both ends included.
         method: `"linear"`, or `"slerp"` (along the great circle between the codes'
             directions, with the norm interpolated linearly).
