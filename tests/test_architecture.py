@@ -112,8 +112,8 @@ def test_a_model_configuration_is_plain_data_that_imports_nothing_heavy():
     assert result.stdout.strip() == "[]"
 
 
-def test_the_training_guide_shows_the_automatic_settings_as_the_code_has_them():
-    guide = (ROOT / "docs" / "guides" / "training.md").read_text()
+def test_getting_started_shows_the_automatic_settings_as_the_code_has_them():
+    guide = (ROOT / "docs" / "getting-started.md").read_text()
     assert automatic_table() in guide
 
 
