@@ -1,4 +1,8 @@
-"""The explorer's speed in headless Chromium, and its picture for the README.
+"""The explorer's speed in headless Chromium, through both doors, and its picture.
+
+The page of `sigae explore` (answered over HTTP), and the notebook widget
+`sigae.explore.widget` in a real JupyterLab on 127.0.0.1 (answered by the kernel through
+custom messages), with the same model and data, side by side in one run.
 
 Default design, length 501, latent 16 (trained briefly on the embedded oscillations):
 
@@ -19,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,44 +61,109 @@ def stats(values: list[float]) -> dict[str, float]:
             "max_ms": round(float(array.max()), 2)}
 
 
-MOVE = """(v) => { const s = document.getElementById('z0'); s.value = v;
+MOVE = """(v) => { const s = document.querySelector('.sigae-explorer #z0'); s.value = v;
   s.dispatchEvent(new Event('input')); }"""
 
 
+def latencies(page, state: str, started: float) -> dict:
+    """The slider and hover measurements of an explorer whose state is `state` (a JS
+    expression), once it is ready."""
+    wait(page, f"{state} && {state}.ready === true && {state}.map !== null")
+    ready = time.perf_counter() - started
+    rng = np.random.default_rng(0)
+    page.evaluate(f"{state}.latencies = []")
+    for k in range(200):  # one after the other
+        page.evaluate(MOVE, float(rng.uniform(-3, 3)))
+        wait(page, f"{state}.latencies.length > {k}")
+    one_by_one = page.evaluate(f"{state}.latencies")
+    page.evaluate(f"{state}.latencies = []")
+    for _ in range(200):  # a drag: 60 events a second
+        page.evaluate(MOVE, float(rng.uniform(-3, 3)))
+        time.sleep(1 / 60)
+    time.sleep(0.5)
+    drag = page.evaluate(f"{state}.latencies")
+    canvas = page.locator(".sigae-explorer #map")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    hovers = []
+    for _ in range(200):
+        page.mouse.move(box["x"] + rng.uniform(10, box["width"] - 10),
+                        box["y"] + rng.uniform(10, box["height"] - 10))
+        hovers.append(page.evaluate(f"{state}.hoverLatency"))
+    return {"ready_s": round(ready, 2), "slider_one_by_one": stats(one_by_one),
+            "slider_drag_60hz": stats(drag), "drawn_of_200_drag_events": len(drag),
+            "map_points": page.evaluate(f"{state}.map.x.length"),
+            "map_draw_ms": round(page.evaluate(f"{state}.mapDrawMs"), 1),
+            "hover": stats([h for h in hovers if h is not None])}
+
+
 def measure(browser, model: Path, data: Path) -> dict:
+    """The page of `sigae explore`."""
     process, url = start(model, data)
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         started = time.perf_counter()
         page.goto(url)
-        wait(page, "window.sigae && window.sigae.ready === true")
-        ready = time.perf_counter() - started
-        rng = np.random.default_rng(0)
-        page.evaluate("window.sigae.latencies = []")
-        for k in range(200):  # one after the other
-            page.evaluate(MOVE, float(rng.uniform(-3, 3)))
-            wait(page, f"window.sigae.latencies.length > {k}")
-        one_by_one = page.evaluate("window.sigae.latencies")
-        page.evaluate("window.sigae.latencies = []")
-        for _ in range(200):  # a drag: 60 events a second
-            page.evaluate(MOVE, float(rng.uniform(-3, 3)))
-            time.sleep(1 / 60)
-        time.sleep(0.5)
-        drag = page.evaluate("window.sigae.latencies")
-        box = page.locator("#map").bounding_box()
-        hovers = []
-        for _ in range(200):
-            page.mouse.move(box["x"] + rng.uniform(10, box["width"] - 10),
-                            box["y"] + rng.uniform(10, box["height"] - 10))
-            hovers.append(page.evaluate("window.sigae.hoverLatency"))
-        return {"page_ready_s": round(ready, 2), "slider_one_by_one": stats(one_by_one),
-                "slider_drag_60hz": stats(drag), "drawn_of_200_drag_events": len(drag),
-                "map_points": page.evaluate("window.sigae.map.x.length"),
-                "map_draw_ms": round(page.evaluate("window.sigae.mapDrawMs"), 1),
-                "hover": stats([h for h in hovers if h is not None])}
+        return latencies(page, "window.sigae", started)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def measure_widget(browser, model: Path, data: Path, extension: bool = True) -> dict:
+    """The widget in a notebook of a JupyterLab started here (extras notebook, test), with
+    sigae's server extension enabled as a wheel install enables it, or without it."""
+    import secrets
+    import socket
+
+    import nbformat
+
+    root = model.parent
+    cells = ["import numpy as np\nimport sigae\n"
+             f"model = sigae.load({str(model)!r})\nx = np.load({str(data)!r}, mmap_mode='r')\n"
+             "w = sigae.explore.widget(model, x, projection='pca')\nw"]
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
+    nbformat.write(notebook, root / "widget.ipynb")
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    token = secrets.token_hex(16)
+    enabled = root / "config" / "jupyter_server_config.d"
+    shutil.rmtree(enabled, ignore_errors=True)
+    enabled.mkdir(parents=True)
+    if extension:
+        shutil.copy(Path(__file__).parent.parent / "jupyter-config" / "sigae.json", enabled)
+    lab = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         "--LabApp.expose_app_in_browser=True", "--allow-root"],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+             "JUPYTER_CONFIG_DIR": str(root / "config")})
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/widget.ipynb?token={token}")
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        wait(page, "window.jupyterapp !== undefined && window.jupyterapp.shell.currentWidget"
+                   " && window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel"
+                   "?.status === 'idle'")
+        started = time.perf_counter()
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        wait(page, "(window.sigaeWidgets || []).length > 0")
+        return latencies(page, "window.sigaeWidgets[0]", started)
+    finally:
+        lab.terminate()
+        lab.wait(timeout=30)
 
 
 def picture(browser, model: Path, data: Path, path: Path) -> None:
@@ -134,6 +204,7 @@ def main() -> None:
     parser.add_argument("--picture", type=Path)
     parser.add_argument("--signals", type=int, default=100_000)
     args = parser.parse_args()
+    import machine
     from playwright.sync_api import sync_playwright
 
     import sigae
@@ -149,10 +220,16 @@ def main() -> None:
         np.save(directory / "test.npy", test)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-            result = measure(browser, directory / "model.sigae", directory / "many.npy")
+            result = {"page": measure(browser, directory / "model.sigae", directory / "many.npy"),
+                      "widget": measure_widget(browser, directory / "model.sigae",
+                                               directory / "many.npy"),
+                      "widget_without_the_extension": measure_widget(
+                          browser, directory / "model.sigae", directory / "many.npy",
+                          extension=False)}
             if args.picture:
                 picture(browser, directory / "model.sigae", directory / "test.npy", args.picture)
             browser.close()
+    result["machine"] = machine.describe()
     print(json.dumps(result, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,8 @@
 - `index.md` is README.md and `benchmarks.md` is benchmarks/README.md, their links
   rewritten to the site's pages (one text, two places);
 - `cli.md` ends with the reference of every command, generated from sigae's own argparse
-  parsers, so it cannot drift from `sigae COMMAND --help`.
+  parsers, so it cannot drift from `sigae COMMAND --help`;
+- a page's links to benchmarks/README.md (right on GitHub) become links to benchmarks.md.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if name == "benchmarks.md":
         return _rewritten((ROOT / "benchmarks" / "README.md").read_text("utf-8"), LINKS[name])
     if name == "cli.md":
-        return markdown + "\n" + command_reference()
-    return markdown
+        markdown += "\n" + command_reference()
+    # A page links benchmarks/README.md where it lies in the repository (so the link works
+    # on GitHub too); on the site that is the page benchmarks.md.
+    up = "../" * name.count("/")
+    return markdown.replace(f"]({up}../benchmarks/README.md", f"]({up}benchmarks.md")
 
 
 def _rewritten(text: str, rules: list[tuple[str, str]]) -> str:

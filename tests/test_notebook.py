@@ -12,12 +12,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import sigae
 from conftest import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # -- the card ---------------------------------------------------------------------------------
 
@@ -105,6 +108,11 @@ def lab(tmp_path_factory, model_file, data):
     nbformat.write(notebook, root / "explore.ipynb")
     port, token = free_port(), secrets.token_hex(16)
     runtime = root / "runtime"
+    # The server extension as `pip install 'sigae[notebook]'` enables it (an editable
+    # install does not copy data files, so the test puts the file where a wheel does).
+    enabled = root / "config" / "jupyter_server_config.d"
+    enabled.mkdir(parents=True)
+    shutil.copy(ROOT / "jupyter-config" / "sigae.json", enabled)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime),
            "JUPYTER_CONFIG_DIR": str(root / "config"), "KERAS_BACKEND": "jax",
            "PYTHONUNBUFFERED": "1"}
@@ -127,7 +135,7 @@ def lab(tmp_path_factory, model_file, data):
                 assert process.poll() is None, (root / "lab.log").read_text()
                 assert time.monotonic() < deadline, "JupyterLab did not start in 120 s"
                 time.sleep(0.5)
-        yield url, token, runtime
+        yield url, token, runtime, root / "lab.log"
     finally:
         process.terminate()
         try:
@@ -164,7 +172,8 @@ def run_in_kernel(runtime, code: str) -> str:
 
 def test_the_widget_lives_in_jupyterlab_and_what_is_picked_comes_back(lab, browser,
                                                                       trained, data):
-    url, token, runtime = lab
+    url, token, runtime, log = lab
+    assert "kernel websockets without Nagle's delay" in log.read_text()
     context = browser.new_context(viewport={"width": 1400, "height": 1400})
     tab = context.new_page()
     tab.goto(f"{url}/lab/tree/explore.ipynb?token={token}")
@@ -211,6 +220,17 @@ def test_the_widget_lives_in_jupyterlab_and_what_is_picked_comes_back(lab, brows
     wait_until(tab, f"{state}.latencies.length > {count} && {state}.selected.length === 2")
     assert tab.evaluate(f"{state}.code") == [0.5, -0.5, 0.25, 0.0]
     context.close()
+
+
+def test_the_wheel_enables_the_server_extension():
+    import json
+    import tomllib
+
+    config = json.loads((ROOT / "jupyter-config" / "sigae.json").read_text())
+    assert config == {"ServerApp": {"jpserver_extensions": {"sigae.explore.jupyter": True}}}
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        files = tomllib.load(handle)["tool"]["setuptools"]["data-files"]
+    assert files == {"etc/jupyter/jupyter_server_config.d": ["jupyter-config/sigae.json"]}
 
 
 def test_the_widgets_card_and_script_need_nothing_from_the_network():
