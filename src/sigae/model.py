@@ -255,6 +255,7 @@ class SignalAutoencoder:
         keep_checkpoint: bool = False,
         devices: int | str | None = None,
         augment: Augmentation | str = "auto",
+        precision: str = "float32",
     ) -> TrainingHistory:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
@@ -338,6 +339,10 @@ class SignalAutoencoder:
                 augmentation), `"none"`, an `sigae.data.augment.Augmentation`, or its text form
                 (`"shift=0.05,noise"`: the changes, each at a strength or its default):
                 every training batch is changed at random, seeded by `seed`.
+            precision: `"float32"` (default), or `"bfloat16"`: mixed precision (bfloat16
+                compute, float32 weights, normalization and loss) for GPUs and TPUs; the
+                model keeps float32 views, so encode / decode / reconstruct and everything
+                `fit` measures stay float32.
 
         Returns:
             The history of this call (loss and val_loss per epoch). `self.history` holds
@@ -351,7 +356,7 @@ class SignalAutoencoder:
         settings = TrainingConfig.with_augment(
             augment, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
             patience=patience, learning_rate=learning_rate, weight_decay=weight_decay,
-            seed=seed)
+            seed=seed, precision=precision)
         if validation_data is not None:
             validation_data = check_signals(validation_data, self.config, "validation_data")
         policy = None

@@ -105,6 +105,7 @@ def train(args: argparse.Namespace) -> int:
             keep_checkpoint=True,  # until the model itself is safe
             devices=args.devices,
             augment=args.augment,
+            precision=args.precision,
         )
         raise_if_interrupted()
         if not is_primary():
@@ -217,6 +218,10 @@ def register(commands: Any) -> None:
     sub.add_argument("--weight-decay", type=non_negative_float, default=0.0,
                      help="AdamW weight decay of the convolutional path (default: 0, plain "
                      "Adam)")
+    sub.add_argument("--precision", choices=["float32", "bfloat16"], default="float32",
+                     help="float32 (default), or bfloat16: mixed precision for GPUs and TPUs "
+                     "(bfloat16 compute; float32 weights, normalization, loss, validation "
+                     "and everything measured)")
     sub.add_argument("--augment", type=_augment, default="auto", metavar="auto|none|LIST",
                      help="augmentation of the training batches: 'auto' (default) chooses by "
                      "5-fold cross-validation on 10 to 499 signals (with automatic --epochs) "

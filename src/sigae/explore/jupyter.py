@@ -36,6 +36,6 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         self.set_nodelay(True)
         return await opened(self, *args, **kwargs)
 
-    KernelWebsocketHandler.open = open
-    KernelWebsocketHandler._sigae_nodelay = True
+    KernelWebsocketHandler.open = open  # type: ignore[method-assign]
+    KernelWebsocketHandler._sigae_nodelay = True  # type: ignore[attr-defined]
     serverapp.log.info("sigae: kernel websockets without Nagle's delay (sigae.explore.jupyter)")

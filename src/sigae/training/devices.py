@@ -27,6 +27,7 @@ import keras
 
 from sigae.architecture.build import Architecture, build
 from sigae.architecture.views import Views
+from sigae.core.validate import check_choice
 from sigae.errors import ConfigError
 from sigae.training.variables import assign, values
 
@@ -125,32 +126,53 @@ class Placement:
             assign(self.home.autoencoder.variables, values(self.views.autoencoder.variables))
 
 
+PRECISIONS = ("float32", "bfloat16")
+"""`fit`'s precisions: float32 throughout, or bfloat16 compute with float32 weights."""
+
+
 def place(views: Views, architecture: Architecture, devices: int | str | None,
-          batch_size: int) -> Placement:
-    """Where to train `views`: on themselves, or on a copy over `devices` devices.
+          batch_size: int, precision: str = "float32") -> Placement:
+    """Where to train `views`: on themselves, or on a copy over `devices` devices, or a copy
+    that computes in bfloat16.
 
     Args:
         views: The model's own views.
         architecture: What they were built from (the copy is built from it too).
         devices: A number of devices, `"all"`, or `None` for the model's own device.
         batch_size: The global batch, which must split evenly across the devices.
+        precision: `"float32"`, or `"bfloat16"`: mixed precision, Keras'
+            `"mixed_bfloat16"` policy on every layer of the copy but the normalization
+            (which stays float32, as do the loss and every variable); the weights come
+            back to the model's own float32 views after every epoch, where the validation
+            loss, the comparison and the calibration are computed.
 
     Raises:
-        ConfigError: For more devices than the machine has, or a batch that does not split.
+        ConfigError: For more devices than the machine has, a batch that does not split,
+            or an unknown precision.
     """
+    check_choice("precision", precision, PRECISIONS)
     distribution = None if devices is None else data_parallel(devices)
-    if distribution is None or len(devices_of(distribution)) == 1:
+    several = distribution is not None and len(devices_of(distribution)) > 1
+    if not several and precision == "float32":
         return Placement(views)
-    count = len(devices_of(distribution))
-    if batch_size % count:
-        raise ConfigError(f"batch_size={batch_size} does not split across {count} "
-                          f"devices; use a multiple of {count}.")
-    with distribution.scope():
+    if several:
+        count = len(devices_of(distribution))
+        if batch_size % count:
+            raise ConfigError(f"batch_size={batch_size} does not split across {count} "
+                              f"devices; use a multiple of {count}.")
+    else:
+        distribution = None
+    with contextlib.nullcontext() if distribution is None else distribution.scope():
         # Seeded, so that every process of a multi-host run makes the same initial values
         # (they are replaced by the model's at once).
         twin = build(architecture, seed=0)
         twin.set_normalization(*views.normalization)
         assign(twin.autoencoder.variables, values(views.autoencoder.variables))
+    if precision == "bfloat16":
+        kept = (twin.normalize, twin.denormalize)
+        for layer in twin.autoencoder._flatten_layers(include_self=False):
+            if all(layer is not k for k in kept):
+                layer.dtype_policy = "mixed_bfloat16"
     return Placement(twin, distribution, [BringBack(views)], views)
 
 

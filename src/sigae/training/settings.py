@@ -39,6 +39,10 @@ class TrainingConfig:
             cross-validation between PCA, PCA of augmented signals and the convolutional
             path with or without augmentation; else no augmentation. `"none"`: train
             without it. An `Augmentation`: change every training batch with it.
+        precision: `"float32"`, or `"bfloat16"`: mixed precision, bfloat16 compute with
+            float32 weights, normalization and loss (`sigae.training.devices.place`); for
+            GPUs and TPUs, whose bfloat16 units are much faster. The validation loss, the
+            comparison with PCA and the calibration are computed in float32 either way.
     """
 
     epochs: int | str = AUTO
@@ -49,6 +53,7 @@ class TrainingConfig:
     weight_decay: float = 0.0
     seed: int | None = None
     augment: Augmentation | str = AUTO
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -62,6 +67,7 @@ class TrainingConfig:
         check_number("seed", self.seed, integer=True, alternatives=(None,))
         if not isinstance(self.augment, Augmentation):
             check_choice("augment", self.augment, (AUTO, "none"))
+        check_choice("precision", self.precision, ("float32", "bfloat16"))
 
     @classmethod
     def with_augment(cls, augment: Augmentation | str, **settings: Any) -> TrainingConfig:

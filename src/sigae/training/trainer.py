@@ -100,7 +100,8 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
                   checkpoint=checkpoint, candidate=candidate)
     std = views.normalization[1]
     validation = None if x_val is None else ValidationLoss(views, x_val, std)
-    placement = place(views, architecture, devices, int(settings.batch_size))
+    placement = place(views, architecture, devices, int(settings.batch_size),
+                      settings.precision)
     with placement.scope():
         compile_views(placement.views, settings.learning_rate, settings.weight_decay,
                       fresh=earlier is None and begun.resumed is None)
