@@ -1,4 +1,5 @@
-"""Speed: plain Keras, an earlier sigae commit and this code, side by side in one run.
+"""Speed: plain Keras, an earlier sigae commit and this code, side by side in one run, under
+each vector ISA asked for.
 
 On the embedded dataset (`sigae.datasets.oscillations()`: 1500 training signals of 501
 samples, `validation_split=0.2`, batch 100, Adam):
@@ -17,10 +18,17 @@ samples, `validation_split=0.2`, batch 100, Adam):
 
 Every measurement is a fresh process; the phases of one repeat run one after the other,
 so the commits are measured side by side under the same conditions; medians over repeats.
+Plain Keras runs with the environment this script was started with (sigae's process
+settings, set when sigae is imported, never reach it). With `--isa AVX2` every process of
+the run, plain Keras's included, gets `XLA_FLAGS=--xla_cpu_max_isa=AVX2`, so an AVX-512
+machine stands in for an AVX2 one; `--isa native AVX2` measures both, and the result
+records for each the CPU, the ISA in use, NumPy's and XLA's float32 matmul and a check that
+XLA's generated code then holds no AVX-512 instruction (`isa_check`).
 
 Usage (from the repository root, machine otherwise idle):
 
-    .venv/bin/python benchmarks/bench_speed.py --before 6a7717b --out benchmarks/out/speed.json
+    .venv/bin/python benchmarks/bench_speed.py --before 6a7717b --isa native AVX2 \
+        --out benchmarks/out/speed.json
 
 `--before` is a commit checked out (with `git worktree`) under benchmarks/out/; its code
 runs with this environment's packages.
@@ -31,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -43,6 +50,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 # Before Keras is imported anywhere (a phase imports it before sigae): JAX, sigae's default.
 os.environ.setdefault("KERAS_BACKEND", "jax")
+CLEAN = dict(os.environ)
+"""The environment before sigae is imported here: what every child process starts from."""
+ISA_FLAGS = {"native": "", "AVX2": "--xla_cpu_max_isa=AVX2"}
 
 
 # -- phases (each in its own process) -------------------------------------------------
@@ -76,10 +86,11 @@ def _plain_keras_phase(data: str, epochs: int) -> dict:
                     verbose=0, callbacks=[clock])
     return {"epoch_seconds": clock.durations,
             "forward_flops": _forward_flops(keras, autoencoder),
-            "signals": len(train)}
+            "signals": len(train), "peak_bytes": _peak_bytes()}
 
 
-def _sigae_phase(preset: str, data: str, epochs: int, encode: bool) -> dict:
+def _sigae_phase(preset: str, data: str, epochs: int, encode: bool,
+                 precision: str = "float32") -> dict:
     import keras
 
     import sigae
@@ -91,7 +102,8 @@ def _sigae_phase(preset: str, data: str, epochs: int, encode: bool) -> dict:
     model.autoencoder.fit = lambda *a, **k: fit(*a, **{**k, "callbacks": [*k["callbacks"],
                                                                          clock]})
     start = time.perf_counter()
-    history = model.fit(train, epochs=epochs, patience=None, seed=0, verbose=0)
+    history = model.fit(train, epochs=epochs, patience=None, seed=0, verbose=0,
+                        precision=precision)
     total = time.perf_counter() - start
     result = {"sigae": sigae.__file__, "epoch_seconds": clock.durations,
               "fit_seconds": total, "final_val_loss": history.val_loss[-1],
@@ -108,7 +120,16 @@ def _sigae_phase(preset: str, data: str, epochs: int, encode: bool) -> dict:
                 model.encode(x, **kwargs)
                 times.append(time.perf_counter() - t0)
             result[name] = len(x) / float(np.median(times))
+    result["peak_bytes"] = _peak_bytes()
     return result
+
+
+def _peak_bytes() -> int | None:
+    """The device's peak memory in use (a GPU's; `None` where the device does not say)."""
+    import jax
+
+    stats = jax.devices()[0].memory_stats() or {}
+    return stats.get("peak_bytes_in_use")
 
 
 def _sgemm_phase() -> dict:
@@ -124,6 +145,41 @@ def _sgemm_phase() -> dict:
         product(a).block_until_ready()
         times.append(time.perf_counter() - t0)
     return {"gflops": 2 * 2000**3 / float(np.median(times)) / 1e9}
+
+
+def _isa_phase() -> dict:
+    """XLA's code for a small convolutional model, dumped and disassembled: how many
+    instructions use AVX-512's zmm registers (0 when `--xla_cpu_max_isa=AVX2` holds)."""
+    import glob
+    import re
+    import shutil
+
+    dump = tempfile.mkdtemp(prefix="sigae-isa-")
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={dump}"
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.ones((64, 501, 16), "float32")
+    w = jnp.ones((9, 16, 32), "float32")
+
+    @jax.jit
+    def step(x, w):
+        y = jax.lax.conv_general_dilated(x, w, (1,), "SAME",
+                                         dimension_numbers=("NWC", "WIO", "NWC"))
+        return jnp.tanh(y).sum() + (x * 2.0 + 1.0).sum()
+
+    step(x, w).block_until_ready()
+    objects = glob.glob(f"{dump}/**/*.o", recursive=True)
+    zmm = ymm = 0
+    if objects and shutil.which("objdump"):
+        for obj in objects:
+            text = subprocess.run(["objdump", "-d", obj], capture_output=True, text=True).stdout
+            zmm += len(re.findall(r"%zmm", text))
+            ymm += len(re.findall(r"%ymm", text))
+    ir = "".join(Path(f).read_text() for f in glob.glob(f"{dump}/**/*.ll", recursive=True))
+    shutil.rmtree(dump, ignore_errors=True)
+    return {"objects": len(objects), "zmm_operands": zmm, "ymm_operands": ymm,
+            "ir_targets_avx512": "+avx512f" in ir}
 
 
 def _clock(keras):
@@ -157,29 +213,32 @@ def _forward_flops(keras, model) -> int:
 
 # -- the run ---------------------------------------------------------------------------
 
-def _environment(source: Path | None, **env: str) -> dict[str, str]:
-    """A child's environment: sigae from `source` (a checkout) or this tree, its own cache
-    (`SIGAE_CACHE_DIR` in `env`), not the one this process was given."""
-    environment = {**os.environ, **env}
-    environment.pop("JAX_COMPILATION_CACHE_DIR", None)
+def _environment(source: Path | None, isa: str = "native", **env: str) -> dict[str, str]:
+    """A child's environment: the one this script started with (`CLEAN`), the ISA's XLA
+    flag, sigae from `source` (a checkout) or this tree, and `env` (its own cache,
+    `SIGAE_CACHE_DIR`)."""
+    environment = {**CLEAN, **env}
+    flags = f"{environment.get('XLA_FLAGS', '')} {ISA_FLAGS[isa]}".strip()
+    if flags:
+        environment["XLA_FLAGS"] = flags
     if source is not None:
         environment["PYTHONPATH"] = str(source / "src")
     return environment
 
 
-def _phase(args: list[str], source: Path | None, **env: str) -> dict:
+def _phase(args: list[str], source: Path | None, isa: str = "native", **env: str) -> dict:
     result = subprocess.run([sys.executable, __file__, "--phase", *args], check=True,
-                            capture_output=True, text=True, env=_environment(source, **env),
-                            cwd=ROOT)
+                            capture_output=True, text=True,
+                            env=_environment(source, isa, **env), cwd=ROOT)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _demo_seconds(source: Path | None, cache: str) -> float:
+def _demo_seconds(source: Path | None, cache: str, isa: str = "native") -> float:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "sigae", "demo", "--out", out], check=True,
-                       capture_output=True, env=_environment(source, SIGAE_CACHE_DIR=cache),
-                       cwd=ROOT)
+                       capture_output=True,
+                       env=_environment(source, isa, SIGAE_CACHE_DIR=cache), cwd=ROOT)
         return time.perf_counter() - start
 
 
@@ -198,12 +257,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=20, help="default design's epochs")
     parser.add_argument("--question-epochs", type=int, default=5)
-    parser.add_argument("--table", type=Path, help="print the Markdown table of a result file")
+    parser.add_argument("--isa", nargs="+", choices=list(ISA_FLAGS), default=["native"],
+                        help="the vector ISAs XLA may use, one run each (AVX2: "
+                        "--xla_cpu_max_isa=AVX2)")
+    parser.add_argument("--table", type=Path, help="print the Markdown tables of a result file")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.table:
-        print(table(json.loads(args.table.read_text())["summary"]))
+        for isa, summary in json.loads(args.table.read_text())["summaries"].items():
+            print(f"\n{isa}: {summary['machine']}\n")
+            print(table(summary))
         return
 
     if args.phase:
@@ -212,10 +276,15 @@ def main() -> None:
             result = _plain_keras_phase(rest[0], int(rest[1]))
         elif kind == "sgemm":
             result = _sgemm_phase()
+        elif kind == "isa":
+            result = _isa_phase()
         else:
-            result = _sigae_phase(rest[0], rest[1], int(rest[2]), rest[3] == "encode")
+            result = _sigae_phase(rest[0], rest[1], int(rest[2]), rest[3] == "encode",
+                                  *rest[4:5])
         print(json.dumps(result))
         return
+
+    import machine
 
     import sigae
 
@@ -224,42 +293,48 @@ def main() -> None:
     data = work / "train.npy"
     np.save(data, sigae.datasets.oscillations(seed=0)[0])
     codes = {"before": before, "new": None}
-    runs: dict[str, list] = {}
+    summaries, every = {}, {}
+    for isa in args.isa:
+        runs: dict[str, list] = {}
 
-    def record(name: str, value) -> None:
-        runs.setdefault(name, []).append(value)
-        print(f"{name}: {json.dumps(value)[:300]}", flush=True)
+        def record(name: str, value, runs=runs, isa=isa) -> None:
+            runs.setdefault(name, []).append(value)
+            print(f"{isa} {name}: {json.dumps(value)[:300]}", flush=True)
 
-    for repeat in range(args.repeats):
-        record("sgemm", _phase(["sgemm"], None))
-        record("plain_question", _phase(["plain", str(data), str(args.question_epochs)], None))
-        for code, source in codes.items():
-            cache = str(work / f"cache-{code}-{repeat}")  # empty: the first fit compiles
-            record(f"{code}_question", _phase(
-                ["sigae", "question", str(data), str(args.question_epochs), "no"], source,
-                SIGAE_CACHE_DIR=cache))
-            record(f"{code}_default", _phase(
-                ["sigae", "default", str(data), str(args.epochs), "encode"], source,
-                SIGAE_CACHE_DIR=cache))
-            if code == "new":  # the same again, the cache now filled
-                record(f"{code}_default_cached", _phase(
-                    ["sigae", "default", str(data), str(args.epochs), "no"], source,
+        for repeat in range(args.repeats):
+            record("sgemm", _phase(["sgemm"], None, isa))
+            record("plain_question", _phase(["plain", str(data), str(args.question_epochs)],
+                                            None, isa))
+            for code, source in codes.items():
+                cache = str(work / f"cache-{isa}-{code}-{repeat}")  # empty: the first compiles
+                record(f"{code}_question", _phase(
+                    ["sigae", "question", str(data), str(args.question_epochs), "no"], source,
+                    isa, SIGAE_CACHE_DIR=cache))
+                record(f"{code}_default", _phase(
+                    ["sigae", "default", str(data), str(args.epochs), "encode"], source, isa,
                     SIGAE_CACHE_DIR=cache))
-            record(f"{code}_demo_seconds", _demo_seconds(source, str(work / f"demo-{code}")))
-
-    summary = _summarize(runs, args)
+                record(f"{code}_default_cached", _phase(  # the same again, the cache filled
+                    ["sigae", "default", str(data), str(args.epochs), "no"], source, isa,
+                    SIGAE_CACHE_DIR=cache))
+                record(f"{code}_demo_seconds",
+                       _demo_seconds(source, str(work / f"demo-{isa}-{code}"), isa))
+        summary = _summarize(runs, args)
+        summary["machine"] = {**machine.describe(), "isa_in_use": isa,
+                              "xla_flags": ISA_FLAGS[isa],
+                              "xla_code": _phase(["isa"], None, isa)}
+        summaries[isa], every[isa] = summary, runs
+        print(json.dumps(summary, indent=2))
+        print(table(summary))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2))
-    print(json.dumps(summary, indent=2))
-    print(table(summary))
+    args.out.write_text(json.dumps({"summaries": summaries, "runs": every}, indent=2))
 
 
 def table(summary: dict) -> str:
     """The summary as a Markdown table: plain Keras, the earlier commit, this code."""
     plain, sgemm = summary["plain_question"], summary["sgemm_gflops"]
     old_q, new_q = summary["before_question"], summary["new_question"]
-    old, new, warm = (summary[k] for k in ("before_default", "new_default",
-                                           "new_default_cached"))
+    old, new = summary["before_default"], summary["new_default"]
+    old_c, new_c = summary["before_default_cached"], summary["new_default_cached"]
 
     def share(figures: dict, key: str = "share_of_sgemm") -> str:
         return f"{100 * figures[key]:.0f}%"
@@ -267,31 +342,27 @@ def table(summary: dict) -> str:
     rows = [
         ("`question` preset: seconds per epoch", f"{plain['epoch_seconds']:.2f}",
          f"{old_q['epoch_seconds']:.2f}", f"**{new_q['epoch_seconds']:.2f}**"),
+        ("... against plain Keras", "1", f"{summary['before_question_ratio_to_plain']:.2f}",
+         f"**{summary['question_ratio_to_plain']:.2f}**"),
         ("... as a share of sgemm", share(plain), share(old_q), share(new_q)),
-        ("... fixed cost of one `fit` (s)", "", f"{old_q['fixed_seconds']:.1f}",
-         f"{new_q['fixed_seconds']:.1f}"),
-        ("default design: training signals/s", "", f"{old['train_signals_per_second']:,.0f}",
-         f"**{new['train_signals_per_second']:,.0f}** (cache filled: "
-         f"**{warm['train_signals_per_second']:,.0f}**)"),
-        ("... as a share of sgemm", "", share(old), f"{share(new)} ({share(warm)})"),
+        ("default design: one epoch (s), cache filled", "", f"{old_c['epoch_seconds']:.3f}",
+         f"{new_c['epoch_seconds']:.3f}"),
+        ("... fixed cost of one `fit` (s), cache filled", "", f"{old_c['fixed_seconds']:.2f}",
+         f"**{new_c['fixed_seconds']:.2f}**"),
+        ("... fixed cost against one epoch", "", f"{summary['before_fixed_to_epoch']:.2f}",
+         f"**{summary['new_fixed_to_epoch']:.2f}**"),
+        ("... fixed cost, empty cache (s)", "", f"{old['fixed_seconds']:.2f}",
+         f"{new['fixed_seconds']:.2f}"),
+        ("... training signals/s (cache filled)", "", f"{old_c['train_signals_per_second']:,.0f}",
+         f"{new_c['train_signals_per_second']:,.0f}"),
         ("... validation loss after the same epochs", "", f"{old['final_val_loss']:.6f}",
          f"{new['final_val_loss']:.6f}"),
-        ("... fixed cost of one `fit` (s)", "", f"{old['fixed_seconds']:.2f}",
-         f"{new['fixed_seconds']:.2f} (cache filled: {warm['fixed_seconds']:.2f})"),
-        ("... one epoch (s)", "", f"{old['epoch_seconds']:.3f}",
-         f"{new['epoch_seconds']:.3f} ({warm['epoch_seconds']:.3f})"),
         ("`encode`, default batch (100): signals/s", "", f"{old['encode_default_batch']:,.0f}",
-         f"**{new['encode_default_batch']:,.0f}**"),
-        ("... as a share of sgemm", "", share(old, "encode_default_batch_share_of_sgemm"),
-         share(new, "encode_default_batch_share_of_sgemm")),
-        ("`encode`, batch 1000: signals/s", "", f"{old['encode_batch_1000']:,.0f}",
-         f"**{new['encode_batch_1000']:,.0f}**"),
-        ("... as a share of sgemm", "", share(old, "encode_batch_1000_share_of_sgemm"),
-         share(new, "encode_batch_1000_share_of_sgemm")),
-        ("`sigae demo`, whole command (s)", "", f"{summary['before_demo_seconds']:.1f}",
-         f"**{summary['new_demo_seconds']:.1f}**"),
+         f"{new['encode_default_batch']:,.0f}"),
+        ("`sigae demo`, whole command (s), median of 3 sharing one cache", "",
+         f"{summary['before_demo_seconds']:.1f}", f"**{summary['new_demo_seconds']:.1f}**"),
     ]
-    lines = [f"| sgemm {sgemm:.0f} GFLOP/s | plain Keras (the question's code) | "
+    lines = [f"| XLA sgemm {sgemm:.0f} GFLOP/s | plain Keras (the question's code) | "
              f"sigae {summary['before']} | sigae now |", "|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
@@ -325,19 +396,21 @@ def _summarize(runs: dict, args: argparse.Namespace) -> dict:
         return {key: float(np.median([f[key] for f in figures])) for key in figures[0]}
 
     summary = {
-        "machine": {"platform": platform.platform(),
-                    "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count(), "python": platform.python_version()},
         "before": args.before, "repeats": args.repeats, "sgemm_gflops": sgemm,
         "plain_question": median("plain_question"),
     }
     for name in ("before_question", "new_question", "before_default", "new_default",
-                 "new_default_cached"):
+                 "before_default_cached", "new_default_cached"):
         summary[name] = median(name)
     for code in ("before", "new"):
         summary[f"{code}_demo_seconds"] = float(np.median(runs[f"{code}_demo_seconds"]))
     summary["question_ratio_to_plain"] = (summary["new_question"]["epoch_seconds"]
                                          / summary["plain_question"]["epoch_seconds"])
+    summary["before_question_ratio_to_plain"] = (
+        summary["before_question"]["epoch_seconds"] / summary["plain_question"]["epoch_seconds"])
+    for code in ("before", "new"):
+        cached = summary[f"{code}_default_cached"]
+        summary[f"{code}_fixed_to_epoch"] = cached["fixed_seconds"] / cached["epoch_seconds"]
     summary["default_training_speedup"] = (summary["new_default"]["train_signals_per_second"]
                                            / summary["before_default"]["train_signals_per_second"])
     summary["encode_speedup"] = (summary["new_default"]["encode_default_batch"]

@@ -10,6 +10,7 @@ import numpy as np
 from sigae.core.paths import PathLike
 from sigae.data.normalization import SCALE_RATIO
 from sigae.model import SignalAutoencoder, load_with_manifest
+from sigae.training.devices import accelerator
 
 
 def layer_table(model: SignalAutoencoder) -> list[tuple[str, str, str, int]]:
@@ -39,6 +40,7 @@ def describe(path: PathLike) -> str:
             fmt=manifest["format_version"],
         )
     )
+    lines.append(f"runs here on {accelerator()}")
     return "\n".join(lines)
 
 

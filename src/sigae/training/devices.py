@@ -56,6 +56,26 @@ def data_parallel(devices: int | str) -> keras.distribution.DataParallel:
     return keras.distribution.DataParallel(devices=chosen, auto_shard_dataset=False)
 
 
+def accelerator() -> str:
+    """Which devices this process runs models on, in words: e.g. `gpu: 1 x NVIDIA H200
+    (jax cuda)`, or `cpu: 2 cores, no GPU visible to jax` with how to get one."""
+    import os
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        devices = jax.devices()
+        kind = devices[0].platform
+        if kind == "cpu":
+            return (f"cpu: {os.cpu_count()} cores, {len(devices)} device(s); no GPU visible "
+                    "to jax (on a machine with an NVIDIA GPU: pip install 'sigae[cuda]')")
+        names = sorted({getattr(d, "device_kind", kind) for d in devices})
+        return f"{kind}: {len(devices)} x {', '.join(names)} (jax)"
+    devices = keras.distribution.list_devices()
+    return f"{', '.join(devices)} ({backend})"
+
+
 def devices_of(distribution: keras.distribution.DataParallel) -> list[str]:
     """The devices a data-parallel distribution spans."""
     return list(distribution.device_mesh.devices.flatten())
