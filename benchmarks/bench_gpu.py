@@ -26,9 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 import bench_speed
+import numpy as np
 
 TOLERANCE = 0.02
 

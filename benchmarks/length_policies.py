@@ -91,7 +91,7 @@ def main() -> None:
                     "length": trained.config.length,
                     "epochs": trained.history.epochs,
                     "validation_ratio_to_pca": round(trained.comparison.ratio, 3),
-                    "test_recordings": len(sizes), "codes": int(len(codes)),
+                    "test_recordings": len(sizes), "codes": len(codes),
                     "test_mse": round(float(np.mean(mse)), 4),
                     "reconstructed_at_own_lengths": own_lengths})
                 print(json.dumps(rows[-1]), flush=True)
