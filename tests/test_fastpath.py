@@ -89,6 +89,40 @@ def test_the_question_preset_valid_padding_takes_the_fast_path_too(monkeypatch):
         _assert_close(fast, plain, 1e-4)
 
 
+@pytest.mark.parametrize("repeat", [2, 3])
+def test_a_dense_layer_over_an_upsampled_sequence_multiplies_each_sample_once(repeat,
+                                                                              monkeypatch):
+    steps, channels, units = 9, 5, 7
+    sequence = keras.Input((steps, channels))
+    flat = keras.layers.Flatten()(keras.layers.UpSampling1D(repeat)(sequence))
+    dense = fastpath.Dense(units, repeat=repeat, channels=channels,
+                           kernel_initializer="glorot_uniform")
+    model = keras.Model(sequence, dense(flat))
+    h = np.random.default_rng(0).normal(size=(4, steps, channels)).astype("float32")
+    kernel = dense.kernel.value
+
+    def traced():
+        def loss(kernel, h):
+            output = model.stateless_call([kernel, dense.bias.value], [], h)[0]
+            return keras.ops.sum(keras.ops.square(output))
+        grad = jax.grad(loss, argnums=(0, 1))
+        return [np.asarray(g) for g in jax.jit(grad)(kernel, h)], str(jax.make_jaxpr(grad)(
+            kernel, h))
+
+    (fast_kernel, fast_input), fast_program = traced()
+    fast_output = np.asarray(model(h))
+    monkeypatch.setenv("SIGAE_FAST", "0")
+    (plain_kernel, plain_input), plain_program = traced()
+    plain_output = np.asarray(model(h))
+    _assert_close(fast_output, plain_output, 1e-5)
+    _assert_close(fast_kernel, plain_kernel, 1e-5)
+    _assert_close(fast_input, plain_input, 1e-5)
+    # The fast product contracts steps * channels features, the plain one repeat times as many.
+    assert f"{steps * channels},{units}" in fast_program.replace(" ", "")
+    assert f"{steps * channels},{units}" not in plain_program.replace(" ", "")
+    assert type(fastpath.plain_layer(dense)) is keras.layers.Dense
+
+
 @pytest.mark.parametrize("pool", [2, 3])
 @pytest.mark.parametrize("length", [7, 10, 12])
 @pytest.mark.parametrize("padding", ["same", "valid"])

@@ -16,7 +16,7 @@ from sigae.study import plotting
 
 train, test = sigae.datasets.oscillations(n_signals=800)
 model = sigae.SignalAutoencoder(sigae.ModelConfig(length=501, latent_dim=8), seed=0)
-model.fit(train, epochs=8, seed=0, verbose=0)
+model.fit(train, epochs=4, seed=0, verbose=0)
 codes = model.encode(test)
 
 # %% [markdown]

@@ -47,7 +47,7 @@ float(np.max(np.abs(autoencoder(test[:1]) - rebuilt)))  # not 0: other weights
 
 # %%
 model = sigae.SignalAutoencoder(sigae.ModelConfig(length=501, latent_dim=8), seed=0)
-history = model.fit(train, epochs=8, seed=0, verbose=0)
+history = model.fit(train, epochs=4, seed=0, verbose=0)
 model  # in a notebook, a model shows as a card of what it is and what it learned
 
 # %%

@@ -42,7 +42,7 @@ for policy, options in (("resample", {}), ("pad", {}), ("window", {"window": 29,
 # %%
 padded = load_signals(gestures, lengths="pad")
 model = sigae.SignalAutoencoder(sigae.ModelConfig(length=padded.shape[1], latent_dim=6), seed=0)
-model.fit(padded, epochs=10, seed=0, verbose=0, augment="none")
+model.fit(padded, epochs=4, seed=0, verbose=0, augment="none")
 scores = sigae.latent.score(model, padded)
 print(model.learned.lengths, model.comparison.summary())
 

@@ -73,11 +73,13 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
         )
 
     def dense(
-        units: int, activation: str, name: str, *, zero: bool = False
+        units: int, activation: str, name: str, *, zero: bool = False,
+        repeat: int = 1, channels: int = 1,
     ) -> keras.layers.Layer:
-        return keras.layers.Dense(
+        return fastpath.Dense(
             units, activation=activation, kernel_initializer=initializer(zero),
-            bias_initializer=initializers.Zeros(), name=name
+            bias_initializer=initializers.Zeros(), name=name, repeat=repeat,
+            channels=channels,
         )
 
     per_channel = config.per_channel_statistics
@@ -154,7 +156,10 @@ def _dense_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any
             h = keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")(h)
     h = keras.layers.Flatten(name="decoder_flatten")(h)
     units = config.length * config.channels
-    h = dense(units, "linear", "decoder_dense", zero=config.linear_path)(h)
+    # The last block's upsampling repeats each sample: the fast Dense multiplies it once.
+    last = config.blocks[0]
+    h = dense(units, "linear", "decoder_dense", zero=config.linear_path, repeat=last.pool,
+              channels=last.filters)(h)
     return keras.layers.Reshape((config.length, config.channels), name="decoder_output")(h)
 
 

@@ -5,6 +5,10 @@
 - **A convolution over few input channels** (a signal's first layer) is a poor fit for
   XLA's convolution on CPU; `Conv1D` here computes it as one matrix product of the
   input's windows.
+- **A dense layer over an upsampled sequence** (the question's decoder: `UpSampling1D`,
+  `Flatten`, `Dense`) multiplies every sample twice; `Dense` here, told the repetition,
+  multiplies each distinct sample once by the sum of its repeated rows of the kernel:
+  half the multiply-adds of the largest layer, forward and backward.
 
 The built-in designs are made of them; their weights and outputs are those of the Keras
 layers (outputs within float rounding, 1e-5 relative, see tests/test_fastpath.py), so files
@@ -76,6 +80,55 @@ class Conv1D(keras.layers.Conv1D):
                 and self.kernel_size[0] * inputs.shape[-1] <= MAX_WINDOW)
 
 
+class Dense(keras.layers.Dense):
+    """`keras.layers.Dense` over the flattened output of `UpSampling1D(repeat)` of a
+    sequence of `channels` channels, which it is told: each sample of that sequence appears
+    `repeat` times in a row, so `x @ kernel` equals `x_once @ kernel_summed`, where
+    `x_once` keeps one copy of each sample and `kernel_summed` adds the kernel's rows of its
+    copies. The kernel and its gradient keep Keras' shape and values (the gradient of the
+    summed rows reaches each of them), so the weights are those of the Keras layer; the
+    outputs equal it within float rounding. On other backends, with `SIGAE_FAST=0`, or if
+    the fast path fails, this is the Keras layer.
+
+    Args:
+        repeat: How many times each sample of the sequence is repeated (the upsampling).
+        channels: Channels per sample of the sequence.
+        **kwargs: `keras.layers.Dense`'s arguments.
+    """
+
+    def __init__(self, *args: Any, repeat: int = 1, channels: int = 1, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.repeat, self.channels = repeat, channels
+
+    def call(self, inputs: Any) -> Any:
+        if (self.repeat > 1 and enabled() and keras.backend.backend() == "jax"
+                and self.lora_rank is None and self.quantization_mode is None
+                and inputs.shape[-1] % (self.repeat * self.channels) == 0):
+            try:
+                outputs = _repeated_product(inputs, self.kernel, self.repeat, self.channels)
+            except Exception as error:
+                fall_back("dense layers over upsampled sequences", error)
+            else:
+                if self.use_bias:
+                    outputs = keras.ops.add(outputs, self.bias)
+                return outputs if self.activation is None else self.activation(outputs)
+        return super().call(inputs)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "repeat": self.repeat, "channels": self.channels}
+
+
+def _repeated_product(x: Any, kernel: Any, repeat: int, channels: int) -> Any:
+    import jax.numpy as jnp
+
+    batch, features = x.shape[0], x.shape[-1]
+    steps = features // (repeat * channels)
+    once = jnp.reshape(x, (-1, steps, repeat, channels))[:, :, 0, :]
+    summed = jnp.sum(jnp.reshape(kernel, (steps, repeat, channels, -1)), axis=1)
+    return (jnp.reshape(once, (-1, steps * channels))
+            @ jnp.reshape(summed, (steps * channels, kernel.shape[-1])))
+
+
 def _window_product(x: Any, kernel: Any, same: bool) -> Any:
     import jax.numpy as jnp
 
@@ -93,9 +146,11 @@ def plain_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
     layers and Keras' own initializers (so a file holding it opens without sigae),
     `layer`'s class otherwise."""
     cls = type(layer)
-    if cls in (Conv1D, MaxPooling1D):
+    if cls in (Conv1D, MaxPooling1D, Dense):
         cls = cls.__bases__[0]
     config = layer.get_config()
+    for key in ("repeat", "channels") if isinstance(layer, Dense) else ():
+        config.pop(key)
     for key in config:  # Keras' own initializers in place of sigae's NumPy ones
         if key.endswith("_initializer") and hasattr(layer, key):
             config[key] = keras.initializers.serialize(keras_equivalent(getattr(layer, key)))

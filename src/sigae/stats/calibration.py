@@ -12,7 +12,7 @@ Both are stored in the model file's manifest as plain numbers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -91,19 +91,38 @@ class Calibration:
 
     Args:
         gaussian: One Gaussian fitted to the training codes.
-        gmm: A Gaussian mixture (1 to 5 components, chosen by BIC) fitted to them.
+        fitted_gmm: A Gaussian mixture (1 to 5 components, chosen by BIC) fitted to them,
+            or `None` until it is first needed (`gmm`).
         error_quantiles: The per-signal reconstruction MSE (normalized units) of the
             validation signals (the training signals without validation) at
             `PERCENTILES` (0, 0.5, ..., 100).
         n_signals: Number of signals the error quantiles come from.
         errors_from: `"validation"` or `"training"`: which signals those are.
+        codes: The training codes the mixture is fitted to when first needed (the sample
+            `calibrate` keeps), with `seed`.
+        seed: Seeds the mixture's initialization.
     """
 
     gaussian: Density
-    gmm: Density
+    fitted_gmm: Density | None
     error_quantiles: np.ndarray
     n_signals: int
     errors_from: str = "validation"
+    codes: np.ndarray | None = field(default=None, repr=False)
+    seed: int | None = None
+
+    @property
+    def gmm(self) -> Density:
+        """The Gaussian mixture, fitted on first use (the mixtures of 1 to 5 components,
+        chosen by BIC, are most of what a calibration costs, and only sampling from the
+        mixture and saving need them): the same figures as fitted at once, from the same
+        codes and seed."""
+        if self.fitted_gmm is None:
+            if self.codes is None:
+                raise ValueError("a calibration without its mixture or the codes to fit it")
+            with one_blas_thread():
+                object.__setattr__(self, "fitted_gmm", _mixture(self.codes, self.seed))
+        return self.fitted_gmm  # type: ignore[return-value]
 
     def threshold(self, percentile: float) -> float:
         """The stored error (of the signals `errors_from` names) at `percentile` (0 to 100),
@@ -128,7 +147,8 @@ class Calibration:
 
 def calibrate(codes: np.ndarray, errors: np.ndarray, *, seed: int | None = None,
               errors_from: str = "validation") -> Calibration:
-    """Fits the code densities and takes the error quantiles.
+    """Fits the code densities and takes the error quantiles: the Gaussian now, the
+    Gaussian mixture when it is first needed (`Calibration.gmm`), from the codes kept.
 
     Errors on the signals a model was trained on are optimistic: a threshold taken from
     them flags too many new signals, so held-out (validation) errors are preferred.
@@ -145,25 +165,47 @@ def calibrate(codes: np.ndarray, errors: np.ndarray, *, seed: int | None = None,
 
 def _calibrate(codes: np.ndarray, errors: np.ndarray, seed: int | None,
                errors_from: str) -> Calibration:
+    sample = _sample(codes)
+    dim = sample.shape[1]
+    covariance = np.atleast_2d(np.cov(sample, rowvar=False)) if len(sample) > 1 else np.eye(dim)
+    gaussian = _with_floor(Density(np.ones(1), sample.mean(axis=0)[None],
+                                   (covariance + _ridge(sample))[None], 0.0), sample)
+    return Calibration(gaussian, None, np.percentile(errors, PERCENTILES), len(errors),
+                       errors_from, codes=sample, seed=seed)
+
+
+def _sample(codes: np.ndarray) -> np.ndarray:
+    """The codes the densities are fitted to: at most `CODE_SAMPLE`, evenly spaced."""
+    return codes[:: max(1, math.ceil(len(codes) / CODE_SAMPLE))].astype("float64")
+
+
+def _ridge(sample: np.ndarray) -> np.ndarray:
+    """A small diagonal that keeps the covariance of flat codes proper."""
+    return 1e-6 * max(1.0, float(np.var(sample))) * np.eye(sample.shape[1])
+
+
+def _with_floor(density: Density, sample: np.ndarray) -> Density:
+    """`density` with its floor: the log-density of the least typical 1% of `sample`."""
+    return Density(density.weights, density.means, density.covariances,
+                   float(np.percentile(density.log_density(sample), OUTSIDE_PERCENTILE)))
+
+
+def _mixture(sample: np.ndarray, seed: int | None) -> Density:
+    """The Gaussian mixture of 1 to `MAX_COMPONENTS` components with the lowest BIC on
+    `sample` (the Gaussian where the sample is too small for more)."""
     from sklearn.mixture import GaussianMixture
 
-    sample = codes[:: max(1, math.ceil(len(codes) / CODE_SAMPLE))].astype("float64")
     dim = sample.shape[1]
-    ridge = 1e-6 * max(1.0, float(np.var(sample))) * np.eye(dim)  # keeps flat codes proper
-    covariance = np.atleast_2d(np.cov(sample, rowvar=False)) if len(sample) > 1 else np.eye(dim)
-    gaussian = Density(np.ones(1), sample.mean(axis=0)[None], (covariance + ridge)[None], 0.0)
+    ridge = _ridge(sample)
     best = None
     for k in range(1, min(MAX_COMPONENTS, len(sample) // (2 * dim + 2)) + 1):
         mixture = GaussianMixture(k, covariance_type="full", reg_covar=ridge[0, 0],
                                   random_state=seed if seed is not None else 0).fit(sample)
         if best is None or mixture.bic(sample) < best.bic(sample):
             best = mixture
-    gmm = gaussian if best is None else Density(
-        best.weights_, best.means_, best.covariances_, 0.0)
-    gaussian, gmm = (
-        Density(d.weights, d.means, d.covariances,
-                float(np.percentile(d.log_density(sample), OUTSIDE_PERCENTILE)))
-        for d in (gaussian, gmm)
-    )
-    return Calibration(gaussian, gmm, np.percentile(errors, PERCENTILES), len(errors),
-                       errors_from)
+    if best is None:
+        covariance = (np.atleast_2d(np.cov(sample, rowvar=False)) if len(sample) > 1
+                      else np.eye(dim))
+        return _with_floor(Density(np.ones(1), sample.mean(axis=0)[None],
+                                   (covariance + ridge)[None], 0.0), sample)
+    return _with_floor(Density(best.weights_, best.means_, best.covariances_, 0.0), sample)

@@ -49,8 +49,9 @@ def fit_baselines(x: SignalArray, mean: np.ndarray, std: np.ndarray, latent_dim:
 def evaluate(views: Views, x_train: SignalArray, x_val: SignalArray | None,
              baselines: Baselines, *, seed: int | None, densities: bool = True
              ) -> tuple[Comparison, Calibration | None]:
-    """The comparison with PCA and the calibration, in one pass over the monitored
-    (validation, else training) signals and one over the training signals' codes.
+    """The comparison with PCA and the calibration, in one pass of the autoencoder view over
+    the monitored (validation, else training) signals and one of the encoder over the
+    training signals (the calibration's mixture is fitted when first needed).
 
     Args:
         views: The trained model's views.
@@ -63,21 +64,21 @@ def evaluate(views: Views, x_train: SignalArray, x_val: SignalArray | None,
     mean, std = views.normalization
     monitored = x_val if x_val is not None else x_train
     comparison = PcaComparison(baselines.normalized, baselines.raw, mean, std)
-    codes, errors = [], []
+    errors = []
     for start, block in chunks(monitored, block_size(100), what="validation signals"):
         mask = valid(monitored, start, start + len(block))
-        code = predict(views.encoder, block)
-        reconstruction = predict(views.decoder, code)
+        # The autoencoder view, whose prediction the validation loss has compiled already:
+        # its output is decode(encode(block)) bit for bit.
+        reconstruction = predict(views.autoencoder, block)
         comparison.add(reconstruction, block, mask)
-        codes.append(code)
         errors.append(signal_errors(reconstruction, block, std, mask)[0])
     latent_dim = views.encoder.output_shape[-1]
     result = comparison.result("validation" if x_val is not None else "training", latent_dim)
     if not densities:
         return result, None
-    training_codes = np.concatenate(codes) if x_val is None else predict(views.encoder, x_train)
-    return result, calibrate(training_codes, np.concatenate(errors), seed=seed,
-                             errors_from="training" if x_val is None else "validation")
+    return result, calibrate(predict(views.encoder, x_train), np.concatenate(errors),
+                             seed=seed, errors_from="training" if x_val is None else
+                             "validation")
 
 
 def errors(views: Views, x: SignalArray, std: np.ndarray) -> np.ndarray:
