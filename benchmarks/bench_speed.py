@@ -102,8 +102,8 @@ def _sigae_phase(preset: str, data: str, epochs: int, encode: bool,
     model.autoencoder.fit = lambda *a, **k: fit(*a, **{**k, "callbacks": [*k["callbacks"],
                                                                          clock]})
     start = time.perf_counter()
-    history = model.fit(train, epochs=epochs, patience=None, seed=0, verbose=0,
-                        precision=precision)
+    mixed = {} if precision == "float32" else {"precision": precision}  # older commits
+    history = model.fit(train, epochs=epochs, patience=None, seed=0, verbose=0, **mixed)
     total = time.perf_counter() - start
     result = {"sigae": sigae.__file__, "epoch_seconds": clock.durations,
               "fit_seconds": total, "final_val_loss": history.val_loss[-1],
