@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -89,40 +90,61 @@ class Density:
 class Calibration:
     """The training codes' densities and the quantiles of the validation signals' error.
 
+    The error quantiles are taken at once; the densities are fitted when first needed
+    (`gaussian`, `gmm`: sampling, the outside-the-density flag, traversals, saving), from the
+    training codes kept or computed then (`codes_of`): a `fit` that is followed by `encode`
+    or `score` alone never pays for them.
+
     Args:
-        gaussian: One Gaussian fitted to the training codes.
+        fitted_gaussian: One Gaussian fitted to the training codes, or `None` until needed.
         fitted_gmm: A Gaussian mixture (1 to 5 components, chosen by BIC) fitted to them,
-            or `None` until it is first needed (`gmm`).
+            or `None` until needed.
         error_quantiles: The per-signal reconstruction MSE (normalized units) of the
             validation signals (the training signals without validation) at
             `PERCENTILES` (0, 0.5, ..., 100).
         n_signals: Number of signals the error quantiles come from.
         errors_from: `"validation"` or `"training"`: which signals those are.
-        codes: The training codes the mixture is fitted to when first needed (the sample
-            `calibrate` keeps), with `seed`.
+        codes: The training codes the densities are fitted to (the sample `calibrate`
+            keeps), or `None` until `codes_of` gives them.
         seed: Seeds the mixture's initialization.
+        codes_of: Computes the training codes when first needed (the encoder on the
+            training signals, with the weights `fit` left).
     """
 
-    gaussian: Density
+    fitted_gaussian: Density | None
     fitted_gmm: Density | None
     error_quantiles: np.ndarray
     n_signals: int
     errors_from: str = "validation"
     codes: np.ndarray | None = field(default=None, repr=False)
     seed: int | None = None
+    codes_of: Callable[[], np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def gaussian(self) -> Density:
+        """The Gaussian of the training codes, fitted on first use."""
+        if self.fitted_gaussian is None:
+            with one_blas_thread():
+                object.__setattr__(self, "fitted_gaussian", _gaussian(self._codes()))
+        return self.fitted_gaussian  # type: ignore[return-value]
 
     @property
     def gmm(self) -> Density:
         """The Gaussian mixture, fitted on first use (the mixtures of 1 to 5 components,
-        chosen by BIC, are most of what a calibration costs, and only sampling from the
-        mixture and saving need them): the same figures as fitted at once, from the same
-        codes and seed."""
+        chosen by BIC, are most of what a calibration costs): the same figures as fitted at
+        once, from the same codes and seed."""
         if self.fitted_gmm is None:
-            if self.codes is None:
-                raise ValueError("a calibration without its mixture or the codes to fit it")
             with one_blas_thread():
-                object.__setattr__(self, "fitted_gmm", _mixture(self.codes, self.seed))
+                object.__setattr__(self, "fitted_gmm", _mixture(self._codes(), self.seed))
         return self.fitted_gmm  # type: ignore[return-value]
+
+    def _codes(self) -> np.ndarray:
+        if self.codes is None:
+            if self.codes_of is None:
+                raise ValueError("a calibration without its densities or the codes to fit them")
+            object.__setattr__(self, "codes", _sample(np.asarray(self.codes_of())))
+            object.__setattr__(self, "codes_of", None)
+        return self.codes  # type: ignore[return-value]
 
     def threshold(self, percentile: float) -> float:
         """The stored error (of the signals `errors_from` names) at `percentile` (0 to 100),
@@ -145,33 +167,33 @@ class Calibration:
                    int(data["n_signals"]), str(data.get("errors_from", "validation")))
 
 
-def calibrate(codes: np.ndarray, errors: np.ndarray, *, seed: int | None = None,
-              errors_from: str = "validation") -> Calibration:
-    """Fits the code densities and takes the error quantiles: the Gaussian now, the
-    Gaussian mixture when it is first needed (`Calibration.gmm`), from the codes kept.
+def calibrate(codes: np.ndarray | Callable[[], np.ndarray], errors: np.ndarray, *,
+              seed: int | None = None, errors_from: str = "validation") -> Calibration:
+    """Takes the error quantiles now, and keeps what the code densities are fitted from
+    when first needed (`Calibration.gaussian`, `Calibration.gmm`).
 
     Errors on the signals a model was trained on are optimistic: a threshold taken from
     them flags too many new signals, so held-out (validation) errors are preferred.
 
     Args:
-        codes: The training signals' codes, shape `(n, latent_dim)`.
+        codes: The training signals' codes, shape `(n, latent_dim)`, or a function that
+            computes them when first needed.
         errors: Per-signal reconstruction MSE in normalized units, shape `(m,)`.
         seed: Seeds the Gaussian mixture's initialization.
         errors_from: `"validation"` or `"training"`: where `errors` come from.
     """
-    with one_blas_thread():  # small products: 2 BLAS threads took 13x as long
-        return _calibrate(codes, errors, seed, errors_from)
+    kept = None if callable(codes) else _sample(codes)
+    return Calibration(None, None, np.percentile(errors, PERCENTILES), len(errors),
+                       errors_from, codes=kept, seed=seed,
+                       codes_of=codes if callable(codes) else None)
 
 
-def _calibrate(codes: np.ndarray, errors: np.ndarray, seed: int | None,
-               errors_from: str) -> Calibration:
-    sample = _sample(codes)
+def _gaussian(sample: np.ndarray) -> Density:
+    """One Gaussian of `sample`, with its floor."""
     dim = sample.shape[1]
     covariance = np.atleast_2d(np.cov(sample, rowvar=False)) if len(sample) > 1 else np.eye(dim)
-    gaussian = _with_floor(Density(np.ones(1), sample.mean(axis=0)[None],
-                                   (covariance + _ridge(sample))[None], 0.0), sample)
-    return Calibration(gaussian, None, np.percentile(errors, PERCENTILES), len(errors),
-                       errors_from, codes=sample, seed=seed)
+    return _with_floor(Density(np.ones(1), sample.mean(axis=0)[None],
+                               (covariance + _ridge(sample))[None], 0.0), sample)
 
 
 def _sample(codes: np.ndarray) -> np.ndarray:
@@ -204,8 +226,5 @@ def _mixture(sample: np.ndarray, seed: int | None) -> Density:
         if best is None or mixture.bic(sample) < best.bic(sample):
             best = mixture
     if best is None:
-        covariance = (np.atleast_2d(np.cov(sample, rowvar=False)) if len(sample) > 1
-                      else np.eye(dim))
-        return _with_floor(Density(np.ones(1), sample.mean(axis=0)[None],
-                                   (covariance + ridge)[None], 0.0), sample)
+        return _gaussian(sample)
     return _with_floor(Density(best.weights_, best.means_, best.covariances_, 0.0), sample)

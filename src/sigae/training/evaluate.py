@@ -50,8 +50,8 @@ def evaluate(views: Views, x_train: SignalArray, x_val: SignalArray | None,
              baselines: Baselines, *, seed: int | None, densities: bool = True
              ) -> tuple[Comparison, Calibration | None]:
     """The comparison with PCA and the calibration, in one pass of the autoencoder view over
-    the monitored (validation, else training) signals and one of the encoder over the
-    training signals (the calibration's mixture is fitted when first needed).
+    the monitored (validation, else training) signals; the calibration's densities are
+    fitted when first needed, from the encoder's codes of the training signals then.
 
     Args:
         views: The trained model's views.
@@ -76,7 +76,8 @@ def evaluate(views: Views, x_train: SignalArray, x_val: SignalArray | None,
     result = comparison.result("validation" if x_val is not None else "training", latent_dim)
     if not densities:
         return result, None
-    return result, calibrate(predict(views.encoder, x_train), np.concatenate(errors),
+    # The training codes only when the densities are first needed (sampling, saving).
+    return result, calibrate(lambda: predict(views.encoder, x_train), np.concatenate(errors),
                              seed=seed, errors_from="training" if x_val is None else
                              "validation")
 
