@@ -22,8 +22,8 @@ Plain Keras runs with the environment this script was started with (sigae's proc
 settings, set when sigae is imported, never reach it). With `--isa AVX2` every process of
 the run, plain Keras's included, gets `XLA_FLAGS=--xla_cpu_max_isa=AVX2`, so an AVX-512
 machine stands in for an AVX2 one; `--isa native AVX2` measures both, and the result
-records for each the CPU, the ISA in use, NumPy's and XLA's float32 matmul and a check that
-XLA's generated code then holds no AVX-512 instruction (`isa_check`).
+records for each the CPU, the ISA in use, NumPy's and XLA's float32 matmul, and what the
+setting does to XLA's code (`_isa_phase`: a fused kernel of XLA's own and its matrix product).
 
 Usage (from the repository root, machine otherwise idle):
 
@@ -148,38 +148,35 @@ def _sgemm_phase() -> dict:
 
 
 def _isa_phase() -> dict:
-    """XLA's code for a small convolutional model, dumped and disassembled: how many
-    instructions use AVX-512's zmm registers (0 when `--xla_cpu_max_isa=AVX2` holds)."""
-    import glob
-    import re
-    import shutil
-
-    dump = tempfile.mkdtemp(prefix="sigae-isa-")
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={dump}"
+    """What the ISA setting does to XLA's code: a fused, compute-bound kernel (64 dependent
+    multiply-adds per element of a 1M array: XLA's own generated code) and a float32 matrix
+    product (XLA's runtime library), in GFLOP/s. `--xla_cpu_max_isa=SSE4_2` slows the first
+    several times; what AVX2 does against native shows how wide the native code is."""
     import jax
     import jax.numpy as jnp
 
-    x = jnp.ones((64, 501, 16), "float32")
-    w = jnp.ones((9, 16, 32), "float32")
+    x = jnp.linspace(0.0, 1.0, 1 << 20, dtype="float32")
 
-    @jax.jit
-    def step(x, w):
-        y = jax.lax.conv_general_dilated(x, w, (1,), "SAME",
-                                         dimension_numbers=("NWC", "WIO", "NWC"))
-        return jnp.tanh(y).sum() + (x * 2.0 + 1.0).sum()
+    def chain(v):
+        y = v
+        for _ in range(64):
+            y = y * 0.999 + 0.001 * v
+        return y
 
-    step(x, w).block_until_ready()
-    objects = glob.glob(f"{dump}/**/*.o", recursive=True)
-    zmm = ymm = 0
-    if objects and shutil.which("objdump"):
-        for obj in objects:
-            text = subprocess.run(["objdump", "-d", obj], capture_output=True, text=True).stdout
-            zmm += len(re.findall(r"%zmm", text))
-            ymm += len(re.findall(r"%ymm", text))
-    ir = "".join(Path(f).read_text() for f in glob.glob(f"{dump}/**/*.ll", recursive=True))
-    shutil.rmtree(dump, ignore_errors=True)
-    return {"objects": len(objects), "zmm_operands": zmm, "ymm_operands": ymm,
-            "ir_targets_avx512": "+avx512f" in ir}
+    fused, product = jax.jit(chain), jax.jit(lambda m: m @ m)
+    a = jnp.ones((2000, 2000), "float32")
+
+    def median(function, argument, n):
+        function(argument).block_until_ready()
+        times = []
+        for _ in range(n):
+            began = time.perf_counter()
+            function(argument).block_until_ready()
+            times.append(time.perf_counter() - began)
+        return float(np.median(times))
+
+    return {"fused_multiply_add_gflops": round(2 * 64 * (1 << 20) / median(fused, x, 20) / 1e9, 1),
+            "sgemm_gflops": round(2 * 2000**3 / median(product, a, 10) / 1e9, 1)}
 
 
 def _clock(keras):

@@ -122,6 +122,28 @@ def test_the_prior_is_for_variational_models_only(trained):
         latent.generate(trained, 3, sampler="prior")
 
 
+def test_the_densities_are_fitted_when_first_needed_with_the_figures_fitted_at_once():
+    from sigae.stats.calibration import calibrate
+
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    x = signals(300, seed=13)
+    model.fit(x, epochs=2, seed=0, verbose=0)
+    calibration = model.calibration
+    assert calibration.fitted_gaussian is None  # fit left them for later
+    assert calibration.fitted_gmm is None
+    assert calibration.codes is None
+    # The error quantiles are taken at once: score needs nothing more.
+    assert latent.score(model, x).threshold == calibration.threshold(99.0)
+    assert calibration.fitted_gaussian is None
+    eager = calibrate(model.encode(x[: len(x) - 60]), np.zeros(1), seed=0)
+    for lazy_density, eager_density in ((calibration.gaussian, eager.gaussian),
+                                        (calibration.gmm, eager.gmm)):
+        np.testing.assert_array_equal(lazy_density.means, eager_density.means)
+        np.testing.assert_array_equal(lazy_density.covariances, eager_density.covariances)
+        assert lazy_density.floor == eager_density.floor
+    assert calibration.codes_of is None  # computed once, then kept
+
+
 def test_calibration_survives_saving(trained, model_file):
     again = sigae.load(model_file)
     np.testing.assert_array_equal(again.calibration.error_quantiles,
