@@ -68,9 +68,7 @@ class Conv1D(keras.layers.Conv1D):
             except Exception as error:
                 fall_back("convolutions over few channels", error)
             else:
-                if self.use_bias:
-                    outputs = keras.ops.add(outputs, self.bias)
-                return outputs if self.activation is None else self.activation(outputs)
+                return _bias_and_activation(self, outputs)
         return super().call(inputs)
 
     def _fast(self, inputs: Any) -> bool:
@@ -109,19 +107,24 @@ class Dense(keras.layers.Dense):
             except Exception as error:
                 fall_back("dense layers over upsampled sequences", error)
             else:
-                if self.use_bias:
-                    outputs = keras.ops.add(outputs, self.bias)
-                return outputs if self.activation is None else self.activation(outputs)
+                return _bias_and_activation(self, outputs)
         return super().call(inputs)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "repeat": self.repeat, "channels": self.channels}
 
 
+def _bias_and_activation(layer: Any, outputs: Any) -> Any:
+    """What a Keras Conv1D or Dense does after its product: the bias, then the activation."""
+    if layer.use_bias:
+        outputs = keras.ops.add(outputs, layer.bias)
+    return outputs if layer.activation is None else layer.activation(outputs)
+
+
 def _repeated_product(x: Any, kernel: Any, repeat: int, channels: int) -> Any:
     import jax.numpy as jnp
 
-    batch, features = x.shape[0], x.shape[-1]
+    features = x.shape[-1]
     steps = features // (repeat * channels)
     once = jnp.reshape(x, (-1, steps, repeat, channels))[:, :, 0, :]
     summed = jnp.sum(jnp.reshape(kernel, (steps, repeat, channels, -1)), axis=1)

@@ -12,8 +12,8 @@ Both are stored in the model file's manifest as plain numbers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
