@@ -10,6 +10,7 @@ from sigae.cli.options import (
     DATA_HELP,
     Interrupted,
     add_data_options,
+    add_label_options,
     add_model,
     command,
     load_model_data,
@@ -90,11 +91,7 @@ def register(commands: Any) -> None:
     add_model(sub)
     sub.add_argument("data", type=Path, nargs="?", metavar="DATA", help=DATA_HELP)
     add_data_options(sub)
-    sub.add_argument("--labels", type=Path, metavar="FILE",
-                     help="colour the map by these labels: a CSV with a header (see "
-                     "--color-by) or a 1-D .npy, one value per signal (default: anomaly score)")
-    sub.add_argument("--color-by", metavar="COLUMN",
-                     help="the column of a --labels CSV (default: the first)")
+    add_label_options(sub, use="colour the map (default: by anomaly score) by ")
     sub.add_argument("--projection", choices=["auto", "pca", "umap"], default="auto",
                      help="the map: PCA of the codes, or UMAP (auto: UMAP when installed and "
                      "at most 20,000 signals, else PCA)")

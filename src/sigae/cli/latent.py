@@ -16,6 +16,7 @@ from sigae.cli.options import (
     Parser,
     add_batch_size,
     add_data_options,
+    add_label_options,
     add_model,
     at_least_two,
     command,
@@ -311,19 +312,12 @@ def register(commands: Any) -> None:
     sub = study("project", project, "Scatter of the codes of DATA in 2-D.")
     sub.add_argument("--method", choices=["pca", "umap"], default="pca",
                      help="pca (default) or umap (needs pip install 'sigae[umap]')")
-    sub.add_argument("--labels", type=Path, metavar="FILE",
-                     help="CSV with a header and one row per signal, to colour by")
-    sub.add_argument("--color-by", metavar="COLUMN",
-                     help="the column of --labels to colour by (default: the first)")
+    add_label_options(sub, use="colour the points by ")
     sub.add_argument("--seed", type=int, default=0, help="seed of UMAP's layout")
     sub = study("probe", probe, "How well the codes of DATA separate its classes: an RBF "
                 "SVM (the protocol of unsupervised representation papers), 1-NN and k-means, "
                 "beside PCA codes of the same size.")
-    sub.add_argument("--labels", type=Path, required=True, metavar="FILE",
-                     help="one label per signal of DATA: a CSV with a header (see "
-                     "--color-by) or a 1-D .npy")
-    sub.add_argument("--color-by", metavar="COLUMN",
-                     help="the column of a --labels CSV (default: the first)")
+    add_label_options(sub, required=True)
     sub.add_argument("--test", type=Path, metavar="DATA",
                      help="test signals (read like DATA); default: a stratified 30%% of DATA")
     sub.add_argument("--test-labels", type=Path, metavar="FILE",

@@ -152,6 +152,17 @@ def add_data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> N
                      "model was trained with, else resample)")
 
 
+def add_label_options(sub: argparse.ArgumentParser, *, required: bool = False,
+                      use: str = "") -> None:
+    """`--labels FILE` and `--color-by COLUMN` (read by `sigae.cli.latent.read_labels`)."""
+    sub.add_argument("--labels", type=Path, required=required, metavar="FILE",
+                     help=f"{use}one label per signal of DATA (or per recording, given to "
+                     "each of its windows): a CSV with a header (see --color-by), a 1-D .npy, "
+                     "or the class labels of a .ts / .arff file")
+    sub.add_argument("--color-by", metavar="COLUMN",
+                     help="the column of a --labels CSV (default: the first)")
+
+
 def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None,
               lengths: str | None = None) -> Any:
     """Reads DATA with the command's --key, --layout, --window, --hop and --lengths (else

@@ -11,6 +11,7 @@ from sigae.cli.options import (
     OUT_HELP,
     add_batch_size,
     add_data_options,
+    add_label_options,
     add_model,
     add_scheduler,
     command,
@@ -156,10 +157,6 @@ def register(commands: Any) -> None:
         "with --labels, the projection coloured by them and how well the codes separate them "
         "(sigae latent probe).")
     sub.add_argument("--out", type=Path, required=True, metavar="REPORT.html")
-    sub.add_argument("--labels", type=Path, metavar="FILE",
-                     help="one label per signal of DATA: a CSV with a header (see "
-                     "--color-by) or a 1-D .npy")
-    sub.add_argument("--color-by", metavar="COLUMN",
-                     help="the column of a --labels CSV (default: the first)")
+    add_label_options(sub)
     sub.add_argument("--max-signals", type=positive_int, default=5000,
                      help="use the first N signals of DATA (default: 5000)")

@@ -101,7 +101,7 @@ class Batches(keras.utils.PyDataset):
         self.augment = augment
         self.x = x
         self.padded = isinstance(x, Padded)
-        self.lazy = is_lazy(x) and not (isinstance(x, Padded) and x.in_memory)
+        self.lazy = is_lazy(x) and not (self.padded and x.in_memory)  # type: ignore[attr-defined]
         if not shuffle:
             self.piece = batch_size  # read in order, a batch at a time
         else:

@@ -20,6 +20,7 @@ from sigae.data.checks import check_signals
 from sigae.data.streaming import PREDICT_BATCH
 from sigae.errors import ConfigError, DataError, NotFittedError
 from sigae.io import Signals
+from sigae.io.arrays import SignalArray
 from sigae.model import SignalAutoencoder
 from sigae.stats.calibration import Density
 from sigae.study import latent
@@ -92,15 +93,15 @@ class ExploreSession:
         self.model = model
         self.labels, self.label_name = labels, label_name
         self.data: Explored | None = None
-        if signals is not None:
-            codes, scores, _ = latent.codes_and_errors(
-                model, check_signals(signals, model.config), batch_size=batch_size)
+        checked = None if signals is None else check_signals(signals, model.config)
+        if signals is not None and checked is not None:
+            codes, scores, _ = latent.codes_and_errors(model, checked, batch_size=batch_size)
             if labels is not None and len(labels) != len(signals):
                 raise DataError(f"the labels hold {len(labels)} values but the data has "
                                 f"{len(signals)} signals; give one label per signal.")
             points, projection = _project(codes, projection)
             self.data = Explored(signals, codes, scores, points, projection)
-        self.probe = None if labels is None or signals is None else _probe(model, signals,
+        self.probe = None if labels is None or checked is None else _probe(model, checked,
                                                                            labels)
         self.space = self._code_space()
 
@@ -298,10 +299,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _probe(model: SignalAutoencoder, signals: Signals, labels: np.ndarray) -> list[str]:
+def _probe(model: SignalAutoencoder, x: SignalArray, labels: np.ndarray) -> list[str]:
     """How well the codes separate the labels (`sigae.study.probe`), as lines for the page,
     or why it cannot be said (labels that are not classes, or classes too small)."""
     try:
-        return probe(model, signals.data, labels).lines()
+        return probe(model, x, labels).lines()
     except DataError as error:
         return [f"The probe cannot run: {error}"]

@@ -226,8 +226,8 @@ class FolderRecordings(LazyArray):
 
 def _lazy_ts(where: str, path: Path, lines: archive.TsLines, lengths: str,
              length: int | None, window: int | None, hop: int | None) -> Signals:
-    """A large `.ts` file, parsed as its rows are read (resampled as they are read when
-    their lengths differ); windows need it read whole."""
+    """A large `.ts` file, parsed as its rows are read (resampled or padded as they are
+    read when their lengths differ); windows need it read whole."""
     sizes = lines.lengths
     if window is not None or lengths == "window":
         return _recordings(where, path, archive.read_collection(path).series, lengths,

@@ -29,6 +29,7 @@ from sigae.architecture.build import Architecture, build
 from sigae.architecture.views import Views
 from sigae.core.validate import check_choice
 from sigae.errors import ConfigError
+from sigae.training.settings import PRECISIONS
 from sigae.training.variables import assign, values
 
 
@@ -58,7 +59,7 @@ def data_parallel(devices: int | str) -> keras.distribution.DataParallel:
 
 def accelerator() -> str:
     """Which devices this process runs models on, in words: e.g. `gpu: 1 x NVIDIA H200
-    (jax cuda)`, or `cpu: 2 cores, no GPU visible to jax` with how to get one."""
+    (jax)`, or `cpu: 2 cores, 1 device(s); no GPU visible to jax` with how to get one."""
     import os
 
     backend = keras.backend.backend()
@@ -146,10 +147,6 @@ class Placement:
             assign(self.home.autoencoder.variables, values(self.views.autoencoder.variables))
 
 
-PRECISIONS = ("float32", "bfloat16")
-"""`fit`'s precisions: float32 throughout, or bfloat16 compute with float32 weights."""
-
-
 def place(views: Views, architecture: Architecture, devices: int | str | None,
           batch_size: int, precision: str = "float32") -> Placement:
     """Where to train `views`: on themselves, or on a copy over `devices` devices, or a copy
@@ -172,16 +169,14 @@ def place(views: Views, architecture: Architecture, devices: int | str | None,
     """
     check_choice("precision", precision, PRECISIONS)
     distribution = None if devices is None else data_parallel(devices)
-    several = distribution is not None and len(devices_of(distribution)) > 1
-    if not several and precision == "float32":
+    if distribution is not None and len(devices_of(distribution)) == 1:
+        distribution = None  # the model's own device
+    if distribution is None and precision == "float32":
         return Placement(views)
-    if several:
-        count = len(devices_of(distribution))
-        if batch_size % count:
-            raise ConfigError(f"batch_size={batch_size} does not split across {count} "
-                              f"devices; use a multiple of {count}.")
-    else:
-        distribution = None
+    count = 1 if distribution is None else len(devices_of(distribution))
+    if batch_size % count:
+        raise ConfigError(f"batch_size={batch_size} does not split across {count} "
+                          f"devices; use a multiple of {count}.")
     with contextlib.nullcontext() if distribution is None else distribution.scope():
         # Seeded, so that every process of a multi-host run makes the same initial values
         # (they are replaced by the model's at once).

@@ -11,6 +11,9 @@ from sigae.core.validate import check_choice, check_number
 from sigae.data.augment import Augmentation
 from sigae.training.automatic import AUTO, tier_for
 
+PRECISIONS = ("float32", "bfloat16")
+"""`fit`'s precisions: float32 throughout, or bfloat16 compute with float32 weights."""
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -67,7 +70,7 @@ class TrainingConfig:
         check_number("seed", self.seed, integer=True, alternatives=(None,))
         if not isinstance(self.augment, Augmentation):
             check_choice("augment", self.augment, (AUTO, "none"))
-        check_choice("precision", self.precision, ("float32", "bfloat16"))
+        check_choice("precision", self.precision, PRECISIONS)
 
     @classmethod
     def with_augment(cls, augment: Augmentation | str, **settings: Any) -> TrainingConfig:
