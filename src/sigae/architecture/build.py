@@ -17,6 +17,7 @@ import keras
 from sigae.architecture import designs, parts
 from sigae.architecture.config import ModelConfig
 from sigae.architecture.parts import PartsConfig
+from sigae.architecture.steps import share_steps
 from sigae.architecture.views import Views
 from sigae.errors import ConfigError
 
@@ -76,7 +77,12 @@ def build(architecture: Architecture, seed: int | None = None) -> Views:
         seed: Seeds the initial weights of a design (parts are rebuilt from their
             configurations; their weights come from a file or from training).
     """
-    return builder_of(architecture).build(architecture, seed)
+    views = builder_of(architecture).build(architecture, seed)
+    described = repr(architecture)
+    for name in ("encoder", "decoder", "autoencoder", "log_var"):
+        if getattr(views, name) is not None:
+            share_steps(getattr(views, name), (described, name))
+    return views
 
 
 def weight_shapes(architecture: Architecture) -> dict[str, tuple[int, ...]]:
