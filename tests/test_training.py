@@ -182,3 +182,26 @@ def test_weight_decay_spares_the_pca_initialized_linear_path(data):
     decayed = {v.path for v in model.autoencoder.trainable_weights if optimizer._use_weight_decay(v)}
     assert "latent/kernel" in decayed
     assert not any(path.startswith("linear_") for path in decayed)
+
+
+@pytest.mark.parametrize(("learning_rate", "epochs", "best"), [
+    (0.03, 6, 5),  # the last epoch's weights kept
+    (0.15, 10, 8),  # an earlier epoch's
+    (1.0, 6, None),  # the starting weights: no epoch beat them
+])
+def test_the_final_comparison_is_that_of_a_fresh_pass_over_the_kept_weights(
+        data, learning_rate, epochs, best):
+    from sigae.training.evaluate import evaluate, fit_baselines
+    from sigae.training.split import split
+
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    model.fit(data, epochs=epochs, batch_size=16, seed=0, verbose=0, patience=None,
+              learning_rate=learning_rate)
+    assert model.history.best_epoch == best
+    x_train, x_val = split(data, 0.2)
+    mean, std = model.views.normalization
+    comparison, calibration = evaluate(
+        model.views, x_train, x_val, fit_baselines(data, mean, std, 4, 0), seed=0)
+    assert model.comparison == comparison
+    np.testing.assert_array_equal(model.calibration.error_quantiles,
+                                  calibration.error_quantiles)

@@ -34,6 +34,7 @@ class GuardCallback(keras.callbacks.Callback):
             differences: on a few validation signals a smaller gain is as likely noise.
         start_errors: Per-signal validation errors of the starting weights.
         stop: Stops training at the end of the batch once requested.
+        on_best: Called with the epoch whose weights become the best so far.
     """
 
     def __init__(
@@ -44,6 +45,7 @@ class GuardCallback(keras.callbacks.Callback):
         errors: Callable[[], np.ndarray] | None = None,
         start_errors: np.ndarray | None = None,
         stop: StopRequest | None = None,
+        on_best: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -59,6 +61,7 @@ class GuardCallback(keras.callbacks.Callback):
         self._errors = errors
         self._start_errors = start_errors
         self._stop = stop
+        self._on_best = on_best
         self.interrupted: str | None = None
 
     def _beats_start_clearly(self) -> bool:
@@ -121,6 +124,8 @@ class GuardCallback(keras.callbacks.Callback):
         if value < self.best and (self.best_epoch is not None or self._beats_start_clearly()):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             self.best_weights = self.model.get_weights()
+            if self._on_best is not None:
+                self._on_best(epoch)
         else:
             self.wait += 1
             # Until an epoch beats the starting weights the patience is doubled: from a

@@ -107,15 +107,18 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
                       fresh=earlier is None and begun.resumed is None)
         if begun.resumed is not None:
             checkpoints.restore_optimizer(placement.views.autoencoder, begun.resumed)
-    start_errors = None if begun.resumed is not None else errors(
-        views, x_val if x_val is not None else x_train, std)
+    start_errors = None
+    if begun.resumed is None:
+        start_errors = errors(views, x_train, std) if validation is None else validation.measure()
+        if validation is not None:
+            validation.keep(None)  # the starting weights, kept unless an epoch beats them
     guard = GuardCallback(
         monitor="val_loss" if x_val is not None else "loss",
         patience=None if settings.patience is None else int(settings.patience),
         baseline=0.0 if start_errors is None else float(np.mean(start_errors)),
         errors=None if validation is None else (lambda: validation.latest),
         start_errors=None if x_val is None else start_errors,
-        stop=stop)
+        stop=stop, on_best=None if validation is None else validation.keep)
     saving: list[keras.callbacks.Callback] = []
     if checkpoint is not None:
         if begun.resumed is not None:
@@ -126,8 +129,11 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
         run_epochs(placement, x_train, settings, guard, validation=validation,
                    callbacks=callbacks, first_epoch=begun.first_epoch, verbose=verbose,
                    after_guard=saving)
-    comparison, calibration = evaluate(views, x_train, x_val, begun.baselines,
-                                       seed=settings.seed, densities=guard.diverged_at is None)
+    comparison, calibration = evaluate(
+        views, x_train, x_val, begun.baselines, seed=settings.seed,
+        densities=guard.diverged_at is None,
+        reconstructed=None if validation is None else validation.reconstruction_of(
+            guard.best_epoch))
     learned = Learned(mean=views.normalization[0], std=std, history=guard.history(),
                       comparison=comparison, calibration=calibration)
     if guard.diverged_at is not None:
