@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 
+from sigae.architecture import initializers
 from sigae.architecture.views import Views
+
+
+class _NumpyZeros:
+    """An optimizer whose zero-initialized state (moments, counters) is made by NumPy: on
+    JAX, Keras' `zeros` compiles a program per shape, 0.18 s of building Adam for the
+    default design in a new process, against 5 ms."""
+
+    def add_variable(self, shape: Any, initializer: Any = "zeros", *args: Any,
+                     **kwargs: Any) -> keras.Variable:
+        if isinstance(initializer, str) and initializer == "zeros":
+            initializer = initializers.Zeros()
+        return super().add_variable(shape, initializer, *args, **kwargs)  # type: ignore[misc]
+
+
+class Adam(_NumpyZeros, keras.optimizers.Adam):
+    """Keras' Adam, its state made by NumPy."""
+
+
+class AdamW(_NumpyZeros, keras.optimizers.AdamW):
+    """Keras' AdamW, its state made by NumPy."""
 
 
 def compile_views(views: Views, learning_rate: float, weight_decay: float, *,
@@ -30,12 +53,12 @@ def compile_views(views: Views, learning_rate: float, weight_decay: float, *,
         model.optimizer.learning_rate.assign(learning_rate)
     else:
         if weight_decay:
-            optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+            optimizer = AdamW(learning_rate, weight_decay=weight_decay)
             exempt = views.decay_exempt()
             if exempt:
                 optimizer.exclude_from_weight_decay(var_list=exempt)
         else:
-            optimizer = keras.optimizers.Adam(learning_rate)
+            optimizer = Adam(learning_rate)
         model.compile(optimizer=optimizer, loss="mse")
     if fresh and model.optimizer.built:
         for variable in model.optimizer.variables:
