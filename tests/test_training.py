@@ -23,6 +23,25 @@ def test_same_seed_gives_the_same_model(data):
     assert all(np.array_equal(a, b) for a, b in zip(*runs, strict=True))
 
 
+@pytest.mark.parametrize("touched", [False, True])
+def test_a_model_built_with_the_fits_seed_trains_as_one_seeded_by_the_fit(
+        data, monkeypatch, touched):
+    from sigae.architecture.build import build
+    from sigae.training import start
+
+    reference = sigae.SignalAutoencoder(tiny_config())
+    reference.fit(data, epochs=2, batch_size=16, seed=3, verbose=0)
+    model = sigae.SignalAutoencoder(tiny_config(), seed=3)
+    if touched:  # the user's weights, which the fit's seed replaces
+        model.autoencoder.set_weights([w * 0.5 for w in model.autoencoder.get_weights()])
+    twins = []
+    monkeypatch.setattr(start, "build", lambda *a, **k: twins.append(a) or build(*a, **k))
+    model.fit(data, epochs=2, batch_size=16, seed=3, verbose=0)
+    assert len(twins) == touched  # untouched, it holds the seed's weights already
+    assert all(np.array_equal(a, b) for a, b in zip(weights(model), weights(reference),
+                                                    strict=True))
+
+
 def test_different_seeds_give_different_models(data):
     first = sigae.SignalAutoencoder(tiny_config())
     first.fit(data, epochs=1, batch_size=16, seed=3, verbose=0)

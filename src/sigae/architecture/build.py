@@ -8,6 +8,7 @@ which kind a model is.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,10 @@ from sigae.errors import ConfigError
 
 Architecture = ModelConfig | PartsConfig
 """What a model is made from: sigae's design, or a Keras encoder and decoder."""
+
+_as_built: weakref.WeakKeyDictionary[keras.Model, tuple[int, list[Any]]] = (
+    weakref.WeakKeyDictionary())
+"""Views built with a seed (by their autoencoder view): the seed and the initial values."""
 
 
 @dataclass(frozen=True)
@@ -77,12 +82,30 @@ def build(architecture: Architecture, seed: int | None = None) -> Views:
         seed: Seeds the initial weights of a design (parts are rebuilt from their
             configurations; their weights come from a file or from training).
     """
-    views = builder_of(architecture).build(architecture, seed)
+    builder = builder_of(architecture)
+    views = builder.build(architecture, seed)
+    if seed is not None and builder.seeded:
+        _as_built[views.autoencoder] = (seed, [v.value for v in views.autoencoder.variables])
     described = repr(architecture)
     for name in ("encoder", "decoder", "autoencoder", "log_var"):
         if getattr(views, name) is not None:
             share_steps(getattr(views, name), (described, name))
     return views
+
+
+def holds_initial_weights(views: Views, seed: int | None) -> bool:
+    """Whether `views` still hold, unchanged, the initial weights `build(..., seed)` gave
+    them (every variable's value the very array it was built with: nothing assigned since),
+    so that building a twin with `seed` to copy its weights would change nothing.
+
+    Asking forgets what the views were built with, as the caller is about to train them.
+    """
+    seed_and_values = _as_built.pop(views.autoencoder, None)
+    if seed is None or seed_and_values is None or seed_and_values[0] != seed:
+        return False
+    variables = views.autoencoder.variables
+    return len(variables) == len(seed_and_values[1]) and all(
+        v.value is built for v, built in zip(variables, seed_and_values[1], strict=True))
 
 
 def weight_shapes(architecture: Architecture) -> dict[str, tuple[int, ...]]:

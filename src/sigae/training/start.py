@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sigae.architecture.build import Architecture, build, builder_of
+from sigae.architecture.build import Architecture, build, builder_of, holds_initial_weights
 from sigae.architecture.views import Views
 from sigae.core.paths import PathLike
 from sigae.data.augment import Augmentation, augmented_copies
@@ -78,9 +78,12 @@ def start(architecture: Architecture, views: Views, earlier: Learned | None,
         belongs = checkpoints.fingerprint(architecture, settings, x_train, x_val)
         if Path(checkpoint).exists():
             resumed = checkpoints.read(checkpoint, belongs)
-    if settings.seed is not None and earlier is None and builder_of(architecture).seeded:
-        # A twin built with the seed gives reproducible initial values; copying them keeps
-        # every view (and every reference a user holds) valid. Nothing global is seeded:
+    as_built = holds_initial_weights(views, settings.seed)
+    if (settings.seed is not None and earlier is None and builder_of(architecture).seeded
+            and not as_built):
+        # A twin built with the seed gives reproducible initial values (views built with
+        # that seed and untouched since hold them already); copying them keeps every view
+        # (and every reference a user holds) valid. Nothing global is seeded:
         # the batches' order is a function of (seed, epoch), and the designs' random
         # layers have seeds of their own.
         # The random layers' seed states too (noise, sampling, the contrastive views).
