@@ -8,12 +8,17 @@ same figure in the data's own units is compared with PCA fitted on the raw signa
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from sigae.core.runtime import one_blas_thread
 from sigae.stats.metrics import NmseAccumulator
+
+SMALL_PCA = 2 * 10**9
+"""Multiply-adds of a PCA's Gram matrix below which it runs on one BLAS thread."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,11 @@ def _leading_axes(centered: np.ndarray, rank: int) -> np.ndarray:
 
     n, values = centered.shape
     small = min(n, values)
-    gram = centered.T @ centered if values <= n else centered @ centered.T
-    eigenvalues, vectors = eigh(gram, subset_by_index=(small - rank, small - 1))
+    # Small problems on one BLAS thread: on two cores, waking the other thread made a
+    # 1500 x 501 PCA take 0.02 to 0.17 s, against 0.02 to 0.05 s on one.
+    with one_blas_thread() if n * values * small < SMALL_PCA else contextlib.nullcontext():
+        gram = centered.T @ centered if values <= n else centered @ centered.T
+        eigenvalues, vectors = eigh(gram, subset_by_index=(small - rank, small - 1))
     vectors = vectors[:, ::-1]  # the largest first
     if values <= n:
         axes = vectors.T
