@@ -15,11 +15,11 @@ if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
                                + " --xla_backend_optimization_level=0").strip()
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-import sigae  # noqa: E402
-from sigae import ConvBlock, ModelConfig  # noqa: E402
+import sigae
+from sigae import ConvBlock, ModelConfig
 
 LENGTH = 48
 

@@ -208,11 +208,17 @@ def test_the_widget_lives_in_jupyterlab_and_what_is_picked_comes_back(lab, brows
     wait_until(tab, f"{state}.picked !== null")
     picked = tab.evaluate(f"{state}.picked.index")
     wait_until(tab, f"{state}.selected.length === 1 && {state}.selected[0] === {picked}")
-    back = json.loads(run_in_kernel(runtime, "import json; print(json.dumps({'selected': "
-                                             "w.selected, 'code': w.code}))"))
+    expected = trained.encode(data[picked : picked + 1])[0]
+    deadline = time.monotonic() + 30
+    while True:  # `selected` and `code` reach the kernel as two messages
+        back = json.loads(run_in_kernel(runtime, "import json; print(json.dumps({'selected': "
+                                                 "w.selected, 'code': w.code}))"))
+        if np.allclose(back["code"], expected, rtol=1e-5, atol=1e-6) or (
+                time.monotonic() > deadline):
+            break
+        time.sleep(0.2)
     assert back["selected"] == [picked]
-    np.testing.assert_allclose(back["code"], trained.encode(data[picked : picked + 1])[0],
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(back["code"], expected, rtol=1e-5, atol=1e-6)
 
     # And Python moves the widget: a code set in the next cell is decoded and drawn.
     count = tab.evaluate(f"{state}.latencies.length")

@@ -3,32 +3,61 @@
 Keras' JAX trainer compiles a model's training, evaluation and prediction steps as
 `jax.jit` of the model's own bound methods, so every new model object traces and lowers
 them again, even when XLA's persistent cache then hands back the compiled programs: about
-0.4 s of each `fit` of a new model at the demo's size, and more for every `predict` of each
-view. The steps are pure functions of the state Keras passes in (every variable's value), so
-models built from one architecture, compiled alike, with the same variables (shape, dtype,
-trainable) and the same dtype policies trace the same program: `share_steps` makes their
-`make_*_function` look the jitted step up by that signature, traced once on the first such
-model (the template) and reused by the next ones with no tracing at all.
+0.3 s of each `fit` of a new model at the demo's size, and more for the first `predict` of
+each view. The steps are pure functions of the state Keras passes in (every variable's
+value), so models built from one architecture, compiled alike, with the same variables
+(shape, dtype, trainable) and the same dtype policies trace the same program. `share_steps`
+makes such models call one jitted function with that description as its static argument
+(`Traced`): the first model traces it, the next ones find it traced. The description holds
+its model weakly, so sharing keeps no model alive; a new shape is traced by the model
+calling.
 
 Only on the JAX backend, without a distribution, jitted and one step per execution; any other
-case is Keras' own path. A template that changed since (recompiled with another optimizer, a
-layer frozen) no longer matches its entry's signature, and the entry is traced again.
+case is Keras' own path.
 """
 
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
+import weakref
 from collections.abc import Callable, Hashable
+from functools import cache
 from types import MethodType
 from typing import Any
 
 import keras
 
-ENTRIES = 16
-"""Jitted steps kept (least recently used dropped first); each keeps its template alive."""
 
-_steps: OrderedDict[tuple[Hashable, ...], tuple[keras.Model, Callable[..., Any]]] = OrderedDict()
+class Traced:
+    """The static argument of a shared step: equal for models whose steps trace alike.
+
+    Args:
+        kind: `"train"`, `"test"` or `"predict"`.
+        key: What the model was built from (`share_steps`) and its `signature`.
+        model: The model whose step this is (held weakly); it traces the step when no
+            model with an equal description has traced it for these shapes yet.
+    """
+
+    def __init__(self, kind: str, key: Hashable, model: keras.Model) -> None:
+        self.kind, self.key = kind, (kind, key)
+        self._model = weakref.ref(model)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Traced) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def step(self, state: Any, data: Any) -> Any:
+        """The model's own step (Keras' `train_step`, `test_step`, or `predict_step` with
+        the state Keras' prediction loop expects back)."""
+        model = self._model()
+        if model is None:  # only a live model's call traces; the description outlives it
+            raise RuntimeError("a shared step was traced for a model that no longer exists")
+        if self.kind == "predict":
+            outputs, non_trainable = model.predict_step(state, data)
+            return outputs, (state[0], non_trainable)
+        return getattr(model, f"{self.kind}_step")(state, data)
 
 
 def share_steps(model: keras.Model, key: Hashable) -> None:
@@ -47,34 +76,32 @@ def share_steps(model: keras.Model, key: Hashable) -> None:
         setattr(model, f"make_{kind}_function", MethodType(_maker(kind), model))
 
 
-def clear() -> None:
-    """Forgets every shared step (their templates are then freed)."""
-    _steps.clear()
-
-
 def _maker(kind: str) -> Callable[..., Any]:
     def make(self: keras.Model, force: bool = False) -> Any:
         attribute = f"{kind}_function"
-        own = getattr(type(self), f"make_{kind}_function")
         if getattr(self, attribute) is not None and not force:
             return getattr(self, attribute)
         if not _shareable(self):
-            return own(self, force)
-        key = (kind, self._sigae_steps_key, _signature(self, kind))
-        entry = _steps.get(key)
-        if entry is not None and _signature(entry[0], kind) != key[2]:
-            entry = None  # the template changed since it was traced
-        if entry is None:
-            entry = (self, _jitted(self, kind))
-        _steps[key] = entry
-        _steps.move_to_end(key)
-        while len(_steps) > ENTRIES:
-            _steps.popitem(last=False)
-        function = self._make_function(entry[1], concatenate_outputs=kind == "predict")
+            return getattr(type(self), f"make_{kind}_function")(self, force)
+        traced, shared = Traced(kind, (self._sigae_steps_key, signature(self, kind)), self), \
+            _shared()
+
+        def step(state: Any, data: Any) -> Any:
+            return shared(state, data, traced)
+
+        function = self._make_function(step, concatenate_outputs=kind == "predict")
         setattr(self, attribute, function)
         return function
 
     return make
+
+
+@cache
+def _shared() -> Callable[..., Any]:
+    import jax
+
+    return jax.jit(lambda state, data, traced: traced.step(state, data), static_argnums=2,
+                   donate_argnums=0)
 
 
 def _shareable(model: keras.Model) -> bool:
@@ -82,21 +109,10 @@ def _shareable(model: keras.Model) -> bool:
             and bool(model.jit_compile) and model.steps_per_execution == 1)
 
 
-def _jitted(template: keras.Model, kind: str) -> Callable[..., Any]:
-    import jax
-
-    if kind == "predict":
-        def predict_step(state: Any, data: Any) -> Any:
-            outputs, non_trainable = template.predict_step(state, data)
-            return outputs, (state[0], non_trainable)
-
-        return jax.jit(predict_step, donate_argnums=0)
-    return jax.jit(getattr(template, f"{kind}_step"), donate_argnums=0)
-
-
-def _signature(model: keras.Model, kind: str) -> Hashable:
-    """What the traced step depends on besides the architecture: the variables, the dtype
-    policies and, for training and evaluation, the compiled optimizer, loss and metrics."""
+def signature(model: keras.Model, kind: str) -> Hashable:
+    """What a traced step depends on besides the architecture: the variables, the dtype
+    policies and, for training and evaluation, the compiled optimizer (its learning rate
+    is a variable, so not part of it), loss and metrics."""
     variables = tuple((tuple(v.shape), str(v.dtype), bool(v.trainable))
                       for v in model.variables)
     policies = tuple(layer.dtype_policy.name for layer in model._flatten_layers())
