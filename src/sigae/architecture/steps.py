@@ -83,8 +83,8 @@ def _maker(kind: str) -> Callable[..., Any]:
             return getattr(self, attribute)
         if not _shareable(self):
             return getattr(type(self), f"make_{kind}_function")(self, force)
-        traced, shared = Traced(kind, (self._sigae_steps_key, signature(self, kind)), self), \
-            _shared()
+        traced = Traced(kind, (self._sigae_steps_key, signature(self, kind)), self)
+        shared = _shared()
 
         def step(state: Any, data: Any) -> Any:
             return shared(state, data, traced)

@@ -106,20 +106,20 @@ def errors(views: Views, x: SignalArray, std: np.ndarray) -> np.ndarray:
     """Per-signal MSE of the autoencoder view in normalized units, shape `(n_signals,)`
     (of padded signals, over their own samples), computed on the model's own device even
     inside a distributed fit."""
-    return errors_and_reconstructions(views, x, std)[0]
+    return errors_and_reconstructions(views, x, std, keep=False)[0]
 
 
-def errors_and_reconstructions(views: Views, x: SignalArray, std: np.ndarray
-                               ) -> tuple[np.ndarray, np.ndarray | None]:
-    """`errors`, and the reconstructions they were computed from when `x` is in memory
-    (`None` for signals read from disk, whose reconstructions memory need not hold)."""
+def errors_and_reconstructions(views: Views, x: SignalArray, std: np.ndarray, *,
+                               keep: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """`errors`, and with `keep` the reconstructions they were computed from when `x` is in
+    memory (`None` for signals read from disk, whose reconstructions memory need not hold)."""
     parts, kept = [], []
     with one_device():
         for start, block in chunks(x, block_size(PREDICT_BATCH), what="validation signals"):
             reconstruction = predict(views.autoencoder, block)
             parts.append(signal_errors(reconstruction, block, std,
                                        valid(x, start, start + len(block)))[0])
-            if not is_lazy(x):
+            if keep and not is_lazy(x):
                 kept.append(reconstruction)
     if not parts:
         return np.zeros(0), None
