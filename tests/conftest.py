@@ -6,15 +6,6 @@ import os
 import shutil
 import time
 
-# The suite's models are tiny, so compiling their programs costs far more than running
-# them: XLA's backend without its optimization passes compiles them about 40% faster
-# (a cold cache: 18 s to 11 s of compiling for the training and CLI tests) and runs
-# them as correctly. Set before JAX starts, in this process and every one it starts.
-# Speed is measured by the benchmarks, which run with XLA's defaults.
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                               + " --xla_backend_optimization_level=0").strip()
-
 import numpy as np
 import pytest
 
