@@ -349,34 +349,42 @@ def table(summary: dict) -> str:
     def share(figures: dict, key: str = "share_of_sgemm") -> str:
         return f"{100 * figures[key]:.0f}%"
 
+    def side(label: str, before: float, now: float, spec: str,
+             bold: bool = False) -> tuple[str, ...]:
+        """A row of the default design: blank for plain Keras, then the two commits."""
+        figure = f"{now:{spec}}"
+        return label, "", f"{before:{spec}}", f"**{figure}**" if bold else figure
+
+    def both(figures_before: dict, figures_now: dict, key: str) -> tuple[float, float]:
+        return figures_before[key], figures_now[key]
+
     rows = [
         ("`question` preset: seconds per epoch", f"{plain['epoch_seconds']:.2f}",
          f"{old_q['epoch_seconds']:.2f}", f"**{new_q['epoch_seconds']:.2f}**"),
         ("... against plain Keras", "1", f"{summary['before_question_ratio_to_plain']:.2f}",
          f"**{summary['question_ratio_to_plain']:.2f}**"),
         ("... as a share of sgemm", share(plain), share(old_q), share(new_q)),
-        ("default design: one epoch (s), cache filled", "", f"{old_c['epoch_seconds']:.3f}",
-         f"{new_c['epoch_seconds']:.3f}"),
-        ("... fixed cost of one `fit` (s), cache filled", "", f"{old_c['fixed_seconds']:.2f}",
-         f"**{new_c['fixed_seconds']:.2f}**"),
-        ("... fixed cost against one epoch", "", f"{summary['before_fixed_to_epoch']:.2f}",
-         f"**{summary['new_fixed_to_epoch']:.2f}**"),
-        ("... fixed cost, empty cache (s)", "", f"{old['fixed_seconds']:.2f}",
-         f"{new['fixed_seconds']:.2f}"),
-        ("... fixed cost of a second model's `fit` in that process (s)", "",
-         f"{old_a['fixed_seconds']:.3f}", f"**{new_a['fixed_seconds']:.3f}**"),
-        ("... that against one epoch", "", f"{summary['before_again_fixed_to_epoch']:.2f}",
-         f"**{summary['new_again_fixed_to_epoch']:.2f}**"),
-        ("... that second `fit`'s time outside its epochs (s)", "",
-         f"{old_a['outside_epochs_seconds']:.3f}", f"**{new_a['outside_epochs_seconds']:.3f}**"),
-        ("... training signals/s (cache filled)", "", f"{old_c['train_signals_per_second']:,.0f}",
-         f"{new_c['train_signals_per_second']:,.0f}"),
-        ("... validation loss after the same epochs", "", f"{old['final_val_loss']:.6f}",
-         f"{new['final_val_loss']:.6f}"),
-        ("`encode`, default batch (100): signals/s", "", f"{old['encode_default_batch']:,.0f}",
-         f"{new['encode_default_batch']:,.0f}"),
-        ("`sigae demo`, whole command (s), median of 3 sharing one cache", "",
-         f"{summary['before_demo_seconds']:.1f}", f"**{summary['new_demo_seconds']:.1f}**"),
+        side("default design: one epoch (s), cache filled",
+             *both(old_c, new_c, "epoch_seconds"), ".3f"),
+        side("... fixed cost of one `fit` (s), cache filled",
+             *both(old_c, new_c, "fixed_seconds"), ".2f", bold=True),
+        side("... fixed cost against one epoch", summary["before_fixed_to_epoch"],
+             summary["new_fixed_to_epoch"], ".2f", bold=True),
+        side("... fixed cost, empty cache (s)", *both(old, new, "fixed_seconds"), ".2f"),
+        side("... fixed cost of a second model's `fit` in that process (s)",
+             *both(old_a, new_a, "fixed_seconds"), ".3f", bold=True),
+        side("... that against one epoch", summary["before_again_fixed_to_epoch"],
+             summary["new_again_fixed_to_epoch"], ".2f", bold=True),
+        side("... that second `fit`'s time outside its epochs (s)",
+             *both(old_a, new_a, "outside_epochs_seconds"), ".3f", bold=True),
+        side("... training signals/s (cache filled)",
+             *both(old_c, new_c, "train_signals_per_second"), ",.0f"),
+        side("... validation loss after the same epochs",
+             *both(old, new, "final_val_loss"), ".6f"),
+        side("`encode`, default batch (100): signals/s",
+             *both(old, new, "encode_default_batch"), ",.0f"),
+        side("`sigae demo`, whole command (s), median of 3 sharing one cache",
+             summary["before_demo_seconds"], summary["new_demo_seconds"], ".1f", bold=True),
     ]
     lines = [f"| XLA sgemm {sgemm:.0f} GFLOP/s | plain Keras (the question's code) | "
              f"sigae {summary['before']} | sigae now |", "|---|---|---|---|"]

@@ -19,6 +19,7 @@ laid out over the devices whose weights come back to the model's views after eve
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,8 +61,6 @@ def data_parallel(devices: int | str) -> keras.distribution.DataParallel:
 def accelerator() -> str:
     """Which devices this process runs models on, in words: e.g. `gpu: 1 x NVIDIA H200
     (jax)`, or `cpu: 2 cores, 1 device(s); no GPU visible to jax` with how to get one."""
-    import os
-
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
