@@ -59,3 +59,12 @@ def test_an_unknown_precision_is_refused_in_one_line(x, tmp_path, capsys):
               "--precision", "half"])
     assert exit_.value.code == 2
     assert "invalid choice: 'half'" in capsys.readouterr().err
+
+
+def test_the_command_line_offers_the_precisions_fit_takes():
+    from sigae.cli import build_parser
+    from sigae.training.settings import PRECISIONS
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    (option,) = [a for a in train._actions if "--precision" in a.option_strings]
+    assert tuple(option.choices) == PRECISIONS

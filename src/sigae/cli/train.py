@@ -27,7 +27,6 @@ from sigae.cli.options import (
 )
 from sigae.errors import DataError, SigaeError
 from sigae.training.automatic import automatic_default
-from sigae.training.settings import PRECISIONS
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -219,7 +218,8 @@ def register(commands: Any) -> None:
     sub.add_argument("--weight-decay", type=non_negative_float, default=0.0,
                      help="AdamW weight decay of the convolutional path (default: 0, plain "
                      "Adam)")
-    sub.add_argument("--precision", choices=PRECISIONS, default="float32",
+    # sigae.training.settings.PRECISIONS, written out: importing it brings NumPy into --help
+    sub.add_argument("--precision", choices=["float32", "bfloat16"], default="float32",
                      help="float32 (default), or bfloat16: mixed precision for GPUs and TPUs "
                      "(bfloat16 compute; float32 weights, normalization, loss, validation "
                      "and everything measured)")
