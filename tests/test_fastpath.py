@@ -146,6 +146,16 @@ def test_a_tie_in_a_pooling_window_shares_the_gradient():
     np.testing.assert_array_equal(np.asarray(grad)[0, :, 0], [0.5, 0.5, 0.0, 1.0])
 
 
+def test_ties_in_wider_windows_share_the_gradient_equally():
+    # windows of 3: a three-way tie, a two-way tie, one maximum; "same" pads the last
+    x = np.array([[[1.0], [1.0], [1.0], [2.0], [0.0], [2.0], [5.0], [4.0]]], "float32")
+    upstream = np.array([[[0.3], [0.7], [1.1]]], "float32")
+    grad = jax.grad(lambda v: (fastpath.MaxPooling1D(3, padding="same")(v) * upstream).sum())(x)
+    third, half = np.float32(0.3) / np.float32(3), np.float32(0.7) / np.float32(2)
+    np.testing.assert_array_equal(np.asarray(grad)[0, :, 0], np.array(
+        [third, third, third, half, 0.0, half, 1.1, 0.0], "float32"))
+
+
 def test_a_failing_fast_path_falls_back_with_a_warning(monkeypatch, caplog):
     def broken(*args):
         raise RuntimeError("simulated failure")

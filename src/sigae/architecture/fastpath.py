@@ -191,9 +191,15 @@ def _pool_bwd(pool: int, same: bool, residuals: tuple[Any, Any], dy: Any) -> tup
     used = windows * pool - before - after  # samples inside some window
     windowed = jnp.pad(x[:, :used], ((0, 0), (before, after), (0, 0)),
                        constant_values=-jnp.inf).reshape(batch, windows, pool, channels)
-    hit = windowed == y[:, :, None, :]
-    share = dy / jnp.maximum(jnp.sum(hit, axis=2, dtype=dy.dtype), 1)
-    dx = jnp.where(hit, share[:, :, None, :], 0).reshape(batch, windows * pool, channels)
+    # One comparison per place in the window, each a plain elementwise operation: XLA
+    # runs a reduction over the short window axis, and a division, far slower.
+    hits = [windowed[:, :, i] == y for i in range(pool)]
+    if pool == 2:  # dy / 2 is dy * 0.5 exactly
+        share = jnp.where(hits[0] & hits[1], dy * 0.5, dy)
+    else:  # a window with no hit (a NaN) passes no gradient: its `where`s are all 0
+        share = dy / sum(hit.astype(dy.dtype) for hit in hits)
+    dx = jnp.stack([jnp.where(hit, share, 0) for hit in hits], axis=2)
+    dx = dx.reshape(batch, windows * pool, channels)
     dx = dx[:, before:before + used]
     if used < length:  # "valid" pooling drops the last samples
         dx = jnp.pad(dx, ((0, 0), (0, length - used), (0, 0)))
