@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -203,19 +204,32 @@ def test_weight_decay_spares_the_pca_initialized_linear_path(data):
     assert not any(path.startswith("linear_") for path in decayed)
 
 
-@pytest.mark.parametrize(("learning_rate", "epochs", "best"), [
-    (0.03, 6, 5),  # the last epoch's weights kept
-    (0.15, 10, 8),  # an earlier epoch's
-    (1.0, 6, None),  # the starting weights: no epoch beat them
+class _DivergeFrom(keras.callbacks.Callback):
+    """Sets a learning rate that makes training diverge from epoch `epoch` on."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            self.model.optimizer.learning_rate.assign(1.0)
+
+
+@pytest.mark.parametrize(("diverge_from", "best"), [
+    (None, 5),  # the last epoch's weights kept
+    (3, 2),  # an earlier epoch's
+    (0, None),  # the starting weights: no epoch beat them
 ])
 def test_the_final_comparison_is_that_of_a_fresh_pass_over_the_kept_weights(
-        data, learning_rate, epochs, best):
+        data, diverge_from, best):
     from sigae.training.evaluate import evaluate, fit_baselines
     from sigae.training.split import split
 
     model = sigae.SignalAutoencoder(tiny_config(), seed=0)
-    model.fit(data, epochs=epochs, batch_size=16, seed=0, verbose=0, patience=None,
-              learning_rate=learning_rate)
+    callbacks = [] if diverge_from is None else [_DivergeFrom(diverge_from)]
+    model.fit(data, epochs=6, batch_size=16, seed=0, verbose=0, patience=None,
+              learning_rate=0.03, callbacks=callbacks)
     assert model.history.best_epoch == best
     x_train, x_val = split(data, 0.2)
     mean, std = model.views.normalization
