@@ -71,6 +71,27 @@ def stream_everything(monkeypatch):
     monkeypatch.setattr(sigae.data.streaming, "IN_MEMORY_BYTES", 0)
 
 
+def test_every_forward_pass_is_a_whole_batch_so_a_row_does_not_depend_on_its_company(
+        trained, monkeypatch):
+    sizes = []
+    predict = type(trained.encoder).predict
+
+    def spy(model, x, *args, batch_size=None, **kwargs):
+        sizes.append((len(x), batch_size))
+        return predict(model, x, *args, batch_size=batch_size, **kwargs)
+
+    monkeypatch.setattr(type(trained.encoder), "predict", spy)
+    x = signals(23, seed=5)
+    codes = trained.encode(x, batch_size=8)
+    alone = [trained.encode(x[i:i + 1], batch_size=8) for i in (0, 17, 22)]
+    assert {size for size, _ in sizes} == {16, 8}  # 23 rows: 16, then 7 and a zero row
+    assert {batch for _, batch in sizes} == {8}
+    for i, row in zip((0, 17, 22), alone, strict=True):
+        np.testing.assert_array_equal(row, codes[i:i + 1])
+    np.testing.assert_array_equal(trained.decode(codes, batch_size=8),
+                                  trained.reconstruct(x, batch_size=8))
+
+
 def test_small_lazy_data_trains_in_memory_exactly_as_an_array(tmp_path):
     x = signals(100, seed=5)
     np.save(tmp_path / "x.npy", x)

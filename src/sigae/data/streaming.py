@@ -162,9 +162,12 @@ def block_size(batch_size: int) -> int:
 
 def predict(model: Any, x: SignalArray, batch_size: int = PREDICT_BATCH, *,
             what: str = "x") -> np.ndarray:
-    """`model.predict(x)` as float32, in blocks of whole batches (`block_size`) when `x` is
-    lazy, so memory holds one block of input at a time and the result is bitwise what one
-    call on all of `x` gives.
+    """`model.predict(x)` as float32, in batches of exactly `batch_size` rows: the last
+    is padded with zero rows, whose outputs are dropped. A model so runs one compiled
+    program per batch size, whatever the number of rows (a new number of rows would
+    otherwise compile a new one), and each row's output is that of the same program
+    whichever rows came with it. Lazy `x` is read in blocks of whole batches, so memory
+    holds one block of input at a time.
 
     Args:
         model: A `keras.Model` (any object with Keras' `predict`).
@@ -175,11 +178,20 @@ def predict(model: Any, x: SignalArray, batch_size: int = PREDICT_BATCH, *,
     if len(x) == 0:
         return np.zeros((0, *model.output_shape[1:]), dtype="float32")
     if not is_lazy(x):
-        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), "float32")
-    return np.concatenate([
-        np.asarray(model.predict(block, batch_size=batch_size, verbose=0), "float32")
-        for _, block in chunks(x, block_size(batch_size), what=what)
-    ])
+        return _whole_batches(model, np.asarray(x), batch_size)
+    return np.concatenate([_whole_batches(model, block, batch_size)
+                           for _, block in chunks(x, block_size(batch_size), what=what)])
+
+
+def _whole_batches(model: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
+    whole = len(x) - len(x) % batch_size
+    parts = [] if whole == 0 else [model.predict(x[:whole], batch_size=batch_size, verbose=0)]
+    if whole < len(x):  # the last rows, and zero rows up to a whole batch
+        last = np.zeros((batch_size, *x.shape[1:]), dtype=x.dtype)
+        last[:len(x) - whole] = x[whole:]
+        parts.append(model.predict(last, batch_size=batch_size, verbose=0)[:len(x) - whole])
+    outputs = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return np.asarray(outputs, "float32")
 
 
 def stream(
