@@ -424,7 +424,8 @@ class SignalAutoencoder:
         Args:
             x: Array of shape `(n_signals, length, channels)` or `(n_signals, length)`, or
                 `Signals`; lazy data is read in blocks.
-            batch_size: Signals per forward pass.
+            batch_size: Signals per forward pass; the last pass is padded to a whole batch,
+                so a signal's code is the same whichever signals come with it.
             return_variance: Also return a variational model's posterior variance.
 
         Returns:
@@ -449,7 +450,7 @@ class SignalAutoencoder:
 
         Args:
             codes: Array of shape `(n_signals, latent_dim)`.
-            batch_size: Codes per forward pass.
+            batch_size: Codes per forward pass (the last padded to a whole batch).
 
         Returns:
             float32 array of shape `(n_signals, length, channels)`.
