@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 from sigae.core import runtime
+from sigae.core.lazy import submodules
 from sigae.core.version import __version__
 from sigae.errors import (
     ConfigError,
@@ -101,9 +102,14 @@ _LAZY = {
 }
 
 
+_submodule = submodules(__name__)
+
+
 def __getattr__(name: str) -> Any:
+    """The names of `_LAZY`, and every subpackage and module of sigae (`sigae.io`,
+    `sigae.study`, ...), imported when first named."""
     if name not in _LAZY:
-        raise AttributeError(f"module 'sigae' has no attribute {name!r}")
+        return _submodule(name)
     import importlib
 
     module_name, attribute = _LAZY[name]
@@ -111,3 +117,9 @@ def __getattr__(name: str) -> Any:
     value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    import pkgutil
+
+    return sorted({*globals(), *__all__, *(m.name for m in pkgutil.iter_modules(__path__))})

@@ -9,3 +9,7 @@
 - `views`: `Views` over one set of layers, with the normalization layer inside;
 - `build`: the one dispatch on the kind of architecture.
 """
+
+from sigae.core.lazy import submodules
+
+__getattr__ = submodules(__name__)

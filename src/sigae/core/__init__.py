@@ -6,3 +6,7 @@
 - `runtime`: the process settings `import sigae` makes (allocator, compilation cache);
 - `paths`: the `PathLike` type; `version`: sigae's version.
 """
+
+from sigae.core.lazy import submodules
+
+__getattr__ = submodules(__name__)

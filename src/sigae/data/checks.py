@@ -82,8 +82,16 @@ def as_float_array(x: Any, name: str) -> np.ndarray:
     """`x` as a contiguous float32 array.
 
     Raises:
-        DataError: If `x` does not hold real numbers.
+        DataError: If `x` does not hold real numbers, or is a list of recordings of
+            different lengths (`sigae.io.recordings` makes them one set).
     """
+    if isinstance(x, list | tuple) and len({np.shape(item) for item in x}) > 1:
+        shapes = sorted({np.shape(item) for item in x})
+        raise DataError(
+            f"{name} is a list of recordings of different shapes ({shapes[0]} to "
+            f"{shapes[-1]}); make them one set first: sigae.io.recordings({name}, "
+            "lengths='resample' or 'pad', length=the model's length)."
+        )
     array = np.asarray(x)
     if array.dtype.kind not in "iuf":
         raise DataError(

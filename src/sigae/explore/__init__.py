@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sigae.core.lazy import submodules
+
 if TYPE_CHECKING:
     from sigae.explore.notebook import ExplorerWidget
     from sigae.model import SignalAutoencoder
@@ -67,3 +69,5 @@ def widget(model: SignalAutoencoder, x: Any = None, labels: Any = None, *,
     session = ExploreSession(model, signals, labels=None if labels is None else np.asarray(labels),
                              label_name=label_name, projection=projection, batch_size=batch_size)
     return ExplorerWidget(session)
+
+__getattr__ = submodules(__name__)

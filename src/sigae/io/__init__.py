@@ -47,3 +47,7 @@ __all__ = [
     "windows",
     "write_array",
 ]
+
+from sigae.core.lazy import submodules
+
+__getattr__ = submodules(__name__)

@@ -6,3 +6,7 @@
 - `sigae.study.report`: the self-contained HTML report;
 - `sigae.study.summary`: the text of `sigae info`.
 """
+
+from sigae.core.lazy import submodules
+
+__getattr__ = submodules(__name__)

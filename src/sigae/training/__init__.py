@@ -25,8 +25,9 @@ The face of the package: `TrainingConfig`, `AUTO`, `StopRequest`, `TrainingHisto
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sigae.core.lazy import submodules
 
 if TYPE_CHECKING:
     from sigae.training.automatic import AUTO
@@ -47,10 +48,4 @@ _FACE = {
 __all__ = ["AUTO", "GuardCallback", "Learned", "StopRequest", "TrainingConfig",
            "TrainingHistory", "measure", "train"]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _FACE:
-        raise AttributeError(f"module 'sigae.training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"sigae.training.{_FACE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = submodules(__name__, _FACE)
