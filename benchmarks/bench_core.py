@@ -80,7 +80,7 @@ def _train_phase(preset: str, seed: int, epochs: int, patience: int | None,
         "preset": preset,
         "latent_dim": model.config.latent_dim,
         "seed": seed,
-        "parameters": model.count_params()["autoencoder"],
+        "parameters": model.param_counts()["autoencoder"],
         "epochs": history.epochs,
         "total_seconds": total,
         # The first epoch includes compilation; the median is over the rest.

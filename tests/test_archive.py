@@ -176,7 +176,7 @@ def test_the_study_tools_read_a_ts_file_and_its_labels(model_file, tmp_path, cap
 
 
 def test_labels_of_recordings_go_to_each_of_their_windows(tmp_path, capsys):
-    from sigae.cli.latent import read_labels
+    from sigae.cli.labels import read_labels
 
     data = ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts"
     windows = load_signals(data, window=29, hop=29)
@@ -240,9 +240,9 @@ def test_a_model_fitted_on_resampled_recordings_says_so_after_loading(tmp_path):
     assert signals.lengths is not None
     model = sigae.SignalAutoencoder(tiny_config())
     model.fit(signals, epochs=1, batch_size=16, seed=0, verbose=0, augment="none")
-    assert model.learned.lengths == "resample"
+    assert model.learned.length_policy == "resample"
     model.save(tmp_path / "m.sigae")
-    assert sigae.load(tmp_path / "m.sigae").learned.lengths == "resample"
+    assert sigae.load(tmp_path / "m.sigae").learned.length_policy == "resample"
 
 
 def test_a_ts_file_written_by_sigae_reads_back_exactly(tmp_path):

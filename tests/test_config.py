@@ -78,7 +78,7 @@ def test_unknown_preset_lists_the_known_ones():
 
 def test_question_preset_has_the_questions_parameter_counts():
     model = sigae.SignalAutoencoder.from_preset("question", length=501, channels=1)
-    assert model.count_params() == {
+    assert model.param_counts() == {
         "encoder": 151_616,
         "decoder": 14_903_157,
         "autoencoder": 15_054_773,
@@ -117,6 +117,6 @@ def test_question_preset_has_the_questions_layers():
 
 
 def test_default_design_is_far_smaller_than_the_question():
-    default = sigae.SignalAutoencoder.from_preset("default", length=501).count_params()
-    question = sigae.SignalAutoencoder.from_preset("question", length=501).count_params()
+    default = sigae.SignalAutoencoder.from_preset("default", length=501).param_counts()
+    question = sigae.SignalAutoencoder.from_preset("question", length=501).param_counts()
     assert default["autoencoder"] * 20 < question["autoencoder"]

@@ -231,13 +231,13 @@ def test_a_full_file_system_is_refused_before_the_work(capsys, mount, files, mod
 
 
 def test_on_a_really_full_disk_the_trained_model_is_rescued(capsys, monkeypatch, mount, files):
-    import sigae.cli.train
+    import sigae.cli.train.handlers
 
     small = mount("16k")
     (small / "filler").write_bytes(b"\0" * 8192)
     # Past the pre-flight (which would refuse at once), the save meets the real full disk.
     monkeypatch.setattr(sigae.core.outputs, "check_writable", lambda *a, **k: None)
-    monkeypatch.setattr(sigae.cli.train, "check_output_file", lambda path, *a, **k: path,
+    monkeypatch.setattr(sigae.cli.train.handlers, "check_output_file", lambda path, *a, **k: path,
                         raising=False)
     out = small / "m.sigae"
     code, _, err = run(capsys, "train", files / "x.npy", "--out", out, "--epochs", 1,

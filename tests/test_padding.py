@@ -120,7 +120,7 @@ def test_huge_padding_changes_nothing(padded, design):
             else:
                 np.testing.assert_array_equal(np.asarray(first, dtype=object).tolist(),
                                               np.asarray(same, dtype=object).tolist())
-    assert model.learned.lengths == "pad"
+    assert model.learned.length_policy == "pad"
 
 
 def test_padded_signals_train_without_augmentation_or_the_small_data_choice(padded):

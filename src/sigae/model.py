@@ -14,9 +14,7 @@ parts to the layers below (`sigae.training`, `sigae.saving`), which never see th
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, cast
 
 import keras
@@ -26,18 +24,19 @@ from sigae.architecture import config as config_module
 from sigae.architecture.build import Architecture, build
 from sigae.architecture.parts import PartsConfig, build_parts, parts_config
 from sigae.architecture.views import Views
+from sigae.core.deprecation import renamed
 from sigae.core.paths import PathLike
 from sigae.data.augment import Augmentation
 from sigae.data.checks import check_codes, check_signals
 from sigae.data.normalization import normalization_arrays
-from sigae.data.streaming import PREDICT_BATCH, in_memory_if_small, predict
+from sigae.data.streaming import PREDICT_BATCH, predict
 from sigae.errors import ConfigError, NotFittedError, TrainingError
-from sigae.io.arrays import Padded, SignalArray
+from sigae.io.arrays import SignalArray
 from sigae.io.signals import Signals
 from sigae.saving import export, model_file
 from sigae.stats.calibration import Calibration
 from sigae.stats.pca import Comparison
-from sigae.training import choice, evaluate, trainer
+from sigae.training import evaluate, fitting
 from sigae.training.automatic import AUTO
 from sigae.training.card import card_html
 from sigae.training.records import Learned, TrainingHistory
@@ -52,6 +51,8 @@ class SignalAutoencoder:
         config: The architecture: a `ModelConfig` (see also `from_preset`), or the
             `PartsConfig` of a model made of Keras parts (see `from_parts`).
         seed: Seeds the initial weights of a built-in design; `None` draws them at random.
+        views: Views of `config` that already exist (see `from_views`), instead of new ones.
+        learned: What those views learned (see `learned`).
 
     Example:
 
@@ -60,20 +61,20 @@ class SignalAutoencoder:
     ((None, 4), (None, 128, 1))
     """
 
-    def __init__(self, config: Architecture, *, seed: int | None = None) -> None:
+    def __init__(self, config: Architecture, *, seed: int | None = None,
+                 views: Views | None = None, learned: Learned | None = None) -> None:
         self.config: Architecture = config
-        self._views = build(config, seed)
+        self._views = build(config, seed) if views is None else views
         self._learned: Learned | None = None
+        if learned is not None:
+            self.learned = learned
 
     @classmethod
-    def _of(cls, config: Architecture, views: Views, learned: Learned | None = None
-            ) -> SignalAutoencoder:
-        """A model over views that already exist (from parts, a file, an adoption)."""
-        model = cls.__new__(cls)
-        model.config, model._views, model._learned = config, views, None
-        if learned is not None:
-            model.learned = learned
-        return model
+    def from_views(cls, config: Architecture, views: Views, learned: Learned | None = None
+                   ) -> SignalAutoencoder:
+        """A model over views that already exist: built from parts, read from a file, or
+        adopted. `learned`, if given, sets the normalization inside them."""
+        return cls(config, views=views, learned=learned)
 
     @classmethod
     def from_preset(
@@ -142,7 +143,7 @@ class SignalAutoencoder:
         if (mean is None) != (std is None):
             raise ConfigError("Give both mean and std, or neither (they are then fitted).")
         learned = None if mean is None else Learned(*normalization_arrays(mean, std, config))
-        return cls._of(config, build_parts(config, (encoder, decoder)), learned)
+        return cls.from_views(config, build_parts(config, (encoder, decoder)), learned)
 
     def __repr__(self) -> str:
         config, state = self.config, "fitted" if self.is_fitted else "untrained"
@@ -152,7 +153,7 @@ class SignalAutoencoder:
     def _repr_html_(self) -> str:
         """The notebook's card: parts, shapes, parameters, normalization, training, the
         comparison with PCA (`sigae.training.card`)."""
-        return card_html(self.config, self.count_params(), self._learned)
+        return card_html(self.config, self.param_counts(), self._learned)
 
     # -- the three views -------------------------------------------------------------
 
@@ -177,10 +178,12 @@ class SignalAutoencoder:
         return self._views.autoencoder
 
     @property
-    def log_var_view(self) -> keras.Model | None:
+    def log_var(self) -> keras.Model | None:
         """A variational model's `(n, length, channels)` signals -> `(n, latent_dim)`
         log-variance of the code, over the same layers; `None` for other models."""
         return self._views.log_var
+
+    log_var_view = renamed("SignalAutoencoder.log_var_view", "SignalAutoencoder.log_var")
 
     # -- what fitting learned --------------------------------------------------------
 
@@ -222,17 +225,17 @@ class SignalAutoencoder:
         """The training codes' densities and the validation error quantiles."""
         return self._learned.calibration if self._learned else None
 
-    def count_params(self) -> dict[str, int]:
-        """Trainable parameter counts of each view (normalization statistics excluded)."""
+    def count_params(self) -> int:
+        """The number of values in the model's weights, as Keras counts them: every
+        variable of the autoencoder view, the normalization's statistics included."""
+        return int(self.autoencoder.count_params())
 
-        def trainable(model: keras.Model) -> int:
-            return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-
-        return {
-            "encoder": trainable(self.encoder),
-            "decoder": trainable(self.decoder),
-            "autoencoder": trainable(self.autoencoder),
-        }
+    def param_counts(self) -> dict[str, int]:
+        """Trainable parameters of each view, `{"encoder", "decoder", "autoencoder"}`
+        (the normalization's statistics are not trained, so not counted)."""
+        return {name: int(sum(np.prod(w.shape) for w in view.trainable_weights))
+                for name, view in (("encoder", self.encoder), ("decoder", self.decoder),
+                                   ("autoencoder", self.autoencoder))}
 
     # -- training --------------------------------------------------------------------
 
@@ -256,6 +259,7 @@ class SignalAutoencoder:
         devices: int | str | None = None,
         augment: Augmentation | str = "auto",
         precision: str = "float32",
+        config: TrainingConfig | None = None,
     ) -> TrainingHistory:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
@@ -268,7 +272,6 @@ class SignalAutoencoder:
         the model with that PCA on the validation signals (`self.comparison`), and by
         fitting the density of the training codes and the quantiles of the validation
         error (`self.calibration`, used by `sigae.study.latent.generate` and `score`).
-        The work is done by `sigae.training.train`.
 
         An epoch replaces the starting weights only if it beats them by more than twice
         the standard error of the per-signal differences on the validation signals, so
@@ -280,6 +283,9 @@ class SignalAutoencoder:
         convolutional path with or without augmentation; the winner is then fitted on all
         of `x`, and `self.learned.choice` says which won, with every candidate's
         cross-validated error and time.
+
+        The work is done by `sigae.training.fit`, which owns every decision of a fit (the
+        checks, the small-data choice, the record, the checkpoint's life).
 
         Settings left at `"auto"` are chosen from the number of training signals; for 800
         or more they are the question's (batch 100, 100 epochs) with patience 10. See
@@ -296,7 +302,7 @@ class SignalAutoencoder:
             x: Training signals, array of shape `(n_signals, length, channels)` or
                 `(n_signals, length)` for one channel, or `Signals`. Recordings of
                 different lengths made one (`sigae.io.recordings`) are recorded as such in
-                `learned.lengths` and the model file: `"resample"`, or `"pad"`, whose
+                `learned.length_policy` and the model file: `"resample"`, or `"pad"`, whose
                 padding no loss, statistic, comparison or error counts (padded signals
                 train without augmentation and without the small-data choice, whose
                 augmented candidates would move samples across the padding).
@@ -343,6 +349,8 @@ class SignalAutoencoder:
                 compute, float32 weights, normalization and loss) for GPUs and TPUs; the
                 model keeps float32 views, so encode / decode / reconstruct and everything
                 `fit` measures stay float32.
+            config: All of the settings above from `epochs` to `precision` as one
+                `TrainingConfig`, which then replaces them (give one or the other).
 
         Returns:
             The history of this call (loss and val_loss per epoch). `self.history` holds
@@ -353,44 +361,22 @@ class SignalAutoencoder:
             DataError: If `x` or `validation_data` has the wrong shape or non-finite values.
             TrainingError: If the loss becomes NaN or infinite; the last good weights are kept.
         """
-        settings = TrainingConfig.with_augment(
+        settings = config or TrainingConfig.with_augment(
             augment, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
             patience=patience, learning_rate=learning_rate, weight_decay=weight_decay,
             seed=seed, precision=precision)
-        if validation_data is not None:
-            validation_data = check_signals(validation_data, self.config, "validation_data")
-        policy = None
-        if isinstance(x, Signals) and x.lengths is not None:
-            policy = "pad" if x.padded else "resample"
-        x = check_signals(x, self.config, "x")
-        padded = isinstance(x, Padded)
-        if padded and settings.augmentation is not None:
-            raise ConfigError("Augmentation moves samples across the padding of padded "
-                              "signals; train them without it (augment='none'), or resample "
-                              "them (lengths='resample').")
-        chosen = None
-        if not padded and choice.applies(self.config, self.is_fitted, len(x), settings,
-                                         alone=validation_data is None and devices is None):
-            x = in_memory_if_small(x)  # a small file is read once, here
-            chosen = choice.choose(self.config, np.asarray(x), settings, stop=stop)
-            # The winner's augmentation in the settings, so a checkpoint knows its run.
-            trained_with = chosen.winner.augmentation if chosen.winner.trains else None
-            settings = dataclasses.replace(settings, augment=trained_with or "none")
         try:
-            learned = trainer.train(
+            fitted = fitting.fit(
                 self.config, self._views, self._learned, x, settings,
                 validation_data=validation_data, verbose=verbose, stop=stop,
-                callbacks=callbacks, checkpoint=checkpoint, devices=devices,
-                candidate=chosen.winner if chosen else None)
+                callbacks=callbacks, checkpoint=checkpoint, keep_checkpoint=keep_checkpoint,
+                devices=devices)
         except TrainingError as error:
             if isinstance(error.learned, Learned):
-                self.learned = error.learned.after(self._learned)
+                self.learned = error.learned  # the record of the last good weights
             raise
-        self.learned = dataclasses.replace(learned, choice=chosen,
-                                           lengths=policy).after(self._learned)
-        if checkpoint is not None and not keep_checkpoint and not learned.history.interrupted:
-            Path(checkpoint).unlink(missing_ok=True)
-        return learned.history
+        self.learned = fitted.learned
+        return fitted.run
 
     def measure(self, x: np.ndarray | Signals | SignalArray, *, validation_split: float = 0.2,
                 seed: int | None = None) -> Comparison:
@@ -440,10 +426,10 @@ class SignalAutoencoder:
         codes = predict(self.encoder, x, batch_size)
         if not return_variance:
             return codes
-        if self.log_var_view is None:
+        if self.log_var is None:
             raise ConfigError("return_variance=True needs a variational model "
                               "(ModelConfig(variational=True)); this one is not.")
-        return codes, np.exp(predict(self.log_var_view, x, batch_size))
+        return codes, np.exp(predict(self.log_var, x, batch_size))
 
     def decode(self, codes: np.ndarray, *, batch_size: int = PREDICT_BATCH) -> np.ndarray:
         """Maps codes to signals in the units of the training data.
@@ -532,6 +518,5 @@ def load_with_manifest(path: PathLike) -> tuple[SignalAutoencoder, dict[str, Any
         StorageError: If the machine cannot read the file (an I/O error, a permission).
     """
     contents = model_file.read(path)
-    model = SignalAutoencoder._of(contents.architecture, contents.views)
-    model._learned = contents.learned  # the normalization is in the views already
+    model = SignalAutoencoder.from_views(contents.architecture, contents.views, contents.learned)
     return model, contents.manifest

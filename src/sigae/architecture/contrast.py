@@ -37,6 +37,7 @@ class Contrast(keras.layers.Layer):
         super().__init__(**kwargs)
         self.weight, self.temperature = weight, temperature
         self.shift, self.scale, self.mask, self.noise = shift, scale, mask, noise
+        self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def view(self, x: Any) -> Any:
@@ -82,4 +83,4 @@ class Contrast(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "weight": self.weight,
                 "temperature": self.temperature, "shift": self.shift, "scale": self.scale,
-                "mask": self.mask, "noise": self.noise}
+                "mask": self.mask, "noise": self.noise, "seed": self.seed}

@@ -27,7 +27,7 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, beta: float, scale: int, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.beta, self.scale = beta, scale
+        self.beta, self.scale, self.seed = beta, scale, seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs: list[Any], training: bool = False) -> Any:
@@ -43,7 +43,8 @@ class Sampling(keras.layers.Layer):
         return input_shape[0]
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "beta": self.beta, "scale": self.scale}
+        return {**super().get_config(), "beta": self.beta, "scale": self.scale,
+                "seed": self.seed}
 
 
 def build_views(config: ModelConfig, seed: int | None = None) -> Views:

@@ -6,7 +6,8 @@ On JAX, Keras draws each initial weight with a random program compiled for its s
 spent seconds before its first step. These draw the same distributions with NumPy from
 the same kind of seed, in microseconds, on every backend alike. Exported `.keras` files
 name Keras' own initializers in their place (`keras_equivalent`), so they open without
-sigae.
+sigae. They are registered with Keras (as `sigae>GlorotUniform`, ...), so a layer rebuilt
+from its configuration gets them back, not Keras' own.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+@keras.saving.register_keras_serializable(package="sigae")
 class GlorotUniform(keras.initializers.GlorotUniform):
     """Keras' Glorot uniform, `U(-limit, limit)` with `limit = sqrt(6 / (fan_in +
     fan_out))`, drawn by NumPy's generator from `seed`."""
@@ -41,6 +43,7 @@ class GlorotUniform(keras.initializers.GlorotUniform):
             dtype or "float32"))
 
 
+@keras.saving.register_keras_serializable(package="sigae")
 class Zeros(keras.initializers.Zeros):
     """Keras' zeros, made by NumPy."""
 
@@ -49,6 +52,7 @@ class Zeros(keras.initializers.Zeros):
                         keras.backend.standardize_dtype(dtype or "float32"))
 
 
+@keras.saving.register_keras_serializable(package="sigae")
 class Ones(keras.initializers.Ones):
     """Keras' ones, made by NumPy."""
 

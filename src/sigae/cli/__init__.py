@@ -1,11 +1,13 @@
 """The `sigae` command line: a thin layer over the library.
 
-One module per command group, each registering its arguments beside its handlers:
-`train` (demo, train), `apply` (encode, decode, reconstruct), `inspect` (check, info,
-export), `adopt`, `latent` (the latent-space studies), `study` (generate, score,
-report) and `explore` (the live page). Only this package prints or exits. Heavy modules
-(Keras, the backend, matplotlib) are imported inside the handler that needs them, so
-`sigae --help` is instant.
+One package per command group: `train` (demo, train), `apply` (encode, decode,
+reconstruct), `inspect` (check, info, export), `adopt`, `latent` (the latent-space
+studies), `study` (generate, score, report) and `explore` (the live page). In each,
+`arguments` registers the options and `handlers` runs the commands; a handler returns its
+report as data (`sigae.cli.printer.Outcome`), which `main` prints. `options` holds what
+the commands share, `labels` the reading of `--labels`. Only this package prints or
+exits. Heavy modules (Keras, the backend, matplotlib) are imported inside the handler
+that needs them, so `sigae --help` is instant.
 
 Every failure is one line on stderr and a non-zero exit code, never a traceback (`--debug`
 or `SIGAE_DEBUG=1` shows it): a `SigaeError` (bad input, or a fault of the machine such as
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 
 from sigae.cli import adopt, apply, explore, inspect, latent, study, train
 from sigae.cli.options import EXIT_BAD_INPUT, Interrupted, Parser, interruptible
+from sigae.cli.printer import render
 from sigae.errors import SigaeError
 
 GROUPS = (train, apply, inspect, adopt, latent, study, explore)
@@ -51,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         with interruptible():
-            return args.handler(args)
+            return render(args.handler(args))
     except SigaeError as error:
         return fail(f"error: {error}", EXIT_BAD_INPUT)
     except KeyboardInterrupt as error:

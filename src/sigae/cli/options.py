@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sigae.cli.printer import Outcome, note, warn
 from sigae.errors import DataError, SigaeError
 
 EXIT_FAILED_CHECK = 1
@@ -35,7 +36,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def command(commands: Any, name: str, handler: Callable[[argparse.Namespace], int],
+def command(commands: Any, name: str, handler: Callable[[argparse.Namespace], Outcome],
             help_text: str, description: str | None = None) -> argparse.ArgumentParser:
     """Adds the subcommand `name`, run by `handler`."""
     sub = commands.add_parser(name, help=help_text, description=description or help_text)
@@ -88,7 +89,7 @@ def add_scheduler(sub: argparse.ArgumentParser) -> None:
                      "of Parquet parts (.parquet) (needs pip install 'sigae[dask]')")
 
 
-def run_distributed(args: argparse.Namespace, kind: str, source: Path) -> int:
+def run_distributed(args: argparse.Namespace, kind: str, source: Path) -> Outcome:
     """encode, reconstruct or score of `source` on the Dask cluster `--scheduler` names."""
     try:
         from distributed import Client
@@ -114,8 +115,7 @@ def run_distributed(args: argparse.Namespace, kind: str, source: Path) -> int:
     with client_context as client:
         getattr(distributed, kind)(args.model, source, out=args.out, client=client,
                                    batch_size=args.batch_size, key=args.key, **options)
-    print(f"{kind}: {source} -> {args.out} (Dask, {args.scheduler})")
-    return 0
+    return Outcome([f"{kind}: {source} -> {args.out} (Dask, {args.scheduler})"])
 
 
 def add_batch_size(sub: argparse.ArgumentParser) -> None:
@@ -154,7 +154,7 @@ def add_data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> N
 
 def add_label_options(sub: argparse.ArgumentParser, *, required: bool = False,
                       use: str = "") -> None:
-    """`--labels FILE` and `--color-by COLUMN` (read by `sigae.cli.latent.read_labels`)."""
+    """`--labels FILE` and `--color-by COLUMN` (read by `sigae.cli.labels.read_labels`)."""
     sub.add_argument("--labels", type=Path, required=required, metavar="FILE",
                      help=f"{use}one label per signal of DATA (or per recording, given to "
                      "each of its windows): a CSV with a header (see --color-by), a 1-D .npy, "
@@ -173,7 +173,7 @@ def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None
                            hop=args.hop, length=length,
                            lengths=args.lengths or lengths or "resample", pattern=args.glob)
     if signals.note:
-        print(f"{path}: {signals.note}")
+        note(f"{path}: {signals.note}")
     return signals
 
 
@@ -183,7 +183,7 @@ def load_model_data(args: argparse.Namespace, model: Any, path: Path | None = No
     for its shape."""
     from sigae.data.checks import check_signals
 
-    trained = model.learned.lengths if model.learned is not None else None
+    trained = model.learned.length_policy if model.learned is not None else None
     signals = load_data(args, args.data if path is None else path, length=model.config.length,
                         lengths=trained)
     check_signals(signals, model.config)
@@ -288,10 +288,9 @@ def stop_on_signals() -> Iterator[Any]:
         if stop.requested:
             _received.append(signum)
             raise Interrupted(signum)
-        stop.request(signal.Signals(signum).name)
-        print(f"sigae: {stop.reason}: stopping after this batch; the best weights so far will "
-              "be saved. Press Ctrl-C again to abort without saving.", file=sys.stderr,
-              flush=True)
+        stop.request(signal.Signals(signum).name, signum)
+        warn(f"sigae: {stop.reason}: stopping after this batch; the best weights so far will "
+             "be saved. Press Ctrl-C again to abort without saving.")
 
     with handling((signal.SIGINT, signal.SIGTERM), handler):
         yield stop

@@ -50,7 +50,7 @@ def summary(model: SignalAutoencoder) -> list[str]:
     lines = [f"{'view':<8} {'layer':<20} {'output shape':<16} {'parameters':>12}"]
     for view, name, shape, params in layer_table(model):
         lines.append(f"{view:<8} {name:<20} {shape:<16} {params:>12,}")
-    counts = model.count_params()
+    counts = model.param_counts()
     lines.append(
         f"trainable parameters: encoder {counts['encoder']:,}, decoder {counts['decoder']:,}, "
         f"total {counts['autoencoder']:,} (plus the normalization statistics)"

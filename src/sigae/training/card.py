@@ -26,7 +26,7 @@ STYLE = (
 
 def card_html(config: Any, parameters: dict[str, int], learned: Learned | None) -> str:
     """The card of a model built from `config` (`ModelConfig` or `PartsConfig`), with
-    `parameters` per view (`SignalAutoencoder.count_params`) and what it `learned`."""
+    `parameters` per view (`SignalAutoencoder.param_counts`) and what it `learned`."""
     rows = [
         ("architecture", config.describe()),
         ("shapes", f"({config.length}, {config.channels}) → code ({config.latent_dim},) → "
@@ -67,8 +67,8 @@ def _learned_rows(config: Any, learned: Learned) -> list[tuple[str, str]]:
     if learned.choice is not None:
         rows.append(("small-data choice", f"{learned.choice.winner.name} (by "
                                           f"{learned.choice.folds}-fold cross-validation)"))
-    if learned.lengths is not None:
-        rows.append(("unequal lengths", f"{learned.lengths} to {config.length} samples"))
+    if learned.length_policy is not None:
+        rows.append(("unequal lengths", f"{learned.length_policy} to {config.length} samples"))
     if learned.calibration is not None:
         rows.append(("anomaly threshold", f"MSE {learned.calibration.threshold(99.0):.4g} "
                                           "(99th percentile)"))

@@ -11,6 +11,11 @@ A checkpoint records what it belongs to (the architecture, the training settings
 fingerprint of the data); one that belongs to another run is refused, saying which differs.
 The file is a zip of a JSON manifest and safetensors, like a model file: data only.
 `CheckpointCallback` writes one after every epoch the guard has judged.
+
+Its life, in one place: `beside(model_file)` names a command's checkpoint;
+`refuse_unasked(path, resume)` keeps a run that was not asked to resume from silently
+taking over an earlier run's file; `release(path, history, keep)` removes it once what was
+trained is safe, unless asked to keep it or the run was stopped early (then it resumes).
 """
 
 from __future__ import annotations
@@ -43,6 +48,32 @@ FORMAT = "sigae-checkpoint"
 FORMAT_VERSION = 1
 # Rows of the data whose values enter its fingerprint, evenly spaced.
 FINGERPRINT_ROWS = 256
+
+
+def beside(model_file: Path) -> Path:
+    """The checkpoint of the training that writes `model_file`: `MODEL.sigae.checkpoint`."""
+    return model_file.with_name(model_file.name + ".checkpoint")
+
+
+def refuse_unasked(path: Path, resume: bool) -> bool:
+    """Whether the run continues `path`: it does when it exists and `resume` is asked.
+
+    Raises:
+        ConfigError: If `path` exists and `resume` was not asked (an earlier run of this
+            training left it: the user chooses between going on and starting over).
+    """
+    if path.exists() and not resume:
+        raise ConfigError(f"{path}: an earlier run of this training left a checkpoint; add "
+                          "--resume to continue it, or delete it to start over.")
+    return path.exists()
+
+
+def release(path: PathLike | None, history: Any, keep: bool) -> None:
+    """Removes a run's checkpoint once what it trained is safe (returned by `fit`, or saved),
+    unless `keep` is asked or the run was stopped early (`history.interrupted`): that one
+    is what `--resume` continues."""
+    if path is not None and not keep and history.interrupted is None:
+        Path(path).unlink(missing_ok=True)
 
 
 def fingerprint(architecture: Any, settings: Any, x: SignalArray,

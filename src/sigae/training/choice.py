@@ -95,7 +95,7 @@ def choose(architecture: Architecture, x: np.ndarray, settings: TrainingConfig, 
     # Every candidate's errors in the same units: the normalization of all the signals.
     _, std = fit_normalization(x, architecture.normalization)
     # Resolved once, so that every fold trains with the same batch size (one compilation).
-    fold_settings = settings.resolved(len(x) - max(len(f) for f in folds))
+    fold_settings = settings.fixed_for(len(x) - max(len(f) for f in folds))
     errors: dict[str, np.ndarray] = {}
     scores: list[Score] = []
     # One twin trains every fold of every candidate, restarted from the same initial

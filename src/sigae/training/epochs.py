@@ -11,10 +11,10 @@ from sigae.io.arrays import SignalArray
 from sigae.training.devices import Placement, process_shard
 from sigae.training.evaluate import ValidationLoss
 from sigae.training.guard import GuardCallback
-from sigae.training.settings import TrainingConfig
+from sigae.training.settings import Resolved
 
 
-def run_epochs(placement: Placement, x_train: SignalArray, settings: TrainingConfig,
+def run_epochs(placement: Placement, x_train: SignalArray, settings: Resolved,
                guard: GuardCallback, *, validation: ValidationLoss | None = None,
                callbacks: Sequence[keras.callbacks.Callback] = (), first_epoch: int = 0,
                verbose: str | int = "auto",
@@ -29,7 +29,7 @@ def run_epochs(placement: Placement, x_train: SignalArray, settings: TrainingCon
     """
     several = placement.several
     first = [*placement.callbacks, *([] if validation is None else [validation])]
-    batches = Batches(x_train, int(settings.batch_size), settings.seed, start_epoch=first_epoch,
+    batches = Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch,
                       whole=several, shard=process_shard() if several else (0, 1),
                       augment=settings.augmentation)
     try:

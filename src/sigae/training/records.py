@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from sigae.core.deprecation import renamed
 from sigae.data.augment import Augmentation
 from sigae.stats.calibration import Calibration
 from sigae.stats.pca import Comparison
@@ -196,9 +197,10 @@ class Learned:
         comparison: The model against PCA on the validation signals.
         calibration: The training codes' densities and the validation error quantiles.
         choice: What `augment="auto"` chose by cross-validation on small data, if it did.
-        lengths: How the model was fitted on recordings of different lengths
+        length_policy: How the model was fitted on recordings of different lengths
             (`sigae.io.recordings`): `"resample"` (resampled to its length) or `"pad"`
-            (padded to it, the padding masked); `None` otherwise.
+            (padded to it, the padding masked); `None` otherwise. (Its old name,
+            `lengths`, is deprecated.)
     """
 
     mean: np.ndarray
@@ -207,7 +209,9 @@ class Learned:
     comparison: Comparison | None = None
     calibration: Calibration | None = None
     choice: Choice | None = None
-    lengths: str | None = None
+    length_policy: str | None = None
+
+    lengths = renamed("Learned.lengths", "Learned.length_policy")
 
     def after(self, earlier: Learned | None) -> Learned:
         """This record with its history appended to an `earlier` fit's."""
@@ -215,7 +219,7 @@ class Learned:
             return self
         return dataclasses.replace(self, history=earlier.history.extended(self.history),
                                    choice=self.choice or earlier.choice,
-                                   lengths=self.lengths or earlier.lengths)
+                                   length_policy=self.length_policy or earlier.length_policy)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready plain data."""
@@ -226,7 +230,7 @@ class Learned:
             "comparison": self.comparison.to_dict() if self.comparison else None,
             "calibration": self.calibration.to_dict() if self.calibration else None,
             "choice": self.choice.to_dict() if self.choice else None,
-            "lengths": self.lengths,
+            "lengths": self.length_policy,  # the model file's key since 0.1.0
         }
 
     @classmethod
@@ -245,5 +249,5 @@ class Learned:
             comparison=Comparison.from_dict(comparison) if comparison else None,
             calibration=Calibration.from_dict(calibration, latent_dim) if calibration else None,
             choice=Choice.from_dict(choice) if choice else None,
-            lengths=None if data.get("lengths") is None else str(data["lengths"]),
+            length_policy=None if data.get("lengths") is None else str(data["lengths"]),
         )

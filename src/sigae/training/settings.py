@@ -89,12 +89,50 @@ class TrainingConfig:
         """The settings as JSON-ready plain data."""
         return dataclasses.asdict(self)
 
-    def resolved(self, n_train: int) -> TrainingConfig:
-        """Returns a copy with every `"auto"` setting chosen for `n_train` signals."""
+    def resolved(self, n_train: int) -> Resolved:
+        """The settings with every `"auto"` one chosen for `n_train` signals."""
         tier = tier_for(n_train)
-        return dataclasses.replace(
-            self,
-            batch_size=tier.batch_for(n_train) if self.batch_size == AUTO else self.batch_size,
-            epochs=tier.epochs if self.epochs == AUTO else self.epochs,
-            patience=tier.patience if self.patience == AUTO else self.patience,
-        )
+        return Resolved(
+            epochs=tier.epochs if self.epochs == AUTO else int(self.epochs),
+            batch_size=(tier.batch_for(n_train) if self.batch_size == AUTO
+                        else int(self.batch_size)),
+            patience=(tier.patience if self.patience == AUTO
+                      else None if self.patience is None else int(self.patience)),
+            validation_split=self.validation_split, learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay, seed=self.seed, augment=self.augment,
+            precision=self.precision)
+
+    def fixed_for(self, n_train: int) -> TrainingConfig:
+        """A copy whose `"auto"` epochs, batch size and patience are those chosen for
+        `n_train` signals, whatever size it is later used with."""
+        resolved = self.resolved(n_train)
+        return dataclasses.replace(self, epochs=resolved.epochs,
+                                   batch_size=resolved.batch_size, patience=resolved.patience)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A `TrainingConfig` with every automatic setting chosen (`TrainingConfig.resolved`):
+    what the trainer's steps read. Its fields are `TrainingConfig`'s, each of one concrete
+    type; `augment` keeps the configuration's value (`augmentation` is what changes the
+    batches)."""
+
+    epochs: int
+    batch_size: int
+    patience: int | None
+    validation_split: float
+    learning_rate: float
+    weight_decay: float
+    seed: int | None
+    augment: Augmentation | str
+    precision: str
+
+    @property
+    def augmentation(self) -> Augmentation | None:
+        """The batches' augmentation, if one was given."""
+        return self.augment if isinstance(self.augment, Augmentation) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON-ready plain data, keyed as `TrainingConfig.to_dict`."""
+        values = dataclasses.asdict(self)
+        return {field.name: values[field.name] for field in dataclasses.fields(TrainingConfig)}

@@ -25,7 +25,7 @@ from sigae.stats.pca import fit_pca
 from sigae.training import checkpoint as checkpoints
 from sigae.training.evaluate import PCA, Baselines, fit_baselines
 from sigae.training.records import Candidate, Learned
-from sigae.training.settings import TrainingConfig
+from sigae.training.settings import Resolved
 from sigae.training.variables import assign, values
 
 AUGMENTED_COPIES = 8
@@ -54,7 +54,7 @@ class Start:
 
 def start(architecture: Architecture, views: Views, earlier: Learned | None,
           x_all: SignalArray, x_train: SignalArray, x_val: SignalArray | None,
-          settings: TrainingConfig, *, checkpoint: PathLike | None = None,
+          settings: Resolved, *, checkpoint: PathLike | None = None,
           candidate: Candidate | None = None) -> Start:
     """Sets `views` where the run starts, and says where that is.
 

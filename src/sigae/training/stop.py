@@ -14,10 +14,13 @@ class StopRequest:
 
     def __init__(self) -> None:
         self.reason: str | None = None
+        self.signum: int | None = None
 
-    def request(self, reason: str) -> None:
-        """Asks for the stop; `reason` (e.g. `"SIGINT"`) is recorded in the history."""
-        self.reason = reason
+    def request(self, reason: str, signum: int | None = None) -> None:
+        """Asks for the stop; `reason` (e.g. `"SIGINT"`) is recorded in the history, and
+        `signum`, the number of the signal that asked, if one did, is kept as data (a
+        command exits with 128 + it)."""
+        self.reason, self.signum = reason, signum
 
     @property
     def requested(self) -> bool:

@@ -35,7 +35,7 @@ from sigae.training.evaluate import ValidationLoss, errors, evaluate
 from sigae.training.guard import GuardCallback
 from sigae.training.optimizer import compile_views
 from sigae.training.records import Candidate, Learned
-from sigae.training.settings import TrainingConfig
+from sigae.training.settings import Resolved, TrainingConfig
 from sigae.training.split import split
 from sigae.training.start import start
 from sigae.training.stop import StopRequest
@@ -95,54 +95,53 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
     x_all = in_memory_if_small(x)
     x_train, x_val = split(x_all, settings.validation_split,
                            None if validation_data is None else in_memory_if_small(validation_data))
-    settings = settings.resolved(len(x_train))
-    begun = start(architecture, views, earlier, x_all, x_train, x_val, settings,
-                  checkpoint=checkpoint, candidate=candidate)
+    resolved = settings.resolved(len(x_train))
+    started = start(architecture, views, earlier, x_all, x_train, x_val, resolved,
+                    checkpoint=checkpoint, candidate=candidate)
     std = views.normalization[1]
+    # The one "no validation": `validation is None`.
     validation = None if x_val is None else ValidationLoss(views, x_val, std)
-    placement = place(views, architecture, devices, int(settings.batch_size),
-                      settings.precision)
-    with placement.scope():
-        compile_views(placement.views, settings.learning_rate, settings.weight_decay,
-                      fresh=earlier is None and begun.resumed is None)
-        if begun.resumed is not None:
-            checkpoints.restore_optimizer(placement.views.autoencoder, begun.resumed)
+    placed = place(views, architecture, devices, resolved.batch_size, resolved.precision)
+    with placed.scope():
+        compile_views(placed.views, resolved.learning_rate, resolved.weight_decay,
+                      fresh=earlier is None and started.resumed is None)
+        if started.resumed is not None:
+            checkpoints.restore_optimizer(placed.views.autoencoder, started.resumed)
     start_errors = None
-    if begun.resumed is None:
+    if started.resumed is None:
         start_errors = errors(views, x_train, std) if validation is None else validation.measure()
         if validation is not None:
             validation.keep(None)  # the starting weights, kept unless an epoch beats them
     guard = GuardCallback(
-        monitor="val_loss" if x_val is not None else "loss",
-        patience=None if settings.patience is None else int(settings.patience),
+        monitor="loss" if validation is None else "val_loss", patience=resolved.patience,
         baseline=0.0 if start_errors is None else float(np.mean(start_errors)),
         errors=None if validation is None else (lambda: validation.latest),
-        start_errors=None if x_val is None else start_errors,
+        start_errors=None if validation is None else start_errors,
         stop=stop, on_best=None if validation is None else validation.keep)
-    saving: list[keras.callbacks.Callback] = []
+    writes_checkpoint: list[keras.callbacks.Callback] = []
     if checkpoint is not None:
-        if begun.resumed is not None:
-            guard.load_state(begun.resumed.guard, begun.resumed.best_weights)
-        saving.append(checkpoints.CheckpointCallback(checkpoint, begun.belongs or {}, guard,
-                                                     views))
+        if started.resumed is not None:
+            guard.load_state(started.resumed.guard, started.resumed.best_weights)
+        writes_checkpoint.append(checkpoints.CheckpointCallback(
+            checkpoint, started.belongs or {}, guard, views))
     if candidate is None or candidate.trains:
-        run_epochs(placement, x_train, settings, guard, validation=validation,
-                   callbacks=callbacks, first_epoch=begun.first_epoch, verbose=verbose,
-                   after_guard=saving)
+        run_epochs(placed, x_train, resolved, guard, validation=validation,
+                   callbacks=callbacks, first_epoch=started.first_epoch, verbose=verbose,
+                   after_guard=writes_checkpoint)
     comparison, calibration = evaluate(
-        views, x_train, x_val, begun.baselines, seed=settings.seed,
+        views, x_train, x_val, started.baselines, seed=resolved.seed,
         densities=guard.diverged_at is None,
         reconstructed=None if validation is None else validation.reconstruction_of(
             guard.best_epoch))
     learned = Learned(mean=views.normalization[0], std=std, history=guard.history(),
                       comparison=comparison, calibration=calibration)
     if guard.diverged_at is not None:
-        raise _diverged(guard, earlier, settings, learned)
+        raise _diverged(guard, earlier, resolved, learned)
     logger.info("trained %d epochs; %s", learned.history.epochs, comparison.summary())
     return learned
 
 
-def _diverged(guard: GuardCallback, earlier: Learned | None, settings: TrainingConfig,
+def _diverged(guard: GuardCallback, earlier: Learned | None, settings: Resolved,
               learned: Learned) -> TrainingError:
     """The error of a run whose loss became NaN or infinite, saying which weights were kept."""
     epoch, batch = guard.diverged_at or (0, -1)

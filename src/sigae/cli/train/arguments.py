@@ -1,141 +1,23 @@
-"""`sigae demo` and `sigae train`."""
+"""The options of `sigae demo` and `sigae train`."""
 
 from __future__ import annotations
 
 import argparse
-import signal
 from pathlib import Path
 from typing import Any
 
 from sigae.cli.options import (
     DATA_HELP,
-    EXIT_FAILED_CHECK,
     add_data_options,
-    auto,
-    blame,
     command,
     fraction,
-    load_data,
     non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
-    raise_if_interrupted,
-    save_trained,
-    stop_on_signals,
-    verbosity,
 )
-from sigae.errors import DataError, SigaeError
+from sigae.cli.train.handlers import demo, train
 from sigae.training.automatic import automatic_default
-
-
-def demo(args: argparse.Namespace) -> int:
-    from sigae.core.outputs import output_directory
-    from sigae.demo import run_demo
-
-    output_directory(args.out)
-    with stop_on_signals() as stop:
-        result = run_demo(args.out, epochs=auto(args.epochs), seed=args.seed,
-                          verbose=verbosity(args), stop=stop, save=save_trained)
-    check = result.check
-    print(f"trained the default design for {result.epochs} epochs")
-    print(f"best validation loss   {result.best_val_loss:.5f} (MSE, normalized units)")
-    print(f"baseline               {result.comparison.summary()}")
-    print(f"test MSE               {result.test_mse:.5f} (normalized units, 500 test signals)")
-    print(f"consistency check      {'passed' if check.passed else 'FAILED'}: shared weights "
-          f"{check.shared_weights}, max |eD - AE| = {check.views_max_abs_difference:.3g}, "
-          f"save/load equal {check.round_trip_weights_equal}")
-    print(f"model                  {result.model_path}")
-    print(f"plots                  {result.loss_plot}, {result.reconstruction_plot}")
-    print(f"report                 {result.report}")
-    print(f"explore it             sigae explore {result.model_path} {result.test_signals}")
-    return _interrupted(result.history) or (0 if check.passed else EXIT_FAILED_CHECK)
-
-
-def train(args: argparse.Namespace) -> int:
-    from sigae.core.outputs import check_output_file, check_writable
-    from sigae.model import SignalAutoencoder
-    from sigae.saving.model_file import estimated_size
-    from sigae.training.devices import initialize, is_primary
-
-    if args.coordinator is not None or args.num_processes is not None:
-        initialize(args.coordinator, args.num_processes, args.process_id)  # before JAX runs
-    check_output_file(args.out, (".sigae",), inputs=[args.data])
-    x = load_data(args, args.data, length=args.length)
-    _, length, channels = x.shape
-    if args.length is not None and length != args.length:
-        raise DataError(f"{args.data}: holds signals of {length} samples; --length "
-                        f"{args.length} applies to recordings of different lengths (an "
-                        "unequal .ts file, a folder), made that long by --lengths.")
-    overrides: dict[str, Any] = {"noise_std": args.noise_std, "contrast": args.contrast}
-    if args.latent_dim is not None:
-        overrides["latent_dim"] = args.latent_dim
-    if args.variational:  # the PCA start of the linear path is not a posterior
-        overrides.update(variational=True, beta=args.beta, linear_path=False)
-    model = SignalAutoencoder.from_preset(
-        args.preset, length=length, channels=channels, seed=args.seed, **overrides
-    )
-    check_writable(args.out, estimated_size(model.config, model.views, args.epochs or 1000))
-    checkpoint = args.out.with_name(args.out.name + ".checkpoint")
-    if checkpoint.exists() and not args.resume:
-        raise SigaeError(f"{checkpoint}: an earlier run of this training left a checkpoint; add "
-                         "--resume to continue it, or delete it to start over.")
-    if args.resume and not checkpoint.exists():
-        print(f"no checkpoint {checkpoint}: training from the start")
-    callbacks = []
-    if args.tensorboard is not None:
-        from sigae.core.outputs import output_directory
-        from sigae.training.tensorboard import TensorBoardLogger
-
-        callbacks.append(TensorBoardLogger(output_directory(args.tensorboard)))
-    with stop_on_signals() as stop, blame(args.data):
-        history = model.fit(
-            x,
-            epochs=auto(args.epochs),
-            batch_size=auto(args.batch_size),
-            validation_split=args.validation_split,
-            patience=None if args.patience == 0 else auto(args.patience),
-            learning_rate=args.learning_rate,
-            weight_decay=args.weight_decay,
-            seed=args.seed,
-            verbose=verbosity(args),
-            stop=stop,
-            callbacks=callbacks,
-            checkpoint=checkpoint,
-            keep_checkpoint=True,  # until the model itself is safe
-            devices=args.devices,
-            augment=args.augment,
-            precision=args.precision,
-        )
-        raise_if_interrupted()
-        if not is_primary():
-            print("trained; process 0 of this multi-host run writes the model")
-            return 0
-        try:
-            save_trained(model, args.out, near=args.data)
-        except SigaeError as error:
-            kept = f"; the last checkpoint is kept: {checkpoint}" if checkpoint.exists() else ""
-            raise SigaeError(f"{error}{kept}") from None
-    checkpointed = checkpoint.exists()
-    if history.interrupted is None and not args.keep_checkpoint:
-        checkpoint.unlink(missing_ok=True)
-    print(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} channel(s) "
-          f"for {history.epochs} epochs; "
-          + ("kept the starting weights" if model.history.best_epoch is None
-             else f"kept epoch {model.history.best_epoch + 1}"))
-    learned = model.learned
-    if learned is not None and learned.choice is not None:
-        print("\n".join(learned.choice.summary()))
-    if model.comparison is not None:
-        print(model.comparison.summary())
-    print(f"saved {args.out}")
-    if checkpoint.exists():
-        print(f"kept the checkpoint {checkpoint}" + (" (--resume continues the run)"
-                                                     if history.interrupted else ""))
-    elif not checkpointed and history.epochs:
-        print(f"no checkpoint could be written to {checkpoint} during training (sigae --debug "
-              "train ... says why)")
-    return _interrupted(history)
 
 
 def _augment(text: str) -> Any:
@@ -154,15 +36,6 @@ def _devices(text: str) -> int | str:
     if text == "all":
         return "all"
     return positive_int(text)
-
-
-def _interrupted(history: Any) -> int:
-    """0, or for a run stopped by a signal, 128 + its number, after saying what was kept."""
-    if history.interrupted is None:
-        return 0
-    reason = history.interrupted.split()[0]
-    print(f"training was stopped by {history.interrupted}; the best weights so far were saved")
-    return 128 + int(getattr(signal, reason, signal.SIGINT))
 
 
 def register(commands: Any) -> None:

@@ -1,4 +1,4 @@
-"""`sigae encode`, `decode` and `reconstruct`: the input streamed through a model into a file."""
+"""What `sigae encode`, `decode` and `reconstruct` do: each handler returns an `Outcome`."""
 
 from __future__ import annotations
 
@@ -7,24 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from sigae.cli.options import (
-    DATA_HELP,
-    OUT_HELP,
-    add_batch_size,
-    add_data_options,
-    add_model,
-    add_scheduler,
     blame,
-    command,
     load_data,
     load_model_data,
     raise_if_interrupted,
     run_distributed,
     save_npz,
 )
+from sigae.cli.printer import Outcome
 from sigae.errors import DataError
 
 
-def apply(args: argparse.Namespace) -> int:
+def apply(args: argparse.Namespace) -> Outcome:
     from sigae.core.outputs import check_output_file, check_writable
     from sigae.data.streaming import stream
     from sigae.io.write import OUTPUT_EXTENSIONS, estimated_bytes, open_writer
@@ -72,11 +66,11 @@ def apply(args: argparse.Namespace) -> int:
         stream(function, signals.data, write, batch_size=args.batch_size,
                what=f"{signals.source}:", progress=True)
         raise_if_interrupted()
-    print(f"{args.command}: {len(signals)} rows of {source} -> {args.out} {shape}")
-    return 0
+    return Outcome([f"{args.command}: {len(signals)} rows of {source} -> {args.out} {shape}"])
 
 
-def _reconstruct_at_own_lengths(args: argparse.Namespace, model: Any, signals: Any) -> int:
+def _reconstruct_at_own_lengths(args: argparse.Namespace, model: Any, signals: Any
+                                ) -> Outcome:
     """Reconstructions of recordings resampled or padded to the model's length, each brought
     back to its own length (resampled back, or cropped), written as a `.ts` file (or an
     `.npz` of one array per recording)."""
@@ -93,30 +87,6 @@ def _reconstruct_at_own_lengths(args: argparse.Namespace, model: Any, signals: A
     else:
         save_npz(args.out, lengths=signals.lengths,
                  **{f"recording_{i}": r for i, r in enumerate(restored)})
-    print(f"reconstruct: {len(restored)} recordings of {args.data} -> {args.out}, each at its "
-          f"own length ({int(signals.lengths.min())} to {int(signals.lengths.max())} samples)")
-    return 0
-
-
-def register(commands: Any) -> None:
-    for name, help_text in (
-        ("encode", "Encode signals to codes of shape (n, latent_dim)."),
-        ("reconstruct", "Reconstruct signals with the autoencoder view."),
-    ):
-        sub = command(commands, name, apply, help_text)
-        add_model(sub)
-        sub.add_argument("data", type=Path, metavar="DATA", help=DATA_HELP)
-        sub.add_argument("--out", type=Path, required=True, help=OUT_HELP)
-        add_data_options(sub)
-        add_batch_size(sub)
-        add_scheduler(sub)
-
-    sub = command(commands, "decode", apply, "Decode codes to signals in the training data's "
-                  "units.")
-    add_model(sub)
-    sub.add_argument("codes", type=Path, metavar="CODES",
-                     help="codes of shape (n, latent_dim), in any DATA format, e.g. the output "
-                     "of encode")
-    sub.add_argument("--out", type=Path, required=True, help=OUT_HELP)
-    add_data_options(sub, windows=False)
-    add_batch_size(sub)
+    return Outcome([f"reconstruct: {len(restored)} recordings of {args.data} -> {args.out}, "
+                    f"each at its own length ({int(signals.lengths.min())} to "
+                    f"{int(signals.lengths.max())} samples)"])

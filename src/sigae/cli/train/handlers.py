@@ -1,0 +1,142 @@
+"""What `sigae demo` and `sigae train` do: each handler returns its command's `Outcome`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sigae.cli.options import (
+    EXIT_FAILED_CHECK,
+    auto,
+    blame,
+    load_data,
+    raise_if_interrupted,
+    save_trained,
+    stop_on_signals,
+    verbosity,
+)
+from sigae.cli.printer import Outcome
+from sigae.errors import DataError, SigaeError
+
+
+def demo(args: argparse.Namespace) -> Outcome:
+    from sigae.core.outputs import output_directory
+    from sigae.demo import run_demo
+
+    output_directory(args.out)
+    with stop_on_signals() as stop:
+        result = run_demo(args.out, epochs=auto(args.epochs), seed=args.seed,
+                          verbose=verbosity(args), stop=stop, save=save_trained)
+    check = result.check
+    lines = [
+        f"trained the default design for {result.epochs} epochs",
+        f"best validation loss   {result.best_val_loss:.5f} (MSE, normalized units)",
+        f"baseline               {result.comparison.summary()}",
+        f"test MSE               {result.test_mse:.5f} (normalized units, 500 test signals)",
+        f"consistency check      {'passed' if check.passed else 'FAILED'}: shared weights "
+        f"{check.shared_weights}, max |eD - AE| = {check.views_max_abs_difference:.3g}, "
+        f"save/load equal {check.round_trip_weights_equal}",
+        f"model                  {result.model_path}",
+        f"plots                  {result.loss_plot}, {result.reconstruction_plot}",
+        f"report                 {result.report}",
+        f"explore it             sigae explore {result.model_path} {result.test_signals}",
+        *_stopped(result.history),
+    ]
+    failed = 0 if check.passed else EXIT_FAILED_CHECK
+    return Outcome(lines, _stopped_code(result.history, stop) or failed)
+
+
+def train(args: argparse.Namespace) -> Outcome:
+    from sigae.core.outputs import check_output_file, check_writable
+    from sigae.model import SignalAutoencoder
+    from sigae.saving.model_file import estimated_size
+    from sigae.training import checkpoint as checkpoints
+    from sigae.training.devices import initialize, is_primary
+
+    if args.coordinator is not None or args.num_processes is not None:
+        initialize(args.coordinator, args.num_processes, args.process_id)  # before JAX runs
+    check_output_file(args.out, (".sigae",), inputs=[args.data])
+    x = load_data(args, args.data, length=args.length)
+    _, length, channels = x.shape
+    if args.length is not None and length != args.length:
+        raise DataError(f"{args.data}: holds signals of {length} samples; --length "
+                        f"{args.length} applies to recordings of different lengths (an "
+                        "unequal .ts file, a folder), made that long by --lengths.")
+    overrides: dict[str, Any] = {"noise_std": args.noise_std, "contrast": args.contrast}
+    if args.latent_dim is not None:
+        overrides["latent_dim"] = args.latent_dim
+    if args.variational:  # the PCA start of the linear path is not a posterior
+        overrides.update(variational=True, beta=args.beta, linear_path=False)
+    model = SignalAutoencoder.from_preset(
+        args.preset, length=length, channels=channels, seed=args.seed, **overrides
+    )
+    check_writable(args.out, estimated_size(model.config, model.views, args.epochs or 1000))
+    checkpoint = checkpoints.beside(args.out)
+    lines = []
+    if not checkpoints.refuse_unasked(checkpoint, args.resume) and args.resume:
+        lines.append(f"no checkpoint {checkpoint}: trained from the start")
+    callbacks = []
+    if args.tensorboard is not None:
+        from sigae.core.outputs import output_directory
+        from sigae.training.tensorboard import TensorBoardLogger
+
+        callbacks.append(TensorBoardLogger(output_directory(args.tensorboard)))
+    with stop_on_signals() as stop, blame(args.data):
+        history = model.fit(
+            x,
+            epochs=auto(args.epochs),
+            batch_size=auto(args.batch_size),
+            validation_split=args.validation_split,
+            patience=None if args.patience == 0 else auto(args.patience),
+            learning_rate=args.learning_rate,
+            weight_decay=args.weight_decay,
+            seed=args.seed,
+            verbose=verbosity(args),
+            stop=stop,
+            callbacks=callbacks,
+            checkpoint=checkpoint,
+            keep_checkpoint=True,  # until the model itself is safe
+            devices=args.devices,
+            augment=args.augment,
+            precision=args.precision,
+        )
+        raise_if_interrupted()
+        if not is_primary():
+            return Outcome(["trained; process 0 of this multi-host run writes the model"])
+        try:
+            save_trained(model, args.out, near=args.data)
+        except SigaeError as error:
+            kept = f"; the last checkpoint is kept: {checkpoint}" if checkpoint.exists() else ""
+            raise SigaeError(f"{error}{kept}") from None
+    checkpointed = checkpoint.exists()
+    checkpoints.release(checkpoint, history, args.keep_checkpoint)
+    lines.append(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} "
+                 f"channel(s) for {history.epochs} epochs; "
+                 + ("kept the starting weights" if model.history.best_epoch is None
+                    else f"kept epoch {model.history.best_epoch + 1}"))
+    learned = model.learned
+    if learned is not None and learned.choice is not None:
+        lines.extend(learned.choice.summary())
+    if model.comparison is not None:
+        lines.append(model.comparison.summary())
+    lines.append(f"saved {args.out}")
+    if checkpoint.exists():
+        lines.append(f"kept the checkpoint {checkpoint}" + (" (--resume continues the run)"
+                                                            if history.interrupted else ""))
+    elif not checkpointed and history.epochs:
+        lines.append(f"no checkpoint could be written to {checkpoint} during training (sigae "
+                     "--debug train ... says why)")
+    lines.extend(_stopped(history))
+    return Outcome(lines, _stopped_code(history, stop))
+
+
+def _stopped(history: Any) -> list[str]:
+    """What was kept of a run stopped by a signal (nothing to say otherwise)."""
+    if history.interrupted is None:
+        return []
+    return [f"training was stopped by {history.interrupted}; the best weights so far were saved"]
+
+
+def _stopped_code(history: Any, stop: Any) -> int:
+    """0, or for a run stopped by a signal, 128 + its number (`StopRequest.signum`)."""
+    return 0 if history.interrupted is None or stop.signum is None else 128 + stop.signum
