@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import weakref
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,22 @@ _TRUE_FALSE = {"true": True, "false": False}
 _TS_KEYS = ("problemname", "timestamps", "missing", "univariate", "dimension", "dimensions",
             "equallength", "serieslength", "classlabel", "targetlabel", "data")
 _STAMPED = re.compile(r"\(([^()]*),([^(),]*)\)")
+_COMMENTS = ("#", "%")
+
+
+def content(lines: Iterable[str], first: int = 1,
+            comments: tuple[str, ...] = _COMMENTS) -> Iterator[tuple[int, str]]:
+    """`(line number, stripped line)` of each line that is neither blank nor a comment
+    (`#` or `%` in a `.ts` file, `%` in an `.arff` file), numbered from `first`."""
+    for number, raw in enumerate(lines, start=first):
+        line = raw.strip()
+        if line and not line.startswith(comments):
+            yield number, line
+
+
+def _labelled(metadata: dict[str, Any]) -> bool:
+    """Whether a `.ts` header declares a class label or a regression target."""
+    return bool(metadata.get("classlabel")) or bool(metadata.get("targetlabel"))
 
 
 @dataclass(frozen=True)
@@ -129,21 +146,23 @@ class TsLines(LazyArray):
             else:
                 raise DataError(f"{path}: has no @data line; a .ts file lists its series "
                                 "after @data.")
-            metadata = _parse_ts(head.decode("utf-8-sig") + "\n", path, header_only=True)
+            metadata, _ = _ts_header(head.decode("utf-8-sig").splitlines(), path)
             stamped = bool(metadata.get("timestamps"))
             offsets, numbers, lengths = [], [], []
-            for raw in handle:
-                number += 1
-                line = raw.strip()
-                if line and not line.startswith((b"#", b"%")):
-                    offsets.append(offset)
-                    numbers.append(number)
-                    if stamped:  # ':' also separates a time stamp's hours and minutes
-                        first = _fields(line.decode("utf-8"), True)[0][0]
-                        lengths.append(first.count("("))
-                    else:
-                        lengths.append(line.split(b":", 1)[0].count(b",") + 1)
-                offset += len(raw)
+            at = [offset]  # where the line being read starts
+
+            def decoded() -> Iterator[str]:
+                for raw in handle:
+                    yield raw.decode("utf-8")
+                    at[0] += len(raw)
+
+            for data_number, line in content(decoded(), number + 1):
+                offsets.append(at[0])
+                numbers.append(data_number)
+                if stamped:  # ':' also separates a time stamp's hours and minutes
+                    lengths.append(_fields(line, True)[0][0].count("("))
+                else:
+                    lengths.append(line.split(":", 1)[0].count(",") + 1)
         if not offsets:
             raise DataError(f"{path}: holds no series after @data.")
         channels = metadata.get("dimensions") or 1
@@ -151,8 +170,7 @@ class TsLines(LazyArray):
             with open(path, "rb") as handle:
                 handle.seek(offsets[0])
                 text = handle.readline().decode("utf-8").strip()
-            labelled = bool(metadata.get("classlabel")) or bool(metadata.get("targetlabel"))
-            channels = len(_fields(text, stamped)) - labelled
+            channels = len(_fields(text, stamped)) - _labelled(metadata)
         return cls(path, metadata, np.asarray(offsets), np.asarray(numbers),
                    np.asarray(lengths), channels)
 
@@ -169,11 +187,10 @@ class TsLines(LazyArray):
             return np.zeros((0, *self.shape[1:]), dtype="float32")
         end = self.offsets[stop] if stop < len(self) else os.fstat(self._fd).st_size
         text = os.pread(self._fd, int(end - self.offsets[start]), int(self.offsets[start]))
-        lines = [line for line in text.decode("utf-8").splitlines()
-                 if line.strip() and not line.strip().startswith(("#", "%"))]
+        lines = [line for _, line in content(text.decode("utf-8").splitlines())]
         rows, fit = [], FITS[self.policy]
         for line, number in zip(lines, self.numbers[start:stop], strict=True):
-            series, _ = _parse_line(self.path, int(number), line.strip(), self.metadata,
+            series, _ = _parse_line(self.path, int(number), line, self.metadata,
                                     self.shape[2])
             rows.append(fit(series, self.shape[1]))
         return np.stack(rows)
@@ -222,25 +239,38 @@ def write_ts(path: Path, series: list[np.ndarray], *, problem: str = "sigae",
 
 def is_archive_text(head: bytes) -> bool:
     """Whether the first bytes of a text file are an archive file's header."""
-    for line in head.decode("utf-8", errors="replace").splitlines():
-        line = line.strip().lower()
-        if not line or line.startswith(("#", "%")):
-            continue
-        return line.startswith(("@problemname", "@relation", "@timestamps", "@univariate"))
+    for _, line in content(head.decode("utf-8", errors="replace").splitlines()):
+        return line.lower().startswith(("@problemname", "@relation", "@timestamps",
+                                        "@univariate"))
     return False
 
 
 # -- .ts ------------------------------------------------------------------------------------
 
 
-def _parse_ts(text: str, path: Path, *, header_only: bool = False) -> Any:
+def _parse_ts(text: str, path: Path) -> Collection:
+    """A whole `.ts` file: its header, then one recording per data line."""
     lines = text.splitlines()
+    metadata, header_end = _ts_header(lines, path)
+    series: list[np.ndarray] = []
+    labels: list[Any] = []
+    channels = metadata.get("dimensions") or (1 if metadata.get("univariate") else None)
+    for number, line in content(lines[header_end:], header_end + 1):
+        recording, label = _parse_line(path, number, line, metadata, channels,
+                                       first=not series)
+        channels = recording.shape[1]
+        labels.append(label)
+        series.append(recording)
+        _check_length(path, number, series, metadata)
+    if not series:
+        raise DataError(f"{path}: holds no series after @data.")
+    return _collection(path, series, labels if _labelled(metadata) else None, metadata)
+
+
+def _ts_header(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
+    """A `.ts` file's header, keys lower-case, and the number of the `@data` line."""
     metadata: dict[str, Any] = {}
-    number = 0
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith(("#", "%")):
-            continue
+    for number, line in content(lines):
         if not line.startswith("@"):
             raise DataError(f"{path}: line {number}, column 1: expected a header line "
                             f"(@name value) or @data before the series, found {_cut(line)!r}.")
@@ -251,42 +281,20 @@ def _parse_ts(text: str, path: Path, *, header_only: bool = False) -> Any:
             raise DataError(f"{path}: line {number}, column 1: unknown header '@{name}'; "
                             f"a .ts header has @{known}.")
         if name == "data":
-            break
+            if "dimension" in metadata:
+                metadata["dimensions"] = metadata.pop("dimension")
+            return metadata, number
         metadata[name] = _header_value(path, number, name, value.strip())
-    else:
-        raise DataError(f"{path}: has no @data line; a .ts file lists its series after @data.")
-    header_end = number
-    if "dimension" in metadata:
-        metadata["dimensions"] = metadata.pop("dimension")
-    if header_only:
-        return metadata
-    labelled = bool(metadata.get("classlabel")) or bool(metadata.get("targetlabel"))
-    series: list[np.ndarray] = []
-    labels: list[Any] = []
-    channels = metadata.get("dimensions") or (1 if metadata.get("univariate") else None)
-    for number, raw in enumerate(lines[header_end:], start=header_end + 1):
-        line = raw.strip()
-        if not line or line.startswith(("#", "%")):
-            continue
-        recording, label = _parse_line(path, number, line, metadata, channels,
-                                       first=not series)
-        channels = recording.shape[1]
-        labels.append(label)
-        series.append(recording)
-        _check_length(path, number, series, metadata)
-    if not series:
-        raise DataError(f"{path}: holds no series after @data.")
-    return _collection(path, series, labels if labelled else None, metadata)
+    raise DataError(f"{path}: has no @data line; a .ts file lists its series after @data.")
 
 
 def _parse_line(path: Path, number: int, line: str, metadata: dict[str, Any],
                 channels: int | None, *, first: bool = False) -> tuple[np.ndarray, Any]:
     """One data line of a `.ts` file: its series `(length, channels)` and its label."""
-    labelled = bool(metadata.get("classlabel")) or bool(metadata.get("targetlabel"))
     stamped = bool(metadata.get("timestamps"))
     fields = _fields(line, stamped)
     label = None
-    if labelled:
+    if _labelled(metadata):
         if len(fields) < 2:
             raise DataError(f"{path}: line {number}: expected the series and a label "
                             f"after the last ':', found no label.")
@@ -420,15 +428,39 @@ def _check_length(path: Path, number: int, series: list[np.ndarray],
 
 
 def _parse_arff(text: str, path: Path) -> Collection:
+    """A whole `.arff` file: its attributes, then one recording and its label per row."""
     lines = text.splitlines()
+    attributes, metadata, header_end = _arff_header(lines, path)
+    relational = attributes[0][1].lower() == "relational"
+    label_type = attributes[-1][1]
+    classes = ([c.strip().strip("'\"") for c in label_type.strip("{}").split(",")]
+               if label_type.startswith("{") else None)
+    metadata["classlabel"] = classes
+    series: list[np.ndarray] = []
+    labels: list[Any] = []
+    for number, line in content(lines[header_end:], header_end + 1, comments=("%",)):
+        recording, label = _arff_row(path, number, line, relational, classes)
+        if series and recording.shape[1] != series[0].shape[1]:
+            raise DataError(f"{path}: line {number}: holds {recording.shape[1]} channels, the "
+                            f"first row {series[0].shape[1]}.")
+        series.append(recording)
+        labels.append(label)
+    if not series:
+        raise DataError(f"{path}: holds no rows after @data.")
+    if not relational and len(series[0]) != len(attributes) - 1:
+        raise DataError(f"{path}: the rows hold {len(series[0])} values, but "
+                        f"{len(attributes) - 1} attributes are declared before the label.")
+    return _collection(path, series, labels, metadata)
+
+
+def _arff_header(lines: list[str], path: Path
+                 ) -> tuple[list[tuple[str, str]], dict[str, Any], int]:
+    """An `.arff` file's top-level attributes `(name, type)`, its metadata and the number
+    of the `@data` line (a relational attribute's own attributes are skipped)."""
     attributes: list[tuple[str, str]] = []
     metadata: dict[str, Any] = {}
     inside = False  # within a relational attribute's own attributes
-    number = 0
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith("%"):
-            continue
+    for number, line in content(lines, comments=("%",)):
         lower = line.lower()
         if lower.startswith("@relation"):
             metadata["relation"] = line[9:].strip().strip("'\"")
@@ -443,55 +475,37 @@ def _parse_arff(text: str, path: Path) -> Collection:
         elif lower.startswith("@end"):
             inside = False
         elif lower.startswith("@data"):
-            break
+            if len(attributes) < 2:
+                raise DataError(f"{path}: declares {len(attributes)} attribute(s); expected "
+                                "the series and a class attribute.")
+            return attributes, metadata, number
         else:
             raise DataError(f"{path}: line {number}, column 1: expected @relation, "
                             f"@attribute or @data, found {_cut(line)!r}.")
-    else:
-        raise DataError(f"{path}: has no @data line; an .arff file lists its rows after @data.")
-    if len(attributes) < 2:
-        raise DataError(f"{path}: declares {len(attributes)} attribute(s); expected the "
-                        "series and a class attribute.")
-    relational = attributes[0][1].lower() == "relational"
-    label_type = attributes[-1][1]
-    classes = ([c.strip().strip("'\"") for c in label_type.strip("{}").split(",")]
-               if label_type.startswith("{") else None)
-    metadata["classlabel"] = classes
-    series: list[np.ndarray] = []
-    labels: list[Any] = []
-    header_end = number
-    for number, raw in enumerate(lines[header_end:], start=header_end + 1):
-        line = raw.strip()
-        if not line or line.startswith("%"):
-            continue
-        cut = line.rfind(",")
-        if cut < 0:
-            raise DataError(f"{path}: line {number}: expected values and a label separated "
-                            "by commas.")
-        body, label = line[:cut], line[cut + 1:].strip().strip("'\"")
-        labels.append(_label(path, number, cut + 2, label, classes))
-        if relational:
-            body = body.strip()
-            if len(body) < 2 or body[0] not in "'\"" or body[-1] != body[0]:
-                raise DataError(f"{path}: line {number}, column 1: expected the channels as "
-                                "one quoted string, separated by \\n.")
-            channels = body[1:-1].split("\\n")
-        else:
-            channels = [body]
-        values = [_numbers(path, number, 0, c, False) for c in channels]
-        if len({len(v) for v in values}) > 1:
-            raise DataError(f"{path}: line {number}: its channels hold different numbers of "
-                            f"values ({', '.join(str(len(v)) for v in values)}).")
-        if series and values and len(values) != series[0].shape[1]:
-            raise DataError(f"{path}: line {number}: holds {len(values)} channels, the first "
-                            f"row {series[0].shape[1]}.")
-        series.append(np.stack(values, axis=1).astype("float32"))
-    if not series:
-        raise DataError(f"{path}: holds no rows after @data.")
-    if not relational and len(series[0]) != len(attributes) - 1:
-        raise DataError(f"{path}: the rows hold {len(series[0])} values, but "
-                        f"{len(attributes) - 1} attributes are declared before the label.")
-    return _collection(path, series, labels, metadata)
+    raise DataError(f"{path}: has no @data line; an .arff file lists its rows after @data.")
+
+
+def _arff_row(path: Path, number: int, line: str, relational: bool,
+              classes: list[str] | None) -> tuple[np.ndarray, Any]:
+    """One data row of an `.arff` file: its recording `(length, channels)` and its label."""
+    cut = line.rfind(",")
+    if cut < 0:
+        raise DataError(f"{path}: line {number}: expected values and a label separated "
+                        "by commas.")
+    body, label = line[:cut], line[cut + 1:].strip().strip("'\"")
+    label = _label(path, number, cut + 2, label, classes)
+    channels = [body]
+    if relational:
+        body = body.strip()
+        if len(body) < 2 or body[0] not in "'\"" or body[-1] != body[0]:
+            raise DataError(f"{path}: line {number}, column 1: expected the channels as "
+                            "one quoted string, separated by \\n.")
+        channels = body[1:-1].split("\\n")
+    values = [_numbers(path, number, 0, c, False) for c in channels]
+    if len({len(v) for v in values}) > 1:
+        raise DataError(f"{path}: line {number}: its channels hold different numbers of "
+                        f"values ({', '.join(str(len(v)) for v in values)}).")
+    return np.stack(values, axis=1).astype("float32"), label
 
 
 # -- both -----------------------------------------------------------------------------------
