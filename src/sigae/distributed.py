@@ -90,7 +90,7 @@ def _run(kind: str, model_path: Any, data: Any, out: Any, client: Any, batch_siz
         from sigae.study.latent import require_calibration
 
         threshold = require_calibration(model, "score").threshold(percentile)
-    trained = model.learned.lengths if model.learned is not None else None
+    trained = model.learned.length_policy if model.learned is not None else None
     rows, source = _source(data, key, config, trained or "resample")
     chunk = max(batch_size, CHUNK_ROWS // batch_size * batch_size)
     starts = list(range(0, rows, chunk))

@@ -1,12 +1,23 @@
-"""sigae's built-in designs: the layers a `ModelConfig` describes, and their three views.
+"""sigae's built-in designs: the layers a `ModelConfig` describes, as small named parts.
 
-`build_views(config)` creates each layer exactly once. The encoder and the decoder are
-functional models over those layers, and the autoencoder is literally
-`decoder(encoder(x))`, so all three share the same variables by construction.
+- `LayerFactory`: makes each layer of a design, its initial weights seeded by `next_seed()`,
+  one generator for the whole design;
+- `Encoder`: normalized signals -> the code (and a variational model's log-variance):
+  optional input noise, the convolution blocks, `Flatten`, the central `Dense`, and the
+  linear path beside them;
+- `ConvolutionalDecoder` and `DenseDecoder` (the question's): the code -> normalized
+  signals, plus the linear path's decoder;
+- `Sampling`: a variational model's code in training.
+
+`build_views(config)` creates each part once, in a fixed order (so a seed gives the same
+weights), and `sigae.architecture.views.assemble` puts the normalization around them and
+makes the three views, as it does for Keras parts: the autoencoder is literally
+`decoder(encoder(x))`, and all three share the same variables by construction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -16,7 +27,7 @@ from keras import ops
 from sigae.architecture import fastpath, initializers
 from sigae.architecture.config import ModelConfig
 from sigae.architecture.contrast import Contrast
-from sigae.architecture.views import Autoencoder, Standardize, Views
+from sigae.architecture.views import Views, assemble
 
 
 class Sampling(keras.layers.Layer):
@@ -47,6 +58,196 @@ class Sampling(keras.layers.Layer):
                 "seed": self.seed}
 
 
+class LayerFactory:
+    """Makes a design's convolution and dense layers, each seeded by `next_seed()`.
+
+    Args:
+        config: The design (its padding).
+        seed: Seeds the generator of every layer's seed; `None` draws fresh ones.
+    """
+
+    def __init__(self, config: ModelConfig, seed: int | None) -> None:
+        self.padding = config.padding
+        self._rng = np.random.default_rng(seed)
+
+    def next_seed(self) -> int:
+        """The next layer's seed, drawn in the order the layers are made."""
+        return int(self._rng.integers(2**31 - 1))
+
+    def conv(self, filters: int, kernel_size: int, activation: str, name: str, *,
+             zero: bool = False) -> keras.layers.Layer:
+        """A `Conv1D` with Glorot-uniform (or, `zero`, zero) initial kernels."""
+        return fastpath.Conv1D(filters, kernel_size, activation=activation,
+                               padding=self.padding, kernel_initializer=self._kernel(zero),
+                               bias_initializer=initializers.Zeros(), name=name)
+
+    def dense(self, units: int, activation: str, name: str, *, zero: bool = False,
+              repeat: int = 1, channels: int = 1) -> keras.layers.Layer:
+        """A `Dense` (over an upsampled sequence: `repeat`, `channels`, see
+        `fastpath.Dense`) with Glorot-uniform (or, `zero`, zero) initial kernels."""
+        return fastpath.Dense(units, activation=activation,
+                              kernel_initializer=self._kernel(zero),
+                              bias_initializer=initializers.Zeros(), name=name,
+                              repeat=repeat, channels=channels)
+
+    def _kernel(self, zero: bool) -> Any:
+        # A seed is drawn either way, so `zero` never shifts the other layers' seeds.
+        seed = self.next_seed()
+        return initializers.Zeros() if zero else initializers.GlorotUniform(seed=seed)
+
+
+class Encoder:
+    """A design's encoder: normalized signals `(batch, length, channels)` -> the code
+    `(batch, latent_dim)`, and a variational model's log-variance beside it.
+
+    With a linear path the central `Dense` starts at zero, so the code starts as the
+    linear path's: PCA's (`Views.start_at_pca`).
+    """
+
+    def __init__(self, config: ModelConfig, layers: LayerFactory) -> None:
+        self.noise = None
+        if config.noise_std > 0:  # denoising: active in training only
+            self.noise = keras.layers.GaussianNoise(config.noise_std, seed=layers.next_seed(),
+                                                    name="input_noise")
+        self.blocks = [
+            (layers.conv(block.filters, block.kernel_size, config.activation,
+                         f"encoder_conv_{i}"),
+             fastpath.MaxPooling1D(block.pool, padding=config.padding,
+                                   name=f"encoder_pool_{i}") if block.pool > 1 else None)
+            for i, block in enumerate(config.blocks)]
+        self.flatten = keras.layers.Flatten(name="encoder_flatten")
+        self.latent = layers.dense(config.latent_dim, config.latent_activation, "latent",
+                                   zero=config.linear_path)
+        self.linear = None
+        if config.linear_path:
+            self.linear = layers.dense(config.latent_dim, "linear", "linear_encoder")
+        self.log_var = None
+        if config.variational:
+            self.log_var = layers.dense(config.latent_dim, "linear", "latent_log_var")
+
+    def __call__(self, normalized: Any) -> tuple[Any, Any]:
+        """`(code, log_var)`, the second `None` for a model that is not variational."""
+        if self.noise is not None:
+            normalized = self.noise(normalized)
+        h = normalized
+        for conv, pool in self.blocks:
+            h = conv(h)
+            if pool is not None:
+                h = pool(h)
+        features = self.flatten(h)  # (batch, steps * filters)
+        code = self.latent(features)
+        if self.linear is not None:
+            flat = keras.layers.Flatten(name="linear_flatten")(normalized)
+            code = keras.layers.Add(name="code")([self.linear(flat), code])
+        return code, None if self.log_var is None else self.log_var(features)
+
+
+class ConvolutionalDecoder:
+    """The encoder in reverse: block i upsamples, then convolves back to the channels that
+    entered encoder block i, so the widest convolutions run at the lowest resolution.
+    With a linear path, its decoder is added to the output (which starts at zero)."""
+
+    def __init__(self, config: ModelConfig, layers: LayerFactory) -> None:
+        self.config = config
+        steps, filters = config.encoded_length, config.encoded_filters
+        self.dense = layers.dense(steps * filters, config.activation, "decoder_dense")
+        self.blocks = [
+            (keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")
+             if block.pool > 1 else None,
+             layers.conv(config.blocks[i - 1].filters, block.kernel_size, config.activation,
+                         f"decoder_conv_{i}") if i > 0 else None)
+            for i, block in reversed(list(enumerate(config.blocks)))]
+        kernel_size = config.blocks[0].kernel_size if config.blocks else 1
+        self.output = layers.conv(config.channels, kernel_size, "linear", "decoder_output",
+                                  zero=config.linear_path)
+        self.linear = _linear_decoder(config, layers)
+
+    def __call__(self, code: Any) -> Any:
+        config = self.config
+        steps, filters = config.encoded_length, config.encoded_filters
+        h = keras.layers.Reshape((steps, filters), name="decoder_reshape")(self.dense(code))
+        for upsample, conv in self.blocks:
+            h = h if upsample is None else upsample(h)
+            h = h if conv is None else conv(h)
+        h = self.output(h)
+        # "same" pooling rounds lengths up, so the upsampled signal is at least `length` long.
+        extra = steps * int(np.prod([b.pool for b in config.blocks])) - config.length
+        if extra:
+            h = keras.layers.Cropping1D((0, extra), name="decoder_crop")(h)
+        return _plus_linear(config, self.linear, code, h)
+
+
+class DenseDecoder:
+    """The question's decoder: convolutions over the code as a 1-channel sequence, each
+    block upsampling, then a `Dense` to every sample (which, after the last upsampling,
+    multiplies each repeated sample once: `fastpath.Dense`)."""
+
+    def __init__(self, config: ModelConfig, layers: LayerFactory) -> None:
+        self.config = config
+        self.blocks = [
+            (layers.conv(block.filters, block.kernel_size, config.activation,
+                         f"decoder_conv_{i}"),
+             keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")
+             if block.pool > 1 else None)
+            for i, block in reversed(list(enumerate(config.blocks)))]
+        last = config.blocks[0]
+        self.dense = layers.dense(config.length * config.channels, "linear", "decoder_dense",
+                                  zero=config.linear_path, repeat=last.pool,
+                                  channels=last.filters)
+        self.linear = _linear_decoder(config, layers)
+
+    def __call__(self, code: Any) -> Any:
+        config = self.config
+        h = keras.layers.Reshape((config.latent_dim, 1), name="decoder_reshape")(code)
+        for conv, upsample in self.blocks:
+            h = conv(h)
+            h = h if upsample is None else upsample(h)
+        h = self.dense(keras.layers.Flatten(name="decoder_flatten")(h))
+        h = keras.layers.Reshape((config.length, config.channels), name="decoder_output")(h)
+        return _plus_linear(config, self.linear, code, h)
+
+
+def _linear_decoder(config: ModelConfig, layers: LayerFactory) -> keras.layers.Layer | None:
+    if not config.linear_path:
+        return None
+    return layers.dense(config.length * config.channels, "linear", "linear_decoder")
+
+
+def _plus_linear(config: ModelConfig, linear: keras.layers.Layer | None, code: Any,
+                 h: Any) -> Any:
+    """The decoder's output plus its linear path's, if it has one."""
+    if linear is None:
+        return h
+    path = keras.layers.Reshape((config.length, config.channels),
+                                name="linear_reshape")(linear(code))
+    return keras.layers.Add(name="decoder_sum")([path, h])
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A design's parts, made once in this order (so a seed gives the same weights)."""
+
+    encoder: Encoder
+    decoder: ConvolutionalDecoder | DenseDecoder
+    sampling: Sampling | None
+    contrast: Contrast | None
+
+    @classmethod
+    def of(cls, config: ModelConfig, seed: int | None) -> Parts:
+        layers = LayerFactory(config, seed)
+        encoder = Encoder(config, layers)
+        decoder = (DenseDecoder if config.decoder == "dense" else ConvolutionalDecoder)(
+            config, layers)
+        sampling = None
+        if config.variational:
+            sampling = Sampling(config.beta, config.length * config.channels,
+                                seed=layers.next_seed(), name="sampling")
+        contrast = None
+        if config.contrast > 0:
+            contrast = Contrast(config.contrast, seed=layers.next_seed(), name="contrast")
+        return cls(encoder, decoder, sampling, contrast)
+
+
 def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     """Creates every layer once and returns the encoder, decoder and autoencoder views.
 
@@ -57,132 +258,13 @@ def build_views(config: ModelConfig, seed: int | None = None) -> Views:
     Returns:
         `Views` whose models share their layer objects.
     """
-    rng = np.random.default_rng(seed)
-
-    def initializer(zero: bool) -> Any:
-        # A seed is drawn either way, so `zero` never shifts the other layers' seeds.
-        layer_seed = int(rng.integers(2**31 - 1))
-        return initializers.Zeros() if zero else initializers.GlorotUniform(seed=layer_seed)
-
-    def conv(
-        filters: int, kernel_size: int, activation: str, name: str, *, zero: bool = False
-    ) -> keras.layers.Layer:
-        return fastpath.Conv1D(
-            filters, kernel_size, activation=activation, padding=config.padding,
-            kernel_initializer=initializer(zero), bias_initializer=initializers.Zeros(),
-            name=name,
-        )
-
-    def dense(
-        units: int, activation: str, name: str, *, zero: bool = False,
-        repeat: int = 1, channels: int = 1,
-    ) -> keras.layers.Layer:
-        return fastpath.Dense(
-            units, activation=activation, kernel_initializer=initializer(zero),
-            bias_initializer=initializers.Zeros(), name=name, repeat=repeat,
-            channels=channels,
-        )
-
-    per_channel = config.per_channel_statistics
-    normalize = Standardize(per_channel=per_channel, name="normalize")
-    denormalize = Standardize(per_channel=per_channel, invert=True, name="denormalize")
-
-    # Encoder: (batch, length, channels) -> (batch, latent_dim)
-    signals = keras.Input((config.length, config.channels), name="signals")
-    normalized = h = normalize(signals)
-    if config.noise_std > 0:  # denoising: active in training only
-        noise_seed = int(rng.integers(2**31 - 1))
-        normalized = h = keras.layers.GaussianNoise(
-            config.noise_std, seed=noise_seed, name="input_noise")(h)
-    for i, block in enumerate(config.blocks):
-        h = conv(block.filters, block.kernel_size, config.activation, f"encoder_conv_{i}")(h)
-        if block.pool > 1:
-            h = fastpath.MaxPooling1D(
-                block.pool, padding=config.padding, name=f"encoder_pool_{i}"
-            )(h)
-    h = keras.layers.Flatten(name="encoder_flatten")(h)  # (batch, steps * filters)
-    # With a linear path the convolutional code starts at zero, so the code starts as PCA's.
-    code = dense(config.latent_dim, config.latent_activation, "latent", zero=config.linear_path)(h)
-    linear_encoder = linear_decoder = None
-    if config.linear_path:
-        flat = keras.layers.Flatten(name="linear_flatten")(normalized)
-        linear_encoder = dense(config.latent_dim, "linear", "linear_encoder")
-        code = keras.layers.Add(name="code")([linear_encoder(flat), code])
-    encoder = keras.Model(signals, code, name="encoder")
-    log_var = None
-    if config.variational:
-        log_var_output = dense(config.latent_dim, "linear", "latent_log_var")(h)
-        log_var = keras.Model(signals, log_var_output, name="log_var")
-
-    # Decoder: (batch, latent_dim) -> (batch, length, channels), in data units
-    code_in = keras.Input((config.latent_dim,), name="code")
-    if config.decoder == "dense":
-        h = _dense_decoder(config, code_in, conv, dense)
-    else:
-        h = _convolutional_decoder(config, code_in, conv, dense)
-    if config.linear_path:
-        linear_decoder = dense(config.length * config.channels, "linear", "linear_decoder")
-        linear = linear_decoder(code_in)
-        linear = keras.layers.Reshape((config.length, config.channels), name="linear_reshape")(
-            linear
-        )
-        h = keras.layers.Add(name="decoder_sum")([linear, h])
-    decoded = denormalize(h)
-    decoder = keras.Model(code_in, decoded, name="decoder")
-
-    x = keras.Input((config.length, config.channels), name="signals")
-    if log_var is None:
-        output = decoder(encoder(x))
-    else:  # decoder(encoder(x)) outside training, where the sample is the mean
-        sampling = Sampling(config.beta, config.length * config.channels,
-                            seed=int(rng.integers(2**31 - 1)), name="sampling")
-        posterior = keras.Model(signals, [code, log_var_output], name="posterior")
-        output = decoder(sampling(posterior(x)))
-    contrast = None
-    if config.contrast > 0:
-        contrast = Contrast(config.contrast, seed=int(rng.integers(2**31 - 1)),
-                            name="contrast")
-    autoencoder = Autoencoder(x, output, name="autoencoder", scale=normalize, encoder=encoder,
-                              contrast=contrast)
-    linear = None if linear_encoder is None else (linear_encoder, linear_decoder)
-    return Views(encoder, decoder, autoencoder, normalize, denormalize, log_var, linear)
-
-
-def _dense_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any:
-    # The question's decoder: convolutions over the code as a 1-channel sequence.
-    h = keras.layers.Reshape((config.latent_dim, 1), name="decoder_reshape")(code)
-    for i, block in reversed(list(enumerate(config.blocks))):
-        h = conv(block.filters, block.kernel_size, config.activation, f"decoder_conv_{i}")(h)
-        if block.pool > 1:
-            h = keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")(h)
-    h = keras.layers.Flatten(name="decoder_flatten")(h)
-    units = config.length * config.channels
-    # The last block's upsampling repeats each sample: the fast Dense multiplies it once.
-    last = config.blocks[0]
-    h = dense(units, "linear", "decoder_dense", zero=config.linear_path, repeat=last.pool,
-              channels=last.filters)(h)
-    return keras.layers.Reshape((config.length, config.channels), name="decoder_output")(h)
-
-
-def _convolutional_decoder(config: ModelConfig, code: Any, conv: Any, dense: Any) -> Any:
-    # The encoder in reverse: block i upsamples, then convolves back to the channels that
-    # entered encoder block i, so the widest convolutions run at the lowest resolution.
-    steps, filters = config.encoded_length, config.encoded_filters
-    h = dense(steps * filters, config.activation, "decoder_dense")(code)
-    h = keras.layers.Reshape((steps, filters), name="decoder_reshape")(h)
-    for i, block in reversed(list(enumerate(config.blocks))):
-        if block.pool > 1:
-            h = keras.layers.UpSampling1D(block.pool, name=f"decoder_upsample_{i}")(h)
-        if i > 0:
-            h = conv(config.blocks[i - 1].filters, block.kernel_size, config.activation,
-                     f"decoder_conv_{i}")(h)
-    kernel_size = config.blocks[0].kernel_size if config.blocks else 1
-    h = conv(config.channels, kernel_size, "linear", "decoder_output", zero=config.linear_path)(h)
-    # "same" pooling rounds lengths up, so the upsampled signal is at least `length` long.
-    extra = steps * int(np.prod([b.pool for b in config.blocks])) - config.length
-    if extra:
-        h = keras.layers.Cropping1D((0, extra), name="decoder_crop")(h)
-    return h
+    parts = Parts.of(config, seed)
+    linear = parts.encoder.linear, parts.decoder.linear
+    return assemble(parts.encoder, parts.decoder, length=config.length,
+                    channels=config.channels, latent_dim=config.latent_dim,
+                    per_channel=config.per_channel_statistics, sampling=parts.sampling,
+                    contrast=parts.contrast,
+                    linear=None if linear[0] is None or linear[1] is None else linear)
 
 
 def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,26 +185,44 @@ class Views:
                 and len({id(v) for v in whole}) == len(whole))
 
 
-def assemble(body_encoder: keras.Model, body_decoder: keras.Model, *, length: int,
-             channels: int, latent_dim: int, per_channel: bool) -> Views:
-    """Wraps an encoder body and a decoder body with sigae's normalization.
+def assemble(encode: Callable[[Any], Any], decode: Callable[[Any], Any], *, length: int,
+             channels: int, latent_dim: int, per_channel: bool, sampling: Any = None,
+             contrast: Any = None, linear: tuple[keras.layers.Dense, keras.layers.Dense] | None
+             = None) -> Views:
+    """Wraps an encoder body and a decoder body with sigae's normalization: the one place
+    the three views are made, for sigae's designs and for Keras parts alike.
 
-    The encoder view is `body_encoder(normalize(x))`, the decoder view
-    `denormalize(body_decoder(code))`, and the autoencoder view the decoder view called
-    on the encoder view: every view holds the bodies' own layer objects.
+    The encoder view is `encode(normalize(x))`, the decoder view
+    `denormalize(decode(code))`, and the autoencoder view the decoder view called on the
+    encoder view: every view holds the bodies' own layer objects.
 
     Args:
-        body_encoder: `(batch, length, channels)` normalized signals -> `(batch, latent_dim)`.
-        body_decoder: `(batch, latent_dim)` -> `(batch, length, channels)` normalized signals.
+        encode: `(batch, length, channels)` normalized signals -> `(batch, latent_dim)`
+            codes (a Keras model, or a design's `Encoder`); or -> `(code, log_var)`, the
+            log-variance of a variational model's code (`None` for others).
+        decode: `(batch, latent_dim)` -> `(batch, length, channels)` normalized signals.
         length, channels, latent_dim: The shapes both bodies were checked against.
         per_channel: One mean and std per channel instead of one scalar.
+        sampling: With a log-variance, the layer that samples the code in training.
+        contrast: A design's contrastive term (`sigae.architecture.contrast.Contrast`).
+        linear: A design's linear path, `(encoder, decoder)` (see `Views`).
     """
     normalize = Standardize(per_channel=per_channel, name="normalize")
     denormalize = Standardize(per_channel=per_channel, invert=True, name="denormalize")
     signals = keras.Input((length, channels), name="signals")
-    encoder = keras.Model(signals, body_encoder(normalize(signals)), name="encoder")
-    code = keras.Input((latent_dim,), name="code")
-    decoder = keras.Model(code, denormalize(body_decoder(code)), name="decoder")
+    encoded = encode(normalize(signals))
+    code, log_var_output = encoded if isinstance(encoded, tuple) else (encoded, None)
+    encoder = keras.Model(signals, code, name="encoder")
+    code_in = keras.Input((latent_dim,), name="code")
+    decoder = keras.Model(code_in, denormalize(decode(code_in)), name="decoder")
     x = keras.Input((length, channels), name="signals")
-    autoencoder = Autoencoder(x, decoder(encoder(x)), name="autoencoder", scale=normalize)
-    return Views(encoder, decoder, autoencoder, normalize, denormalize)
+    log_var = None
+    if log_var_output is None:
+        output = decoder(encoder(x))
+    else:  # decoder(encoder(x)) outside training, where the sample is the mean
+        log_var = keras.Model(signals, log_var_output, name="log_var")
+        posterior = keras.Model(signals, [code, log_var_output], name="posterior")
+        output = decoder(sampling(posterior(x)))
+    autoencoder = Autoencoder(x, output, name="autoencoder", scale=normalize, encoder=encoder,
+                              contrast=contrast)
+    return Views(encoder, decoder, autoencoder, normalize, denormalize, log_var, linear)

@@ -78,10 +78,10 @@ def summary(model: SignalAutoencoder) -> list[str]:
             lines.append(f"the last run was stopped by {history.interrupted}")
     else:
         lines.append("training: none recorded")
-    if model.learned is not None and model.learned.lengths == "resample":
+    if model.learned is not None and model.learned.length_policy == "resample":
         lines.append("recordings of different lengths: resampled to the model's length "
                      f"({config.length} samples), results back to each one's own")
-    elif model.learned is not None and model.learned.lengths == "pad":
+    elif model.learned is not None and model.learned.length_policy == "pad":
         lines.append("recordings of different lengths: padded to the model's length "
                      f"({config.length} samples), the padding masked out of the loss, the "
                      "statistics and every error; results cropped to each one's own")
