@@ -143,3 +143,66 @@ def test_every_path_the_documentation_names_resolves_as_attributes_after_import_
                             text=True, check=True, timeout=300)
     assert len(named) > 30
     assert result.stdout.split() == []
+
+
+def function_lengths(source: Path) -> dict[str, int]:
+    """Lines of each function's body in `source`, its docstring left out."""
+    import ast
+
+    lengths = {}
+    for path in sorted(source.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                body = node.body
+                if (len(body) > 1 and isinstance(body[0], ast.Expr)
+                        and isinstance(body[0].value, ast.Constant)
+                        and isinstance(body[0].value.value, str)):
+                    body = body[1:]
+                where = f"{path.relative_to(source).as_posix()}:{node.lineno} {node.name}"
+                lengths[where] = node.end_lineno - body[0].lineno + 1
+    return lengths
+
+
+def test_no_function_is_over_60_lines_and_the_facade_fit_under_20():
+    lengths = function_lengths(SOURCE)
+    assert {where: n for where, n in lengths.items() if n > 60} == {}
+    (fit,) = [n for where, n in lengths.items() if where.startswith("model.py:")
+              and where.endswith(" fit")]
+    assert fit < 20
+
+
+def test_the_length_check_counts_a_long_function(tmp_path):
+    body = "\n".join(f"    x{i} = {i}" for i in range(61))
+    (tmp_path / "long.py").write_text(f'def long():\n    """Doc."""\n{body}\n')
+    assert function_lengths(tmp_path) == {"long.py:1 long": 61}
+
+
+def test_the_training_package_needs_no_casts():
+    assert [path.name for path in (SOURCE / "training").glob("*.py")
+            if "cast(" in path.read_text()] == []
+
+
+def test_command_handlers_return_their_report_as_data_and_only_the_printer_prints():
+    import ast
+    import importlib
+
+    from sigae.cli import GROUPS, build_parser
+    from sigae.cli.printer import Outcome
+
+    printing = [path.relative_to(SOURCE).as_posix() for path in (SOURCE / "cli").rglob("*.py")
+                if path.name not in ("printer.py", "__init__.py")
+                and any(isinstance(n, ast.Call) and getattr(n.func, "id", None) == "print"
+                        for n in ast.walk(ast.parse(path.read_text())))]
+    assert printing == []
+    for group in GROUPS:
+        handlers = importlib.import_module(f"{group.__name__}.handlers")
+        arguments = importlib.import_module(f"{group.__name__}.arguments")
+        assert group.register is arguments.register
+        public = [f for name, f in vars(handlers).items()
+                  if callable(f) and getattr(f, "__module__", "") == handlers.__name__
+                  and not name.startswith("_")]
+        assert public
+        assert all(f.__annotations__["return"] == "Outcome" for f in public)
+    assert build_parser().parse_args(["info", "m.sigae"]).handler.__module__.endswith(
+        "inspect.handlers")
+    assert Outcome(["a"]).code == 0

@@ -44,7 +44,7 @@ padded = load_signals(gestures, lengths="pad")
 model = sigae.SignalAutoencoder(sigae.ModelConfig(length=padded.shape[1], latent_dim=6), seed=0)
 model.fit(padded, epochs=4, seed=0, verbose=0, augment="none")
 scores = sigae.latent.score(model, padded)
-print(model.learned.lengths, model.comparison.summary())
+print(model.learned.length_policy, model.comparison.summary())
 
 # %% [markdown]
 # ## Back to each recording's own length

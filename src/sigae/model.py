@@ -15,7 +15,7 @@ parts to the layers below (`sigae.training`, `sigae.saving`), which never see th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 import keras
 import numpy as np
@@ -42,6 +42,11 @@ from sigae.training.card import card_html
 from sigae.training.records import Learned, TrainingHistory
 from sigae.training.settings import TrainingConfig
 from sigae.training.stop import StopRequest
+
+
+Inputs = np.ndarray | Signals | SignalArray
+"""What `fit`, `encode`, `reconstruct` and `measure` take: an array `(n, length, channels)`
+(or `(n, length)` for one channel), `Signals`, or lazy data read in blocks."""
 
 
 class SignalAutoencoder:
@@ -403,8 +408,16 @@ class SignalAutoencoder:
 
     # -- inference -------------------------------------------------------------------
 
-    def encode(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = PREDICT_BATCH,
-               return_variance: bool = False) -> Any:
+    @overload
+    def encode(self, x: Inputs, *, batch_size: int = ...,
+               return_variance: Literal[False] = ...) -> np.ndarray: ...
+
+    @overload
+    def encode(self, x: Inputs, *, batch_size: int = ...,
+               return_variance: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def encode(self, x: Inputs, *, batch_size: int = PREDICT_BATCH,
+               return_variance: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Maps raw signals to codes (a variational model's posterior mean).
 
         Args:

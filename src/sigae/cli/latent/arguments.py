@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +42,27 @@ def register(commands: Any) -> None:
         "arrays (with the source index) and a PNG figure to --out DIR.")
     studies = group.add_subparsers(dest="study", metavar="STUDY", parser_class=Parser,
                                    required=True)
+    study = functools.partial(_study, studies)
+    _register_codes(study)
+    _register_paths(study)
 
-    def study(name: str, handler: Any, help_text: str, *, data: bool = True
-              ) -> argparse.ArgumentParser:
-        sub = command(studies, name, handler, help_text)
-        add_model(sub)
-        if data:
-            sub.add_argument("data", type=Path, metavar="DATA", help=DATA_HELP)
-        sub.add_argument("--out", type=Path, required=True, metavar="DIR",
-                         help="directory for the results (created if missing)")
-        add_data_options(sub)
-        add_batch_size(sub)
-        return sub
 
+def _study(studies: Any, name: str, handler: Any, help_text: str, *, data: bool = True
+           ) -> argparse.ArgumentParser:
+    """A `sigae latent` command with the options every study shares."""
+    sub = command(studies, name, handler, help_text)
+    add_model(sub)
+    if data:
+        sub.add_argument("data", type=Path, metavar="DATA", help=DATA_HELP)
+    sub.add_argument("--out", type=Path, required=True, metavar="DIR",
+                     help="directory for the results (created if missing)")
+    add_data_options(sub)
+    add_batch_size(sub)
+    return sub
+
+
+def _register_codes(study: Any) -> None:
+    """The studies of the codes themselves: stats, project, probe."""
     study("stats", stats, "Per-dimension mean, std, min, max, share of variance, inactive "
           "dimensions and the correlation matrix of the codes of DATA.")
     sub = study("project", project, "Scatter of the codes of DATA in 2-D.")
@@ -71,6 +80,10 @@ def register(commands: Any) -> None:
                      help="one label per signal of --test, like --labels")
     sub.add_argument("--seed", type=int, default=0,
                      help="seed of the held-out share, the SVM's sample and k-means")
+
+
+def _register_paths(study: Any) -> None:
+    """The studies that decode codes: traverse, interpolate, neighbors."""
     sub = study("traverse", traverse, "Decode a base code with one dimension at a time moved "
                 "across +/- SPAN standard deviations.", data=False)
     sub.add_argument("data", type=Path, nargs="?", metavar="DATA",

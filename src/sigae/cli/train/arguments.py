@@ -39,6 +39,19 @@ def _devices(text: str) -> int | str:
 
 
 def register(commands: Any) -> None:
+    _register_demo(commands)
+    sub = command(commands, "train", train, "Train a model on signals and save it as a "
+                  ".sigae file.")
+    sub.add_argument("data", type=Path, metavar="DATA", help=DATA_HELP)
+    sub.add_argument("--out", type=Path, required=True, metavar="MODEL",
+                     help="model file to write, ending in .sigae")
+    add_data_options(sub)
+    _design_options(sub)
+    _fit_options(sub)
+    _run_options(sub)
+
+
+def _register_demo(commands: Any) -> None:
     sub = command(commands, "demo", demo, "Train the default design on the embedded "
                   "oscillations, save it, plot it and check its consistency (about a minute "
                   "on 2 cores).")
@@ -49,12 +62,9 @@ def register(commands: Any) -> None:
     sub.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffling")
     sub.add_argument("--quiet", action="store_true", help="no per-epoch progress")
 
-    sub = command(commands, "train", train, "Train a model on signals and save it as a "
-                  ".sigae file.")
-    sub.add_argument("data", type=Path, metavar="DATA", help=DATA_HELP)
-    sub.add_argument("--out", type=Path, required=True, metavar="MODEL",
-                     help="model file to write, ending in .sigae")
-    add_data_options(sub)
+
+def _design_options(sub: argparse.ArgumentParser) -> None:
+    """The model: its length, preset and what changes it."""
     sub.add_argument("--length", type=positive_int, metavar="N",
                      help="recordings of different lengths: resample or pad them to N "
                      "samples, the model's length (default: their median length when "
@@ -76,6 +86,10 @@ def register(commands: Any) -> None:
                      "are sampled in training, encode returns their mean")
     sub.add_argument("--beta", type=non_negative_float, default=1.0,
                      help="weight of the KL term of --variational (default: 1)")
+
+
+def _fit_options(sub: argparse.ArgumentParser) -> None:
+    """How to train (`TrainingConfig`)."""
     sub.add_argument("--epochs", type=positive_int,
                      help=f"maximum epochs (default: {automatic_default('epochs')})")
     sub.add_argument("--batch-size", type=positive_int,
@@ -103,6 +117,10 @@ def register(commands: Any) -> None:
                      "without augmentation, else none; 'none'; or a list of changes with "
                      "optional strengths, e.g. shift=0.03,scale=0.1,noise=0.5,warp=0.1,mix=0.2 "
                      "(fraction=F: share of signals changed, default 0.5)")
+
+
+def _run_options(sub: argparse.ArgumentParser) -> None:
+    """Where and how the run goes: seed, devices, hosts, checkpoint, logs."""
     sub.add_argument("--seed", type=int, default=None,
                      help="seed of weights, shuffling and augmentation, for a reproducible run")
     sub.add_argument("--devices", type=_devices, metavar="N|all",

@@ -48,7 +48,6 @@ def demo(args: argparse.Namespace) -> Outcome:
 
 def train(args: argparse.Namespace) -> Outcome:
     from sigae.core.outputs import check_output_file, check_writable
-    from sigae.model import SignalAutoencoder
     from sigae.saving.model_file import estimated_size
     from sigae.training import checkpoint as checkpoints
     from sigae.training.devices import initialize, is_primary
@@ -57,49 +56,17 @@ def train(args: argparse.Namespace) -> Outcome:
         initialize(args.coordinator, args.num_processes, args.process_id)  # before JAX runs
     check_output_file(args.out, (".sigae",), inputs=[args.data])
     x = load_data(args, args.data, length=args.length)
-    _, length, channels = x.shape
-    if args.length is not None and length != args.length:
-        raise DataError(f"{args.data}: holds signals of {length} samples; --length "
-                        f"{args.length} applies to recordings of different lengths (an "
-                        "unequal .ts file, a folder), made that long by --lengths.")
-    overrides: dict[str, Any] = {"noise_std": args.noise_std, "contrast": args.contrast}
-    if args.latent_dim is not None:
-        overrides["latent_dim"] = args.latent_dim
-    if args.variational:  # the PCA start of the linear path is not a posterior
-        overrides.update(variational=True, beta=args.beta, linear_path=False)
-    model = SignalAutoencoder.from_preset(
-        args.preset, length=length, channels=channels, seed=args.seed, **overrides
-    )
+    model = _model(args, x.shape)
     check_writable(args.out, estimated_size(model.config, model.views, args.epochs or 1000))
     checkpoint = checkpoints.beside(args.out)
     lines = []
     if not checkpoints.refuse_unasked(checkpoint, args.resume) and args.resume:
         lines.append(f"no checkpoint {checkpoint}: trained from the start")
-    callbacks = []
-    if args.tensorboard is not None:
-        from sigae.core.outputs import output_directory
-        from sigae.training.tensorboard import TensorBoardLogger
-
-        callbacks.append(TensorBoardLogger(output_directory(args.tensorboard)))
     with stop_on_signals() as stop, blame(args.data):
-        history = model.fit(
-            x,
-            epochs=auto(args.epochs),
-            batch_size=auto(args.batch_size),
-            validation_split=args.validation_split,
-            patience=None if args.patience == 0 else auto(args.patience),
-            learning_rate=args.learning_rate,
-            weight_decay=args.weight_decay,
-            seed=args.seed,
-            verbose=verbosity(args),
-            stop=stop,
-            callbacks=callbacks,
-            checkpoint=checkpoint,
-            keep_checkpoint=True,  # until the model itself is safe
-            devices=args.devices,
-            augment=args.augment,
-            precision=args.precision,
-        )
+        history = model.fit(x, config=_settings(args), verbose=verbosity(args), stop=stop,
+                            callbacks=_callbacks(args), checkpoint=checkpoint,
+                            keep_checkpoint=True,  # until the model itself is safe
+                            devices=args.devices)
         raise_if_interrupted()
         if not is_primary():
             return Outcome(["trained; process 0 of this multi-host run writes the model"])
@@ -110,24 +77,68 @@ def train(args: argparse.Namespace) -> Outcome:
             raise SigaeError(f"{error}{kept}") from None
     checkpointed = checkpoint.exists()
     checkpoints.release(checkpoint, history, args.keep_checkpoint)
-    lines.append(f"trained {args.preset!r} on {len(x)} signals of length {length} x {channels} "
-                 f"channel(s) for {history.epochs} epochs; "
-                 + ("kept the starting weights" if model.history.best_epoch is None
-                    else f"kept epoch {model.history.best_epoch + 1}"))
-    learned = model.learned
-    if learned is not None and learned.choice is not None:
-        lines.extend(learned.choice.summary())
-    if model.comparison is not None:
-        lines.append(model.comparison.summary())
-    lines.append(f"saved {args.out}")
+    lines += _trained(args, model, len(x), history)
     if checkpoint.exists():
         lines.append(f"kept the checkpoint {checkpoint}" + (" (--resume continues the run)"
                                                             if history.interrupted else ""))
     elif not checkpointed and history.epochs:
         lines.append(f"no checkpoint could be written to {checkpoint} during training (sigae "
                      "--debug train ... says why)")
-    lines.extend(_stopped(history))
-    return Outcome(lines, _stopped_code(history, stop))
+    return Outcome(lines + _stopped(history), _stopped_code(history, stop))
+
+
+def _model(args: argparse.Namespace, shape: tuple[int, ...]) -> Any:
+    """The untrained model `--preset` and its options describe, for signals of `shape`."""
+    from sigae.model import SignalAutoencoder
+
+    _, length, channels = shape
+    if args.length is not None and length != args.length:
+        raise DataError(f"{args.data}: holds signals of {length} samples; --length "
+                        f"{args.length} applies to recordings of different lengths (an "
+                        "unequal .ts file, a folder), made that long by --lengths.")
+    overrides: dict[str, Any] = {"noise_std": args.noise_std, "contrast": args.contrast}
+    if args.latent_dim is not None:
+        overrides["latent_dim"] = args.latent_dim
+    if args.variational:  # the PCA start of the linear path is not a posterior
+        overrides.update(variational=True, beta=args.beta, linear_path=False)
+    return SignalAutoencoder.from_preset(args.preset, length=length, channels=channels,
+                                         seed=args.seed, **overrides)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    """The `TrainingConfig` the options describe (those left unset: automatic)."""
+    from sigae.training.settings import TrainingConfig
+
+    return TrainingConfig.with_augment(
+        args.augment, epochs=auto(args.epochs), batch_size=auto(args.batch_size),
+        validation_split=args.validation_split,
+        patience=None if args.patience == 0 else auto(args.patience),
+        learning_rate=args.learning_rate, weight_decay=args.weight_decay, seed=args.seed,
+        precision=args.precision)
+
+
+def _callbacks(args: argparse.Namespace) -> list[Any]:
+    """The Keras callbacks the options ask for: TensorBoard's logger."""
+    if args.tensorboard is None:
+        return []
+    from sigae.core.outputs import output_directory
+    from sigae.training.tensorboard import TensorBoardLogger
+
+    return [TensorBoardLogger(output_directory(args.tensorboard))]
+
+
+def _trained(args: argparse.Namespace, model: Any, n_signals: int, history: Any) -> list[str]:
+    """What was trained and kept, the small-data choice, the comparison, where it is."""
+    config = model.config
+    kept = ("kept the starting weights" if model.history.best_epoch is None
+            else f"kept epoch {model.history.best_epoch + 1}")
+    lines = [f"trained {args.preset!r} on {n_signals} signals of length {config.length} x "
+             f"{config.channels} channel(s) for {history.epochs} epochs; {kept}"]
+    if model.learned is not None and model.learned.choice is not None:
+        lines += model.learned.choice.summary()
+    if model.comparison is not None:
+        lines.append(model.comparison.summary())
+    return [*lines, f"saved {args.out}"]
 
 
 def _stopped(history: Any) -> list[str]:
