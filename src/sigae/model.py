@@ -43,7 +43,6 @@ from sigae.training.records import Learned, TrainingHistory
 from sigae.training.settings import TrainingConfig
 from sigae.training.stop import StopRequest
 
-
 Inputs = np.ndarray | Signals | SignalArray
 """What `fit`, `encode`, `reconstruct` and `measure` take: an array `(n, length, channels)`
 (or `(n, length)` for one channel), `Signals`, or lazy data read in blocks."""
@@ -246,12 +245,12 @@ class SignalAutoencoder:
 
     def fit(
         self,
-        x: np.ndarray | Signals | SignalArray,
+        x: Inputs,
         *,
         epochs: int | str = AUTO,
         batch_size: int | str = AUTO,
         validation_split: float = 0.2,
-        validation_data: np.ndarray | Signals | SignalArray | None = None,
+        validation_data: Inputs | None = None,
         patience: int | str | None = AUTO,
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
@@ -383,7 +382,7 @@ class SignalAutoencoder:
         self.learned = fitted.learned
         return fitted.run
 
-    def measure(self, x: np.ndarray | Signals | SignalArray, *, validation_split: float = 0.2,
+    def measure(self, x: Inputs, *, validation_split: float = 0.2,
                 seed: int | None = None) -> Comparison:
         """Stores what `fit` measures, without training: the comparison with PCA and the
         calibration (code densities, error quantiles) on signals `x`.
@@ -457,7 +456,7 @@ class SignalAutoencoder:
         self.require_fitted("decode")
         return predict(self.decoder, check_codes(codes, self.config), batch_size)
 
-    def reconstruct(self, x: np.ndarray | Signals | SignalArray, *, batch_size: int = PREDICT_BATCH
+    def reconstruct(self, x: Inputs, *, batch_size: int = PREDICT_BATCH
                     ) -> np.ndarray:
         """The autoencoder view's own forward pass.
 

@@ -63,8 +63,14 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
             lengths made one by `sigae.io.recordings` record their length policy) or lazy
             data.
         settings: How to train.
-        validation_data, verbose, stop, callbacks, checkpoint, keep_checkpoint, devices:
-            As `SignalAutoencoder.fit` describes them.
+        validation_data: Validation signals instead of `settings.validation_split`.
+        verbose: Keras verbosity.
+        stop: Ends training at the end of the current batch once requested.
+        callbacks: The user's Keras callbacks, run before sigae's guard.
+        checkpoint: A file written after every epoch; if it exists, the run continues it.
+        keep_checkpoint: Keep it after a successful run (else `checkpoint.release`
+            removes it, unless the run was stopped early).
+        devices: Train data-parallel on this many devices, or `"all"`.
 
     Raises:
         ConfigError: For augmentation on padded signals, or a checkpoint of another run.

@@ -50,11 +50,11 @@ def adopt(args: argparse.Namespace) -> Outcome:
     counts = model.param_counts()
     lines.append(f"adopted: {getattr(config, 'origin', 'a Keras model')}")
     lines.append(f"signals ({config.length}, {config.channels}) -> codes ({config.latent_dim},); "
-          f"parameters: encoder {counts['encoder']:,}, decoder {counts['decoder']:,}")
+                 f"parameters: encoder {counts['encoder']:,}, decoder {counts['decoder']:,}")
     mean_now, std_now = model.normalization
+    given = "" if args.mean is not None else " (none: the model sees data as given)"
     lines.append(f"normalization ({config.normalization}): mean {mean_now.tolist()}, std "
-          f"{std_now.tolist()}" + ("" if args.mean is not None else
-                                   " (none: the model sees data as given)"))
+                 f"{std_now.tolist()}{given}")
     if model.comparison is not None:
         lines.append(model.comparison.summary())
     lines.append(f"saved {args.out}; check it with: sigae check {args.out}")

@@ -40,8 +40,8 @@ def stats(args: argparse.Namespace) -> Outcome:
     save_figure(plot_latent_stats(result), out / "stats.png")
     top = np.argsort(result.share)[::-1][:3]
     lines.append(f"{len(codes)} codes of {len(dims)} dimensions; most variance in "
-          + ", ".join(f"z{i} ({100 * result.share[i]:.1f}%)" for i in top)
-          + f"; inactive: {', '.join(f'z{i}' for i in result.inactive) or 'none'}")
+                 + ", ".join(f"z{i} ({100 * result.share[i]:.1f}%)" for i in top)
+                 + f"; inactive: {', '.join(f'z{i}' for i in result.inactive) or 'none'}")
     lines.append(f"wrote codes.csv, stats.csv, correlation.csv, stats.png to {out}")
     return Outcome(lines)
 
@@ -67,7 +67,7 @@ def project(args: argparse.Namespace) -> Outcome:
                                 method=args.method, explained=explained),
                 out / "projection.png")
     lines.append(f"projected {len(codes)} codes with {args.method}; wrote projection.csv and "
-          f"projection.png to {out}")
+                 f"projection.png to {out}")
     return Outcome(lines)
 
 
@@ -99,7 +99,7 @@ def traverse(args: argparse.Namespace) -> Outcome:
              dims=np.asarray(dims))
     save_figure(plot_traversal(decoded, dims, offsets), out / "traversal.png")
     lines.append(f"traversed dimensions {', '.join(map(str, dims))} around {what}, +/- {args.span} "
-          f"std in {args.steps} steps; wrote traversal.npz and traversal.png to {out}")
+                 f"std in {args.steps} steps; wrote traversal.npz and traversal.png to {out}")
     return Outcome(lines)
 
 
@@ -150,7 +150,7 @@ def neighbors(args: argparse.Namespace) -> Outcome:
     save_figure(plot_neighbors(signals.data[args.index : args.index + 1][0], found, distances,
                                index=args.index, indices=indices), out / "neighbors.png")
     lines.append(f"nearest to signal {args.index}: "
-          + ", ".join(f"{i} ({d:.3g})" for i, d in zip(indices, distances, strict=True)))
+                 + ", ".join(f"{i} ({d:.3g})" for i, d in zip(indices, distances, strict=True)))
     lines.append(f"wrote neighbors.csv and neighbors.png to {out}")
     return Outcome(lines)
 

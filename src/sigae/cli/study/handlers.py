@@ -37,8 +37,8 @@ def generate(args: argparse.Namespace) -> Outcome:
         save_figure(plot_generated(result.signals, result.outside, sampler=args.sampler),
                     args.plot)
     lines.append(f"generated {args.n} signals from the {args.sampler} density -> {args.out}; "
-          f"{int(result.outside.sum())} of them have codes outside the training codes "
-          "(log-density below their 1st percentile)")
+                 f"{int(result.outside.sum())} of them have codes outside the training codes "
+                 "(log-density below their 1st percentile)")
     return Outcome(lines)
 
 
@@ -68,9 +68,9 @@ def score(args: argparse.Namespace) -> Outcome:
     origin = ("given" if args.threshold is not None or calibration is None
               else f"the {args.percentile:g}th percentile of the errors of the "
               f"{calibration.n_signals} {calibration.errors_from} signals")
-    lines.append(f"{int(result.is_anomaly.sum())} of {len(result.mse)} signals are anomalies: MSE "
-          f"above {result.threshold:.4g} ({origin}); median MSE {np.median(result.mse):.4g}, "
-          f"max {result.mse.max():.4g} (normalized units)")
+    lines.append(f"{int(result.is_anomaly.sum())} of {len(result.mse)} signals are anomalies: "
+                 f"MSE above {result.threshold:.4g} ({origin}); median MSE "
+                 f"{np.median(result.mse):.4g}, max {result.mse.max():.4g} (normalized units)")
     lines.append(f"wrote {args.out}")
     if args.plot is not None:
         save_figure(plot_errors(result.mse, result.threshold), args.plot)
