@@ -6,12 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sigae.cli.adopt.handlers import adopt
-from sigae.cli.options import (
-    DATA_HELP,
-    add_data_options,
-    command,
-    numbers,
-)
+from sigae.cli.options import DATA_HELP, add_data_options, command, numbers
 
 
 def register(commands: Any) -> None:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sigae.cli.options import (
-    blame,
-    load_data,
-    save_trained,
-)
+from sigae.cli.options import blame, load_data, save_trained
 from sigae.cli.printer import Outcome
 from sigae.errors import SigaeError
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sigae.cli.options import (
-    Interrupted,
-    load_model_data,
-)
+from sigae.cli.options import Interrupted, load_model_data
 from sigae.cli.printer import Outcome, note, warn
 from sigae.errors import SigaeError
 

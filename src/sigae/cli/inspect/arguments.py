@@ -6,13 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sigae.cli.inspect.handlers import check, export, info
-from sigae.cli.options import (
-    DATA_HELP,
-    add_batch_size,
-    add_data_options,
-    add_model,
-    command,
-)
+from sigae.cli.options import DATA_HELP, add_batch_size, add_data_options, add_model, command
 
 
 def register(commands: Any) -> None:

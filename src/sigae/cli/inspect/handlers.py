@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sigae.cli.options import (
-    EXIT_FAILED_CHECK,
-    blame,
-    load_data,
-)
+from sigae.cli.options import EXIT_FAILED_CHECK, blame, load_data
 from sigae.cli.printer import Outcome
 
 

@@ -6,11 +6,7 @@ import argparse
 from typing import Any
 
 from sigae.cli.labels import read_labels
-from sigae.cli.options import (
-    load_model_data,
-    name_columns,
-    save_npz,
-)
+from sigae.cli.options import load_model_data, name_columns, save_npz
 from sigae.cli.printer import Outcome
 from sigae.errors import DataError
 

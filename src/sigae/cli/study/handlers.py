@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sigae.cli.options import (
-    load_model_data,
-    name_columns,
-    run_distributed,
-)
+from sigae.cli.options import load_model_data, name_columns, run_distributed
 from sigae.cli.printer import Outcome
 
 # A report embeds about ten PNG figures.
