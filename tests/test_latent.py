@@ -124,6 +124,7 @@ def test_the_prior_is_for_variational_models_only(trained):
 
 def test_the_densities_are_fitted_when_first_needed_with_the_figures_fitted_at_once():
     from sigae.stats.calibration import calibrate
+    from sigae.training.split import split
 
     model = sigae.SignalAutoencoder(tiny_config(), seed=0)
     x = signals(300, seed=13)
@@ -135,7 +136,8 @@ def test_the_densities_are_fitted_when_first_needed_with_the_figures_fitted_at_o
     # The error quantiles are taken at once: score needs nothing more.
     assert latent.score(model, x).threshold == calibration.threshold(99.0)
     assert calibration.fitted_gaussian is None
-    eager = calibrate(model.encode(x[: len(x) - 60]), np.zeros(1), seed=0)
+    training = split(x, 0.2, seed=0)[0]  # fit's own split
+    eager = calibrate(model.encode(training), np.zeros(1), seed=0)
     for lazy_density, eager_density in ((calibration.gaussian, eager.gaussian),
                                         (calibration.gmm, eager.gmm)):
         np.testing.assert_array_equal(lazy_density.means, eager_density.means)

@@ -36,19 +36,27 @@ def harmonics():
     return (x + rng.normal(0, 0.05, x.shape)).astype("float32")
 
 
-def test_training_starts_exactly_at_the_pca_error(harmonics):
+@pytest.fixture(scope="module")
+def halves(harmonics):
+    """The training and validation signals of a `fit` with `seed=0` (the fair split)."""
+    from sigae.training.split import split
+
+    return split(harmonics, 0.2, seed=0)
+
+
+def test_training_starts_exactly_at_the_pca_error(harmonics, halves):
     model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=True, latent_dim=3))
     model.fit(harmonics, epochs=1, batch_size=16, seed=0, verbose=0)
-    expected = pca_validation_mse(harmonics, harmonics[64:], 3, stats_from=harmonics[:64])
+    expected = pca_validation_mse(*halves, 3)  # PCA of the training signals alone
     assert model.history.initial_loss == pytest.approx(expected, abs=1e-4)
 
 
-def test_after_training_the_error_is_never_above_pca(harmonics):
+def test_after_training_the_error_is_never_above_pca(harmonics, halves):
     model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=True, latent_dim=3))
     model.fit(harmonics, epochs=15, batch_size=16, seed=0, verbose=0)
-    validation, std = harmonics[64:], model.normalization[1]
+    validation, std = halves[1], model.normalization[1]
     now = float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))
-    assert now <= pca_validation_mse(harmonics, validation, 3, stats_from=harmonics[:64]) + 1e-5
+    assert now <= pca_validation_mse(*halves, 3) + 1e-5
 
 
 def test_the_linear_path_keeps_every_guarantee(harmonics, tmp_path):
@@ -72,17 +80,17 @@ def test_the_linear_path_needs_a_linear_code():
         sigae.ModelConfig(length=40, latent_activation="tanh")
 
 
-def test_every_fit_stores_the_pca_baseline_of_an_independent_svd(harmonics):
+def test_every_fit_stores_the_pca_baseline_of_an_independent_svd(harmonics, halves):
     model = sigae.SignalAutoencoder(tiny_config(length=40, linear_path=False, latent_dim=3))
     model.fit(harmonics, epochs=2, batch_size=16, seed=0, verbose=0)
     comparison = model.comparison
-    validation = harmonics[64:]
+    validation = halves[1]
     mean, std = model.normalization
     variance = float(np.var((validation - mean) / std))
     assert comparison.data == "validation"
     assert comparison.n_signals == 16
     assert comparison.pca_nmse == pytest.approx(
-        pca_validation_mse(harmonics, validation, 3, stats_from=harmonics[:64]) / variance,
+        pca_validation_mse(*halves, 3) / variance,
         rel=1e-4)
     own = float(np.mean(np.square((model.reconstruct(validation) - validation) / std)))
     assert comparison.nmse == pytest.approx(own / variance, rel=1e-4)

@@ -133,24 +133,39 @@ def test_auto_normalization_is_global_for_comparable_channels_and_per_channel_ot
 
 # -- the comparison in data units ---------------------------------------------------------
 
+def pca_reconstruction(fitted_on: np.ndarray, x: np.ndarray, k: int) -> np.ndarray:
+    """`x` (n, features) reconstructed by the `k` principal axes of `fitted_on`, by SVD."""
+    centre = fitted_on.mean(axis=0)
+    _, _, axes = np.linalg.svd(fitted_on - centre, full_matrices=False)
+    return (x - centre) @ axes[:k].T @ axes[:k] + centre
+
+
 def test_the_data_unit_comparison_equals_an_independent_numpy_computation():
+    from sigae.training.split import split
+
     x = _signals(n=50, length=32, channels=2) * np.array([1.0, 30.0], dtype="float32")
     model = sigae.SignalAutoencoder.from_preset("default", length=32, channels=2, latent_dim=3,
                                                 seed=0)
     model.fit(x, epochs=2, seed=0, verbose=0)
-    validation = x[40:]
-    flat = x.reshape(50, -1).astype("float64")
-    centre = flat.mean(axis=0)
-    _, _, axes = np.linalg.svd(flat - centre, full_matrices=False)
-    target = validation.reshape(10, -1)
-    pca = (target - centre) @ axes[:3].T @ axes[:3] + centre
-    expected_pca = np.mean(np.square(pca - target)) / np.var(target)
-    reconstruction = model.reconstruct(validation).reshape(10, -1)
-    expected = np.mean(np.square(reconstruction - target)) / np.var(target)
+    assert model.history.best_epoch is None  # the PCA start was kept
+    training, validation = (part.reshape(len(part), -1).astype("float64")
+                            for part in split(x, 0.2, seed=0))
+    target = validation
+    expected_pca = (np.mean(np.square(pca_reconstruction(training, target, 3) - target))
+                    / np.var(target))
+    # the model as judged: PCA of the training signals in its per-channel normalized units
+    mean, std = (np.tile(v, 32) for v in model.normalization)
+    judged = pca_reconstruction((training - mean) / std, (target - mean) / std, 3) * std + mean
+    expected = np.mean(np.square(judged - target)) / np.var(target)
     comparison = model.comparison
     np.testing.assert_allclose(comparison.data_pca_nmse, expected_pca, rtol=1e-4)
     np.testing.assert_allclose(comparison.data_nmse, expected, rtol=1e-4)
     assert "in data units" in comparison.summary()
+    # ... and, the decision made, the model ends as PCA of all the signals
+    every = x.reshape(50, -1).astype("float64")
+    final = pca_reconstruction((every - mean) / std, (every - mean) / std, 3) * std + mean
+    np.testing.assert_allclose(model.reconstruct(x).reshape(50, -1), final, rtol=1e-3,
+                               atol=1e-3 * np.abs(final).max())
 
 
 # -- the cross-validated choice -----------------------------------------------------------

@@ -268,9 +268,10 @@ class SignalAutoencoder:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
 
         On the first call the normalization statistics are fitted on the training signals
-        only (after the validation split), and a model with `linear_path` gets in its linear
-        path the PCA solution of all of `x` (PCA is closed-form, so it needs no held-out
-        signals). Later calls, and models whose statistics were given (`from_parts`,
+        only (after the validation split), and a model with `linear_path` starts with the
+        PCA solution of the training signals in its linear path; if no epoch beats that
+        start on the validation signals, which neither has seen, the linear path ends as
+        PCA of all of `x`. Later calls, and models whose statistics were given (`from_parts`,
         `sigae.adopt`), keep them and continue training the same weights with the same
         optimizer (a new one if `weight_decay` changes). Every call ends by comparing
         the model with that PCA on the validation signals (`self.comparison`), and by
@@ -312,8 +313,11 @@ class SignalAutoencoder:
                 augmented candidates would move samples across the padding).
             epochs: Maximum number of epochs.
             batch_size: Signals per gradient step.
-            validation_split: Fraction held out from the end of `x` for validation, as
-                Keras does; ignored when `validation_data` is given.
+            validation_split: Fraction of `x` held out for validation, drawn at random
+                (seeded by `seed`, the same draw without one) and not from the end as
+                Keras does: files are often sorted by class or time. Windows cut from
+                recordings are drawn by whole recordings (`sigae.training.split`).
+                Ignored when `validation_data` is given.
             validation_data: Validation signals, same shape rules as `x`.
             patience: Early-stopping patience in epochs; `None` trains all epochs. The
                 weights of the best epoch (or the starting weights, if no epoch beat

@@ -1,8 +1,8 @@
 """What a model is worth after training: the comparison with PCA and the calibration.
 
-PCA is closed-form and needs no held-out signals, so it is fitted on all the signals (a
-spread sample of large data, `sigae.data.streaming.pca_sample`), on the normalized signals
-and on the raw ones; the validation signals judge the model against it. The same pass
+PCA is fitted on the training signals alone (a spread sample of large data,
+`sigae.data.streaming.pca_sample`), as the model is, on the normalized signals and on the
+raw ones; the validation signals, unseen by both, judge the model against it. The same pass
 gives the validation errors whose quantiles, with the training codes' densities, make the
 calibration.
 """
@@ -172,8 +172,9 @@ def measure(views: Views, learned: Learned, x: SignalArray, *, validation_split:
 
     An adopted model, or parts given with their statistics, arrive trained but without
     a comparison with PCA or a calibration; this measures both on signals `x` with the
-    model as it is (no weight changes): PCA fitted on all of `x`, errors and comparison
-    on the last `validation_split` of `x`, the code densities on the rest.
+    model as it is (no weight changes): errors and comparison on a seeded random
+    `validation_split` of `x` (`sigae.training.split`), PCA and the code densities on the
+    rest.
 
     Returns:
         `learned` with `comparison` and `calibration` replaced.
@@ -181,9 +182,8 @@ def measure(views: Views, learned: Learned, x: SignalArray, *, validation_split:
     Raises:
         DataError: If the split leaves no signals on one side.
     """
-    x_all = in_memory_if_small(x)
-    x_train, x_val = split(x_all, validation_split)
+    x_train, x_val = split(in_memory_if_small(x), validation_split, seed=seed)
     mean, std = views.normalization
-    baselines = fit_baselines(x_all, mean, std, views.encoder.output_shape[-1], seed)
+    baselines = fit_baselines(x_train, mean, std, views.encoder.output_shape[-1], seed)
     comparison, calibration = evaluate(views, x_train, x_val, baselines, seed=seed)
     return dataclasses.replace(learned, comparison=comparison, calibration=calibration)

@@ -30,6 +30,7 @@ from sigae.training import checkpoint as checkpoints
 from sigae.training import choice, trainer
 from sigae.training.records import Choice, Learned, TrainingHistory
 from sigae.training.settings import TrainingConfig
+from sigae.training.split import Provenance
 from sigae.training.stop import StopRequest
 
 
@@ -80,7 +81,7 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
     """
     if validation_data is not None:
         validation_data = check_signals(validation_data, architecture, "validation_data")
-    policy = _length_policy(x)
+    policy, provenance = _length_policy(x), _provenance(x)
     x = check_signals(x, architecture, "x")
     if isinstance(x, Padded) and settings.augmentation is not None:
         raise ConfigError("Augmentation moves samples across the padding of padded "
@@ -97,7 +98,8 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
         learned = trainer.train(
             architecture, views, earlier, x, settings, validation_data=validation_data,
             verbose=verbose, stop=stop, callbacks=callbacks, checkpoint=checkpoint,
-            devices=devices, candidate=chosen.winner if chosen else None)
+            devices=devices, candidate=chosen.winner if chosen else None,
+            provenance=provenance)
     except TrainingError as error:
         if isinstance(error.learned, Learned):
             error.learned = error.learned.after(earlier)
@@ -112,6 +114,13 @@ def _length_policy(x: Any) -> str | None:
     if isinstance(x, Signals) and x.lengths is not None:
         return "pad" if x.padded else "resample"
     return None
+
+
+def _provenance(x: Any) -> Provenance | None:
+    """Where each signal comes from, when `x` is `Signals` cut from recordings."""
+    if not isinstance(x, Signals):
+        return None
+    return Provenance(np.asarray(x.row), np.asarray(x.start), int(x.data.shape[1]))
 
 
 def _as_chosen(settings: TrainingConfig, chosen: Choice) -> TrainingConfig:

@@ -25,8 +25,9 @@ class TrainingConfig:
     Args:
         epochs: Maximum number of passes over the training data.
         batch_size: Signals per gradient step.
-        validation_split: Fraction of the signals, taken from the end as Keras does, held
-            out for validation when no `validation_data` is given. 0 disables validation.
+        validation_split: Fraction of the signals held out for validation when no
+            `validation_data` is given, a seeded random draw (`sigae.training.split`; not
+            the end, as Keras takes it). 0 disables validation.
         patience: Epochs without improvement of the monitored loss before stopping early,
             twice as many while no epoch has beaten the starting weights (from a PCA start
             the error often rises for a few epochs before it falls); `None` trains all

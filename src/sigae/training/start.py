@@ -53,7 +53,7 @@ class Start:
 
 
 def start(architecture: Architecture, views: Views, earlier: Learned | None,
-          x_all: SignalArray, x_train: SignalArray, x_val: SignalArray | None,
+          x_train: SignalArray, x_val: SignalArray | None,
           settings: Resolved, *, checkpoint: PathLike | None = None,
           candidate: Candidate | None = None) -> Start:
     """Sets `views` where the run starts, and says where that is.
@@ -62,8 +62,9 @@ def start(architecture: Architecture, views: Views, earlier: Learned | None,
         architecture: What `views` were built from.
         views: The model's views; their weights and normalization are set here.
         earlier: What the model learned before, or `None` for a first fit.
-        x_all: All the signals (PCA is fitted on them).
-        x_train: The training signals (the normalization is fitted on them).
+        x_train: The training signals: the normalization and PCA are fitted on them
+            alone, so that the comparison on the validation signals is of unseen signals
+            for both.
         x_val: The validation signals, or `None`.
         settings: The resolved settings.
         checkpoint: The run's checkpoint file; if it exists, the run continues from it.
@@ -94,17 +95,32 @@ def start(architecture: Architecture, views: Views, earlier: Learned | None,
     elif earlier is None:
         views.set_normalization(*fit_normalization(x_train, architecture.normalization))
     mean, std = views.normalization
-    baselines = fit_baselines(x_all, mean, std, architecture.latent_dim, settings.seed)
+    baselines = fit_baselines(x_train, mean, std, architecture.latent_dim, settings.seed)
     if resumed is not None:
         # All the variables: the weights and the random layers' seed states.
         assign(views.autoencoder.variables, resumed.weights)
     elif earlier is None and views.linear is not None:
-        pca = baselines.normalized
-        if candidate is not None and not candidate.trains and candidate.augmentation:
-            pca = augmented_pca((pca_sample(x_all) - mean) / std, candidate.augmentation,
-                                architecture.latent_dim, settings.seed)
-        views.start_at_pca(*pca)
+        start_at_pca(architecture, views, x_train, candidate, settings.seed, baselines)
     return Start(baselines, resumed, belongs)
+
+
+def start_at_pca(architecture: Architecture, views: Views, x: SignalArray,
+                 candidate: Candidate | None, seed: int | None,
+                 baselines: Baselines | None = None) -> None:
+    """Sets the linear path to PCA of signals `x` in the views' normalized units (of `x`
+    and augmented copies of it, for a candidate that does not train but augments).
+
+    Args:
+        baselines: PCA of `x` already fitted (`fit_baselines`), if it was.
+    """
+    mean, std = views.normalization
+    if candidate is not None and not candidate.trains and candidate.augmentation:
+        pca = augmented_pca((pca_sample(x) - mean) / std, candidate.augmentation,
+                            architecture.latent_dim, seed)
+    else:
+        pca = (baselines or fit_baselines(x, mean, std, architecture.latent_dim,
+                                          seed)).normalized
+    views.start_at_pca(*pca)
 
 
 def augmented_pca(normalized: np.ndarray, augmentation: Augmentation, latent_dim: int,

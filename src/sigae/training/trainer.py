@@ -5,13 +5,16 @@ architecture, its views, what it learned before), the signals and a `TrainingCon
 trains the views' shared weights; and returns what it learned besides them as one
 `Learned` record. The steps:
 
-1. `split`: the validation signals (the last fraction, or `validation_data`);
-2. `start`: initial weights, normalization and PCA start, or a checkpoint's state;
+1. `split`: the validation signals (a seeded random draw, whole recordings for windows,
+   or `validation_data`);
+2. `start`: initial weights, normalization and PCA start (both of the training signals
+   alone), or a checkpoint's state;
 3. `devices`: the model's own views, or a copy over several devices;
 4. `optimizer`: Adam, or AdamW that leaves the PCA start alone;
 5. `epochs`: Keras' `fit` over sigae's batches, judged by the `guard`, saved by
    `checkpoint` after every epoch;
-6. `evaluate`: the comparison with PCA and the calibration.
+6. `evaluate`: the comparison with PCA and the calibration; where no epoch beat the PCA
+   start, judged on unseen signals, the linear path ends as PCA of all the signals.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from sigae.training.guard import GuardCallback
 from sigae.training.optimizer import compile_views
 from sigae.training.records import Candidate, Learned
 from sigae.training.settings import Resolved, TrainingConfig
-from sigae.training.split import split
-from sigae.training.start import start
+from sigae.training.split import Provenance, split
+from sigae.training.start import start, start_at_pca
 from sigae.training.stop import StopRequest
 
 logger = logging.getLogger(__name__)
@@ -49,7 +52,8 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
           stop: StopRequest | None = None,
           callbacks: Sequence[keras.callbacks.Callback] = (),
           checkpoint: PathLike | None = None, devices: int | str | None = None,
-          candidate: Candidate | None = None) -> Learned:
+          candidate: Candidate | None = None, provenance: Provenance | None = None
+          ) -> Learned:
     """Trains `views`' shared weights to reconstruct `x`, and returns what they learned.
 
     See `SignalAutoencoder.fit`, which calls this and keeps the record. On views that have
@@ -78,6 +82,8 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
             views laid out over the devices trains, and its weights come back to `views`
             after every epoch, where the validation loss is computed. `batch_size` must
             split evenly across the devices.
+        provenance: Where each signal of `x` comes from (`sigae.training.split`): windows
+            of recordings are split by recording, or in blocks.
         candidate: Fit this way (`sigae.training.choice`), for a fresh design with a
             linear path: a candidate that does not train keeps the PCA start (of
             augmented signals, if it has an augmentation); one that trains trains as
@@ -94,9 +100,10 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
     """
     x_all = in_memory_if_small(x)
     x_train, x_val = split(x_all, settings.validation_split,
-                           None if validation_data is None else in_memory_if_small(validation_data))
+                           None if validation_data is None else in_memory_if_small(validation_data),
+                           seed=settings.seed, provenance=provenance)
     resolved = settings.resolved(len(x_train))
-    started = start(architecture, views, earlier, x_all, x_train, x_val, resolved,
+    started = start(architecture, views, earlier, x_train, x_val, resolved,
                     checkpoint=checkpoint, candidate=candidate)
     std = views.normalization[1]
     # The one "no validation": `validation is None`.
@@ -133,6 +140,10 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
         densities=guard.diverged_at is None,
         reconstructed=None if validation is None else validation.reconstruction_of(
             guard.best_epoch))
+    if (earlier is None and views.linear is not None and x_val is not None
+            and guard.best_epoch is None and guard.diverged_at is None):
+        # The start was kept, judged on signals it had not seen: it ends as PCA of them all.
+        start_at_pca(architecture, views, x_all, candidate, resolved.seed)
     learned = Learned(mean=views.normalization[0], std=std, history=guard.history(),
                       comparison=comparison, calibration=calibration)
     if guard.diverged_at is not None:

@@ -95,7 +95,8 @@ def _fit_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--batch-size", type=positive_int,
                      help=f"signals per step (default: {automatic_default('batch_size')})")
     sub.add_argument("--validation-split", type=fraction, default=0.2,
-                     help="fraction held out from the end for validation (default: 0.2)")
+                     help="fraction held out for validation, a seeded random draw (whole "
+                     "recordings for windows), not the file's end (default: 0.2)")
     sub.add_argument("--patience", type=non_negative_int,
                      help="early-stopping patience in epochs (doubled until an epoch beats "
                      "the start), 0 to train all epochs; the best weights are kept either "
