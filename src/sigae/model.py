@@ -202,6 +202,8 @@ class SignalAutoencoder:
     def learned(self, record: Learned) -> None:
         mean, std = normalization_arrays(record.mean, record.std, self.config)
         self._views.set_normalization(mean, std)
+        if record.dial is not None and self._views.autoencoder.contrast is not None:
+            self._views.set_contrast(record.dial.chosen)  # the dial's choice trains on
         self._learned = record
 
     @property
@@ -263,6 +265,7 @@ class SignalAutoencoder:
         devices: int | str | None = None,
         augment: Augmentation | str = "auto",
         precision: str = "float32",
+        tolerance: float = 1.0,
         config: TrainingConfig | None = None,
     ) -> TrainingHistory:
         """Trains the shared weights to reconstruct `x`, minimizing MSE in normalized units.
@@ -357,7 +360,13 @@ class SignalAutoencoder:
                 compute, float32 weights, normalization and loss) for GPUs and TPUs; the
                 model keeps float32 views, so encode / decode / reconstruct and everything
                 `fit` measures stay float32.
-            config: All of the settings above from `epochs` to `precision` as one
+            tolerance: For a design with `contrast="auto"`, the largest held-out
+                reconstruction error allowed, as a multiple of PCA's of the same size:
+                the dial (`sigae.training.dial`) keeps the largest weight of the
+                contrastive term within it, and records what each weight cost in
+                `learned.dial`. 1.0 (default) keeps the promise of never reconstructing
+                worse than PCA.
+            config: All of the settings above from `epochs` to `tolerance` as one
                 `TrainingConfig`, which then replaces them (give one or the other).
 
         Returns:
@@ -372,7 +381,7 @@ class SignalAutoencoder:
         settings = config or TrainingConfig.with_augment(
             augment, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
             patience=patience, learning_rate=learning_rate, weight_decay=weight_decay,
-            seed=seed, precision=precision)
+            seed=seed, precision=precision, tolerance=tolerance)
         try:
             fitted = fitting.fit(
                 self.config, self._views, self._learned, x, settings,

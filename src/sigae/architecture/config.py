@@ -95,7 +95,9 @@ class ModelConfig:
             masked, noisier) of each signal of the batch, so that views of one signal
             get near codes and different signals far ones. The epoch kept is still the
             one of least validation reconstruction error. 0 (default) trains on
-            reconstruction alone. Measured on six labelled sets at latent 32
+            reconstruction alone. `"auto"`: the largest weight of a small grid whose
+            held-out reconstruction stays within `tolerance` times PCA's
+            (`sigae.training.dial`, at the first `fit`). Measured on six labelled sets at latent 32
             (`benchmarks/representation.py`), it made the codes classify better only
             where reconstruction was allowed to get worse than PCA's.
 
@@ -130,7 +132,7 @@ class ModelConfig:
     noise_std: float = 0.0
     variational: bool = False
     beta: float = 1.0
-    contrast: float = 0.0
+    contrast: float | str = 0.0
 
     builder: ClassVar[str] = "design"
     """How `sigae.architecture.build` builds it, and the model file names it."""
@@ -160,8 +162,9 @@ class ModelConfig:
                 f"latent_activation='linear'. Received latent_activation="
                 f"{self.latent_activation!r}; use 'linear' or linear_path=False."
             )
-        for name in ("noise_std", "beta", "contrast"):
+        for name in ("noise_std", "beta"):
             check_number(name, getattr(self, name), minimum=0)
+        check_number("contrast", self.contrast, minimum=0, alternatives=("auto",))
         if self.variational and self.linear_path:
             raise ConfigError(
                 "variational=True needs linear_path=False: the PCA start of the linear path "
@@ -182,7 +185,8 @@ class ModelConfig:
         return (f"decoder {self.decoder!r}"
                 + (f"; denoising (noise std {self.noise_std:g})" if self.noise_std else "")
                 + (f"; variational (beta {self.beta:g})" if self.variational else "")
-                + (f"; contrastive (weight {self.contrast:g})" if self.contrast else ""))
+                + ("" if not self.contrast else "; contrastive (weight chosen by the dial)"
+                   if self.contrast == "auto" else f"; contrastive (weight {self.contrast:g})"))
 
     @property
     def per_channel_statistics(self) -> bool:

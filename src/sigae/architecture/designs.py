@@ -243,8 +243,9 @@ class Parts:
             sampling = Sampling(config.beta, config.length * config.channels,
                                 seed=layers.next_seed(), name="sampling")
         contrast = None
-        if config.contrast > 0:
-            contrast = Contrast(config.contrast, seed=layers.next_seed(), name="contrast")
+        if config.contrast:  # "auto": the dial sets the weight
+            weight = 0.0 if isinstance(config.contrast, str) else float(config.contrast)
+            contrast = Contrast(weight, seed=layers.next_seed(), name="contrast")
         return cls(encoder, decoder, sampling, contrast)
 
 

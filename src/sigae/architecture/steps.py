@@ -126,5 +126,7 @@ def signature(model: keras.Model, kind: str) -> Hashable:
         compiled["class"] = type(optimizer).__qualname__
         compiled["exempt"] = len(getattr(optimizer, "_exclude_from_weight_decay", ()) or ())
     compiled["loss"] = repr(model.loss)
+    compiled["terms"] = repr(model.traced_terms()) if hasattr(model, "traced_terms") else ""
+
     compiled["metrics"] = [m.name for m in model.metrics]
     return variables, policies, json.dumps(compiled, sort_keys=True, default=repr)

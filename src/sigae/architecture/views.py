@@ -77,6 +77,22 @@ class Autoencoder(keras.Model):
         # to the training loss only; it needs the encoder view to encode its views.
         self._encoder, self._contrast = encoder, contrast
 
+    @property
+    def contrast(self) -> Any:
+        """The design's contrastive term (`sigae.architecture.contrast.Contrast`), or
+        `None`."""
+        return self._contrast
+
+    def traced_terms(self) -> tuple[Any, ...]:
+        """What the compiled training step reads of this model beyond its variables: the
+        contrastive term's settings (its weight, which the dial may set), so that steps
+        are shared only between models whose terms agree (`sigae.architecture.steps`)."""
+        if self._contrast is None:
+            return ()
+        config = self._contrast.get_config()
+        return tuple(config[key] for key in ("weight", "temperature", "shift", "scale", "mask",
+                                             "noise"))
+
     def _symbolic_build(self, iterator: Any = None, data_batch: Any = None) -> None:
         """Builds what `compile` left unbuilt. Keras traces the whole model symbolically to
         learn its output's shape for the compiled loss (0.07 s of each new model's `fit`);
@@ -109,7 +125,8 @@ class Autoencoder(keras.Model):
         loss = super().compute_loss(
             x, ops.divide(y, std), ops.divide(y_pred, std), sample_weight, training
         )
-        if training and self._contrast is not None and self._encoder is not None:
+        if (training and self._contrast is not None and self._contrast.weight > 0
+                and self._encoder is not None):
             mean, encoder = self._scale.mean, self._encoder
             loss = loss + self._contrast.loss(
                 lambda view: encoder(view * std + mean, training=True), (x - mean) / std)
@@ -165,6 +182,17 @@ class Views:
         # code = (x - mean) @ components.T ; reconstruction = code @ components + mean
         encoder.set_weights([components.T, -mean @ components.T])
         decoder.set_weights([components, mean])
+
+    def set_contrast(self, weight: float) -> None:
+        """Sets the weight of a design's contrastive term (one with `contrast="auto"`, whose
+        weight the dial chooses); its next compiled training step uses it.
+
+        Raises:
+            ValueError: If the views have no contrastive term.
+        """
+        if self.autoencoder.contrast is None:
+            raise ValueError("these views have no contrastive term")
+        self.autoencoder.contrast.weight = float(weight)
 
     def decay_exempt(self) -> list[keras.Variable]:
         """The variables weight decay must leave alone: the linear path, which holds the

@@ -30,8 +30,8 @@ class Comparison:
         n_signals: Number of signals compared on.
         latent_dim: Dimensions of both the model's code and PCA.
         nmse: The model's NMSE in its normalized units.
-        pca_nmse: PCA's NMSE there, PCA being fitted on all the normalized signals given
-            to `fit` (the solution the linear path of the default design starts from).
+        pca_nmse: PCA's NMSE there, PCA being fitted on the normalized training signals
+            (the solution the linear path of the default design starts from).
         data_nmse: The model's NMSE in the data's own units: the MSE of the raw signals
             divided by their variance (`None` in files written before sigae 0.6).
         data_pca_nmse: The same for PCA fitted on the raw signals, as a user would fit it.

@@ -87,6 +87,8 @@ def summary(model: SignalAutoencoder) -> list[str]:
                      "statistics and every error; results cropped to each one's own")
     if model.learned is not None and model.learned.choice is not None:
         lines.extend(model.learned.choice.summary())
+    if model.learned is not None and model.learned.dial is not None:
+        lines.extend(model.learned.dial.summary())
     if model.comparison is not None:
         lines.append(f"baseline: {model.comparison.summary()}")
     if model.calibration is not None:

@@ -64,6 +64,11 @@ def _learned_rows(config: Any, learned: Learned) -> list[tuple[str, str]]:
             text += (f"; data units {c.data_nmse:.4g} vs PCA {c.data_pca_nmse:.4g} "
                      f"({c.data_ratio:.3f}x)")
         rows.append(("against PCA", text))
+    if learned.dial is not None:
+        ratio = learned.dial.ratio
+        rows.append(("contrast (dial)", f"{learned.dial.chosen:g}, held-out reconstruction "
+                     + ("not measured" if ratio is None else f"{ratio:.3f}")
+                     + f" x PCA's (tolerance {learned.dial.tolerance:g})"))
     if learned.choice is not None:
         rows.append(("small-data choice", f"{learned.choice.winner.name} (by "
                                           f"{learned.choice.folds}-fold cross-validation)"))

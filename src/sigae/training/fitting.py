@@ -27,11 +27,12 @@ from sigae.errors import ConfigError, TrainingError
 from sigae.io.arrays import Padded
 from sigae.io.signals import Signals
 from sigae.training import checkpoint as checkpoints
-from sigae.training import choice, trainer
+from sigae.training import choice, dial, trainer
 from sigae.training.records import Choice, Learned, TrainingHistory
 from sigae.training.settings import TrainingConfig
 from sigae.training.split import Provenance
 from sigae.training.stop import StopRequest
+from sigae.training.variables import assign, values
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,16 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
         raise ConfigError("Augmentation moves samples across the padding of padded "
                           "signals; train them without it (augment='none'), or resample "
                           "them (lengths='resample').")
+    dialed = None
+    if dial.applies(architecture, earlier is not None):
+        x = in_memory_if_small(x)
+        dialed = _dial(architecture, views, x, settings, provenance, stop,
+                       alone=validation_data is None and devices is None)
+        if dialed.learned is not None:  # a weight above 0 won: its candidate is the model
+            learned = dataclasses.replace(dialed.learned, length_policy=policy)
+            return Fitted(learned.after(earlier), learned.history)
     chosen = None
-    if not isinstance(x, Padded) and choice.applies(
+    if dialed is None and not isinstance(x, Padded) and choice.applies(
             architecture, earlier is not None, len(x), settings,
             alone=validation_data is None and devices is None):
         x = in_memory_if_small(x)  # a small file is read once, here
@@ -105,8 +114,27 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
             error.learned = error.learned.after(earlier)
         raise
     checkpoints.release(checkpoint, learned.history, keep_checkpoint)
-    learned = dataclasses.replace(learned, choice=chosen, length_policy=policy)
+    learned = dataclasses.replace(learned, choice=chosen, length_policy=policy,
+                                  dial=None if dialed is None else dialed.with_zero(learned))
     return Fitted(learned.after(earlier), learned.history)
+
+
+def _dial(architecture: Architecture, views: Views, x: Any, settings: TrainingConfig,
+          provenance: Provenance | None, stop: StopRequest | None, *, alone: bool
+          ) -> dial.Dialed:
+    """Turns the dial (`sigae.training.dial`); a winning candidate's weights, contrastive
+    weight and record become the model's."""
+    if not alone or isinstance(x, Padded):
+        raise ConfigError("contrast='auto' chooses its weight on its own split of unpadded "
+                          "signals on one device; give no validation_data or devices, or "
+                          "a contrast weight.")
+    dialed = dial.choose(architecture, x, settings, provenance=provenance, stop=stop)
+    if dialed.views is not None and dialed.learned is not None:
+        assign(views.autoencoder.variables, values(dialed.views.autoencoder.variables))
+        views.set_contrast(dialed.dial.chosen)
+        return dataclasses.replace(dialed, learned=dataclasses.replace(
+            dialed.learned, dial=dialed.dial))
+    return dialed
 
 
 def _length_policy(x: Any) -> str | None:

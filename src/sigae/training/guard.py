@@ -35,6 +35,8 @@ class GuardCallback(keras.callbacks.Callback):
         start_errors: Per-signal validation errors of the starting weights.
         stop: Stops training at the end of the batch once requested.
         on_best: Called with the epoch whose weights become the best so far.
+        start_competes: Whether the starting weights may be kept; if not, the first epoch
+            replaces them whatever its loss.
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class GuardCallback(keras.callbacks.Callback):
         start_errors: np.ndarray | None = None,
         stop: StopRequest | None = None,
         on_best: Callable[[int], None] | None = None,
+        start_competes: bool = True,
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -62,6 +65,7 @@ class GuardCallback(keras.callbacks.Callback):
         self._start_errors = start_errors
         self._stop = stop
         self._on_best = on_best
+        self._start_competes = start_competes
         self.interrupted: str | None = None
 
     def _beats_start_clearly(self) -> bool:
@@ -121,7 +125,9 @@ class GuardCallback(keras.callbacks.Callback):
         self.losses.append(loss)
         if "val_loss" in logs:
             self.val_losses.append(float(logs["val_loss"]))
-        if value < self.best and (self.best_epoch is not None or self._beats_start_clearly()):
+        first = self.best_epoch is None and not self._start_competes
+        if first or (value < self.best
+                     and (self.best_epoch is not None or self._beats_start_clearly())):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             self.best_weights = self.model.get_weights()
             if self._on_best is not None:

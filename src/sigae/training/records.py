@@ -4,7 +4,9 @@
 - `Learned`: the normalization, the history, the comparison with PCA, the calibration and
   the small-data choice, written and read by the model file as one unit;
 - `Candidate`, `Score`, `Choice`: the cross-validated choice of `augment="auto"`
-  (`sigae.training.choice` makes it).
+  (`sigae.training.choice` makes it);
+- `Dial`: the weight of the contrastive term `contrast="auto"` chose
+  (`sigae.training.dial` makes it).
 """
 
 from __future__ import annotations
@@ -186,6 +188,54 @@ class Choice:
                    seconds=float(data["seconds"]))
 
 
+@dataclass(frozen=True)
+class Dial:
+    """The weight of the contrastive term that `contrast="auto"` chose, and why.
+
+    Args:
+        tolerance: The largest held-out reconstruction error allowed, as a multiple of
+            PCA's of the same size (fitted on the training signals).
+        weights: The weights tried, smallest first (0, reconstruction alone, included).
+        ratios: Each one's held-out NMSE over PCA's; `None` for one not run (a smaller
+            weight was already beyond the tolerance, or the time budget was spent).
+        chosen: The largest weight within the tolerance (0 if none is).
+        seconds: Time the candidates took.
+    """
+
+    tolerance: float
+    weights: tuple[float, ...]
+    ratios: tuple[float | None, ...]
+    chosen: float
+    seconds: float
+
+    @property
+    def ratio(self) -> float | None:
+        """The chosen weight's held-out NMSE over PCA's."""
+        return self.ratios[self.weights.index(self.chosen)]
+
+    def summary(self) -> list[str]:
+        """One line for the choice, one per weight, e.g. `* 0.1  1.031 x PCA`."""
+        lines = [f"contrast chosen by the dial: {self.chosen:g} (the largest weight whose "
+                 f"held-out reconstruction is within {self.tolerance:g} x PCA's; "
+                 f"{self.seconds:.1f} s)"]
+        for weight, ratio in zip(self.weights, self.ratios, strict=True):
+            mark = "*" if weight == self.chosen else " "
+            shown = "not run" if ratio is None else f"{ratio:.3f} x PCA"
+            lines.append(f"  {mark} {weight:<6g} {shown}")
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tolerance": self.tolerance, "weights": list(self.weights),
+                "ratios": list(self.ratios), "chosen": self.chosen, "seconds": self.seconds}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Dial:
+        return cls(tolerance=float(data["tolerance"]),
+                   weights=tuple(float(w) for w in data["weights"]),
+                   ratios=tuple(None if r is None else float(r) for r in data["ratios"]),
+                   chosen=float(data["chosen"]), seconds=float(data["seconds"]))
+
+
 @dataclass(frozen=True, eq=False)
 class Learned:
     """What fitting learned besides the weights; saved and loaded as one unit.
@@ -201,6 +251,7 @@ class Learned:
             (`sigae.io.recordings`): `"resample"` (resampled to its length) or `"pad"`
             (padded to it, the padding masked); `None` otherwise. (Its old name,
             `lengths`, is deprecated.)
+        dial: What `contrast="auto"` chose, if the model has it (`sigae.training.dial`).
     """
 
     mean: np.ndarray
@@ -210,6 +261,7 @@ class Learned:
     calibration: Calibration | None = None
     choice: Choice | None = None
     length_policy: str | None = None
+    dial: Dial | None = None
 
     lengths = renamed("Learned.lengths", "Learned.length_policy")
 
@@ -219,7 +271,8 @@ class Learned:
             return self
         return dataclasses.replace(self, history=earlier.history.extended(self.history),
                                    choice=self.choice or earlier.choice,
-                                   length_policy=self.length_policy or earlier.length_policy)
+                                   length_policy=self.length_policy or earlier.length_policy,
+                                   dial=self.dial or earlier.dial)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready plain data."""
@@ -231,6 +284,7 @@ class Learned:
             "calibration": self.calibration.to_dict() if self.calibration else None,
             "choice": self.choice.to_dict() if self.choice else None,
             "lengths": self.length_policy,  # the model file's key since 0.1.0
+            "dial": self.dial.to_dict() if self.dial else None,
         }
 
     @classmethod
@@ -250,4 +304,5 @@ class Learned:
             calibration=Calibration.from_dict(calibration, latent_dim) if calibration else None,
             choice=Choice.from_dict(choice) if choice else None,
             length_policy=None if data.get("lengths") is None else str(data["lengths"]),
+            dial=Dial.from_dict(data["dial"]) if data.get("dial") else None,
         )

@@ -47,6 +47,10 @@ class TrainingConfig:
             float32 weights, normalization and loss (`sigae.training.devices.place`); for
             GPUs and TPUs, whose bfloat16 units are much faster. The validation loss, the
             comparison with PCA and the calibration are computed in float32 either way.
+        tolerance: For a design with `contrast="auto"`: the dial (`sigae.training.dial`)
+            keeps the largest weight of the contrastive term whose held-out reconstruction
+            error is at most `tolerance` times PCA's of the same size. 1.0 (default) keeps
+            the promise of never reconstructing worse than PCA.
     """
 
     epochs: int | str = AUTO
@@ -58,6 +62,7 @@ class TrainingConfig:
     seed: int | None = None
     augment: Augmentation | str = AUTO
     precision: str = "float32"
+    tolerance: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -72,6 +77,7 @@ class TrainingConfig:
         if not isinstance(self.augment, Augmentation):
             check_choice("augment", self.augment, (AUTO, "none"))
         check_choice("precision", self.precision, PRECISIONS)
+        check_number("tolerance", self.tolerance, positive=True)
 
     @classmethod
     def with_augment(cls, augment: Augmentation | str, **settings: Any) -> TrainingConfig:
@@ -101,7 +107,7 @@ class TrainingConfig:
                       else None if self.patience is None else int(self.patience)),
             validation_split=self.validation_split, learning_rate=self.learning_rate,
             weight_decay=self.weight_decay, seed=self.seed, augment=self.augment,
-            precision=self.precision)
+            precision=self.precision, tolerance=self.tolerance)
 
     def fixed_for(self, n_train: int) -> TrainingConfig:
         """A copy whose `"auto"` epochs, batch size and patience are those chosen for
@@ -127,6 +133,7 @@ class Resolved:
     seed: int | None
     augment: Augmentation | str
     precision: str
+    tolerance: float
 
     @property
     def augmentation(self) -> Augmentation | None:

@@ -52,8 +52,8 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
           stop: StopRequest | None = None,
           callbacks: Sequence[keras.callbacks.Callback] = (),
           checkpoint: PathLike | None = None, devices: int | str | None = None,
-          candidate: Candidate | None = None, provenance: Provenance | None = None
-          ) -> Learned:
+          candidate: Candidate | None = None, provenance: Provenance | None = None,
+          judge_start: bool = True) -> Learned:
     """Trains `views`' shared weights to reconstruct `x`, and returns what they learned.
 
     See `SignalAutoencoder.fit`, which calls this and keeps the record. On views that have
@@ -82,6 +82,9 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
             views laid out over the devices trains, and its weights come back to `views`
             after every epoch, where the validation loss is computed. `batch_size` must
             split evenly across the devices.
+        judge_start: Whether the starting weights compete with the epochs (the PCA start
+            is kept unless an epoch clearly beats it); `False` keeps the best trained
+            epoch (the dial's candidates, whose term is not reconstruction alone).
         provenance: Where each signal of `x` comes from (`sigae.training.split`): windows
             of recordings are split by recording, or in blocks.
         candidate: Fit this way (`sigae.training.choice`), for a fresh design with a
@@ -122,6 +125,7 @@ def train(architecture: Architecture, views: Views, earlier: Learned | None,
     guard = GuardCallback(
         monitor="loss" if validation is None else "val_loss", patience=resolved.patience,
         baseline=0.0 if start_errors is None else float(np.mean(start_errors)),
+        start_competes=judge_start,
         errors=None if validation is None else (lambda: validation.latest),
         start_errors=None if validation is None else start_errors,
         stop=stop, on_best=None if validation is None else validation.keep)

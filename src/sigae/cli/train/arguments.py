@@ -32,6 +32,10 @@ def _augment(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _contrast(text: str) -> float | str:
+    return "auto" if text == "auto" else non_negative_float(text)
+
+
 def _devices(text: str) -> int | str:
     if text == "all":
         return "all"
@@ -76,11 +80,16 @@ def _design_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--noise-std", type=non_negative_float, default=0.0,
                      help="denoising: std of the Gaussian noise added to the normalized "
                      "inputs in training only (default: 0)")
-    sub.add_argument("--contrast", type=non_negative_float, default=0.0, metavar="W",
+    sub.add_argument("--contrast", type=_contrast, default=0.0, metavar="auto|W",
                      help="add W times a contrastive loss on the code (two random views of "
                      "each signal: near codes; of different signals: far ones) to the "
                      "training loss; the epoch kept is still the one of least validation "
-                     "error (default: 0, off)")
+                     "error; 'auto': the largest weight of a small grid whose held-out "
+                     "reconstruction is within --tolerance x PCA's (default: 0, off)")
+    sub.add_argument("--tolerance", type=positive_float, default=1.0, metavar="T",
+                     help="with --contrast auto: the held-out reconstruction error allowed, "
+                     "as a multiple of PCA's of the same size (default: 1, never worse "
+                     "than PCA)")
     sub.add_argument("--variational", action="store_true",
                      help="a variational autoencoder (without the linear PCA path): codes "
                      "are sampled in training, encode returns their mean")

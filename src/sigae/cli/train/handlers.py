@@ -114,7 +114,7 @@ def _settings(args: argparse.Namespace) -> Any:
         validation_split=args.validation_split,
         patience=None if args.patience == 0 else auto(args.patience),
         learning_rate=args.learning_rate, weight_decay=args.weight_decay, seed=args.seed,
-        precision=args.precision)
+        precision=args.precision, tolerance=args.tolerance)
 
 
 def _callbacks(args: argparse.Namespace) -> list[Any]:
@@ -136,6 +136,8 @@ def _trained(args: argparse.Namespace, model: Any, n_signals: int, history: Any)
              f"{config.channels} channel(s) for {history.epochs} epochs; {kept}"]
     if model.learned is not None and model.learned.choice is not None:
         lines += model.learned.choice.summary()
+    if model.learned is not None and model.learned.dial is not None:
+        lines += model.learned.dial.summary()
     if model.comparison is not None:
         lines.append(model.comparison.summary())
     return [*lines, f"saved {args.out}"]
