@@ -16,6 +16,7 @@ from sigae.core.paths import PathLike
 from sigae.training.records import TrainingHistory
 
 if TYPE_CHECKING:
+    from sigae.study.frontier import Frontier
     from sigae.study.latent import LatentStats
 
 
@@ -149,6 +150,29 @@ def plot_projection(points: np.ndarray, *, labels: np.ndarray | None = None,
     axes.set_xlabel(names[0])
     axes.set_ylabel(names[1])
     axes.set_title(f"Codes projected with {method.upper()} ({len(points)} signals)")
+    axes.grid(True, alpha=0.3)
+    return figure
+
+
+def plot_frontier(frontier: Frontier) -> Figure:
+    """The dial's trade-off: each weight's test reconstruction over PCA's against the
+    accuracy of its codes (SVM and 1-NN), PCA's codes at ratio 1 for reference."""
+    figure = Figure(figsize=(6.5, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    ratios = [p.ratio for p in frontier.points]
+    for name, marker in (("svm", "o-"), ("nearest", "s--")):
+        axes.plot(ratios, [getattr(p.scores, name) for p in frontier.points], marker,
+                  label=f"codes, {'SVM' if name == 'svm' else '1-NN'}")
+        axes.plot([1.0], [getattr(frontier.pca, name)], marker[0], color="grey", markersize=9,
+                  fillstyle="none", label=f"PCA codes, {'SVM' if name == 'svm' else '1-NN'}")
+    for point in frontier.points:
+        axes.annotate(f"{point.weight:g}", (point.ratio, point.scores.svm),
+                      textcoords="offset points", xytext=(4, 4), fontsize="small")
+    axes.axvline(1.0, color="grey", lw=0.8, ls=":")
+    axes.set_xlabel("test reconstruction error / PCA's (same size)")
+    axes.set_ylabel("test accuracy")
+    axes.set_title("The dial: reconstruction against separation (labels: contrast weight)")
+    axes.legend(fontsize="small")
     axes.grid(True, alpha=0.3)
     return figure
 

@@ -173,7 +173,28 @@ def probe(model: SignalAutoencoder, x: np.ndarray | SignalArray, labels: Any, *,
             split or scored.
     """
     model.require_fitted("probe its codes")
-    x = np.asarray(check_signals(x, model.config))
+    x_train, y_train, x_test, y_test, how = held_out(model.config, x, labels, test,
+                                                      test_labels, test_fraction, seed)
+    return ProbeResult(
+        model=score_codes(model.encode(x_train, batch_size=batch_size), y_train,
+                          model.encode(x_test, batch_size=batch_size), y_test, seed=seed),
+        pca=probe_pca(model.normalization, model.config.latent_dim, x_train, y_train,
+                      x_test, y_test, seed),
+        n_train=len(x_train), n_test=len(x_test), n_classes=len(np.unique(y_train)),
+        held_out=how)
+
+
+def held_out(config: Any, x: Any, labels: Any, test: Any, test_labels: Any,
+             test_fraction: float, seed: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """The probe's training and test signals and labels, and how the test ones were chosen:
+    `test`, or a stratified, seeded `test_fraction` of `x`.
+
+    Raises:
+        DataError: If the labels do not match the signals, hold no classes, or a class is
+            too small to be split or scored.
+    """
+    x = np.asarray(check_signals(x, config))
     labels = _labels(labels, len(x), "labels")
     classes = len(np.unique(labels))
     if classes > len(labels) // 2:
@@ -186,34 +207,33 @@ def probe(model: SignalAutoencoder, x: np.ndarray | SignalArray, labels: Any, *,
         if counts.min() < 2:
             raise DataError("Every class needs at least 2 signals to hold some out for the "
                             "probe; pass test signals and labels, or more signals.")
-        rows = np.arange(len(x))
-        train_rows, test_rows = train_test_split(rows, test_size=test_fraction,
+        train_rows, test_rows = train_test_split(np.arange(len(x)), test_size=test_fraction,
                                                  random_state=seed, stratify=labels)
-        x_train, x_test = x[train_rows], x[test_rows]
-        y_train, y_test = labels[train_rows], labels[test_rows]
-        held_out = f"a stratified {test_fraction:g} of the signals held out, seed {seed}"
+        how = f"a stratified {test_fraction:g} of the signals held out, seed {seed}"
+        parts = x[train_rows], labels[train_rows], x[test_rows], labels[test_rows]
     else:
         if test_labels is None:
             raise DataError("Test signals need their labels (test_labels).")
-        x_train, y_train = x, labels
-        x_test = np.asarray(check_signals(test, model.config, "test"))
-        y_test = _labels(test_labels, len(x_test), "test labels")
-        held_out = "the given test signals"
-    if len(np.unique(y_train)) < 2:
+        x_test = np.asarray(check_signals(test, config, "test"))
+        parts = x, labels, x_test, _labels(test_labels, len(x_test), "test labels")
+        how = "the given test signals"
+    if len(np.unique(parts[1])) < 2:
         raise DataError("The probe needs at least 2 classes among the training labels.")
-    mean, std = model.normalization
-    components, center = fit_pca((x_train - mean) / std, model.config.latent_dim, seed=seed)
+    return (*parts, how)
+
+
+def probe_pca(normalization: tuple[np.ndarray, np.ndarray], latent_dim: int,
+              x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+              y_test: np.ndarray, seed: int) -> Scores:
+    """The scores of PCA codes of `latent_dim` axes of the normalized training signals."""
+    mean, std = normalization
+    components, center = fit_pca((x_train - mean) / std, latent_dim, seed=seed)
 
     def pca_codes(signals: np.ndarray) -> np.ndarray:
         flat = ((signals - mean) / std).reshape(len(signals), -1)
         return np.asarray((flat - center) @ components.T)
 
-    return ProbeResult(
-        model=score_codes(model.encode(x_train, batch_size=batch_size), y_train,
-                          model.encode(x_test, batch_size=batch_size), y_test, seed=seed),
-        pca=score_codes(pca_codes(x_train), y_train, pca_codes(x_test), y_test, seed=seed),
-        n_train=len(x_train), n_test=len(x_test), n_classes=len(np.unique(y_train)),
-        held_out=held_out)
+    return score_codes(pca_codes(x_train), y_train, pca_codes(x_test), y_test, seed=seed)
 
 
 def _labels(labels: Any, n: int, name: str) -> np.ndarray:

@@ -55,6 +55,23 @@ class Dialed:
         return dataclasses.replace(self.dial, ratios=(ratio, *self.dial.ratios[1:]))
 
 
+def candidate(architecture: Any, weight: float, x_train: SignalArray, x_val: SignalArray,
+              settings: TrainingConfig, *, stop: StopRequest | None = None
+              ) -> tuple[Views, Learned]:
+    """The dial's candidate for `weight`: a new design with that contrastive weight, trained
+    on `x_train` as `settings` say and judged on `x_val`, its best trained epoch kept (its
+    PCA start does not compete).
+
+    Returns:
+        Its views and what they learned.
+    """
+    design = dataclasses.replace(architecture, contrast=weight)
+    views = build(design, settings.seed)
+    learned = train(design, views, None, x_train, settings, validation_data=x_val,
+                    verbose=0, stop=stop, judge_start=False)
+    return views, learned
+
+
 def applies(architecture: Architecture, fitted: bool) -> bool:
     """Whether `fit` turns the dial: a design with `contrast="auto"`, fitted for the first
     time."""
@@ -78,12 +95,12 @@ def choose(architecture: Any, x: SignalArray, settings: TrainingConfig, *,
     Raises:
         ConfigError: If `settings.validation_split` is 0: the dial needs held-out signals.
     """
-    if settings.validation_split == 0:
-        raise ConfigError("contrast='auto' chooses the weight on held-out signals; give a "
-                          "validation_split above 0, or a contrast weight.")
     began = time.perf_counter()
     x_train, x_val = split(x, settings.validation_split, seed=settings.seed,
                            provenance=provenance)
+    if x_val is None:
+        raise ConfigError("contrast='auto' chooses the weight on held-out signals; give a "
+                          "validation_split above 0, or a contrast weight.")
     ratios: list[float | None] = []
     best: tuple[float, Views, Learned] | None = None
     for weight in WEIGHTS:
@@ -92,10 +109,7 @@ def choose(architecture: Any, x: SignalArray, settings: TrainingConfig, *,
                 or (ratios and (ratios[-1] or 0.0) > settings.tolerance)):
             ratios.append(None)
             continue
-        candidate = dataclasses.replace(architecture, contrast=weight)
-        views = build(candidate, settings.seed)
-        learned = train(candidate, views, None, x_train, settings, validation_data=x_val,
-                        verbose=0, stop=stop, judge_start=False)
+        views, learned = candidate(architecture, weight, x_train, x_val, settings, stop=stop)
         ratio = learned.comparison.ratio if learned.comparison is not None else None
         ratios.append(ratio)
         if ratio is not None and ratio <= settings.tolerance:

@@ -171,10 +171,21 @@ def probe(args: argparse.Namespace) -> Outcome:
     result = probe_codes(model, signals.data, labels,
                          test=None if test is None else test.data, test_labels=test_labels,
                          seed=args.seed, batch_size=args.batch_size)
+    written = {**result.to_dict()}
+    lines += result.lines()
+    if args.frontier:
+        from sigae.study.frontier import frontier
+        from sigae.study.plotting import plot_frontier, save_figure
+
+        traded = frontier(model.config, signals.data, labels,
+                          test=None if test is None else test.data, test_labels=test_labels,
+                          seed=args.seed)
+        written["frontier"] = traded.to_dict()
+        save_figure(plot_frontier(traded), out / "frontier.png")
+        lines += traded.lines()
     with atomic_path(out / "probe.json") as temporary:
-        temporary.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
-    lines.append("\n".join(result.lines()))
-    lines.append(f"wrote probe.json to {out}")
+        temporary.write_text(json.dumps(written, indent=2), encoding="utf-8")
+    lines.append(f"wrote probe.json{' and frontier.png' if args.frontier else ''} to {out}")
     return Outcome(lines)
 
 
