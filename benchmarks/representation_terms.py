@@ -1,9 +1,9 @@
-"""Which representation term on the code is worth keeping (issue 33): each variant trained
-without the reconstruction guard (the last of 100 epochs on all the training signals, as
-`representation.py --unguarded`), at a few weights, on the six sets of
-`representation_data.py`; for each, the test SVM accuracy of the codes (TS2Vec's protocol,
-`sigae.study.probe`) and the test reconstruction error over PCA-32's fitted on the training
-split.
+"""Which representation term on the code is worth keeping (issue 33), measured the way the
+dial uses it: for each variant, the frontier (`sigae.study.frontier`) on the six sets of
+`representation_data.py` at latent 32: for each weight, the model the dial would keep
+(trained on the training split, its best epoch by validation reconstruction, the PCA start
+not competing), its test reconstruction error over PCA-32's fitted on the training split,
+and the test accuracy of its codes (TS2Vec's SVM protocol, `sigae.study.probe`).
 
 Variants (the library's `Contrast` patched here, as an experiment):
 
@@ -17,7 +17,7 @@ Variants (the library's `Contrast` patched here, as an experiment):
   probability 0.5 (Yue et al., AAAI 2022).
 
 Usage: .venv/bin/python benchmarks/representation_terms.py --variant normalized
-           --weights 0.1 0.3 1 --out benchmarks/out/terms-normalized.json
+           --weights 0 0.1 0.3 1 --out benchmarks/out/terms-normalized.json
 """
 
 from __future__ import annotations
@@ -45,9 +45,7 @@ def patch(variant: str) -> None:
     from keras import ops
 
     from sigae.architecture.contrast import Contrast
-    from sigae.training.guard import GuardCallback
 
-    GuardCallback.restore = lambda self: None  # the last epoch, not the guard's choice
     if variant == "raw":
         return
     plain = Contrast.loss
@@ -82,31 +80,21 @@ def ts2vec_view(self, x):
     return x * kept * timestamps
 
 
-def run(name, train, y_train, test, y_test, weight, seed, epochs=100) -> dict:
+def run(name, train, y_train, test, y_test, weights, seed) -> dict:
     import sigae
     from sigae.stats.pca import fit_pca, pca_reconstruct
-    from sigae.study.probe import probe
+    from sigae.study.frontier import frontier
 
     mean, std = float(train.mean()), float(train.std())
     units = (train - mean) / std
     components, center = fit_pca(units, 32, seed=seed)
     SCALE["e"] = float(np.mean(np.square(pca_reconstruct(units, components, center) - units)))
+    config = sigae.ModelConfig(length=train.shape[1], channels=train.shape[2], latent_dim=32)
     began = time.perf_counter()
-    model = sigae.SignalAutoencoder.from_preset(
-        "default", length=train.shape[1], channels=train.shape[2], latent_dim=32,
-        contrast=weight)
-    model.fit(train, seed=seed, verbose=0, augment="none", validation_split=0.0, epochs=epochs,
-              patience=None)
-    seconds = time.perf_counter() - began
-    result = probe(model, train, y_train, test=test, test_labels=y_test, seed=seed)
-    model_mean, model_std = model.normalization
-    test_units = (test - model_mean) / model_std
-    components, center = fit_pca((train - model_mean) / model_std, 32, seed=seed)
-    pca = np.mean(np.square(pca_reconstruct(test_units, components, center) - test_units))
-    own = np.mean(np.square((model.reconstruct(test) - model_mean) / model_std - test_units))
-    return {"dataset": name, "weight": weight, "codes": result.model.__dict__,
-            "pca": result.pca.__dict__, "ratio": float(own / pca), "pca_train_error":
-            SCALE["e"], "seconds": seconds}
+    traded = frontier(config, train, y_train, test=test, test_labels=y_test,
+                      weights=tuple(weights), seed=seed)
+    return {"dataset": name, "frontier": traded.to_dict(), "pca_train_error": SCALE["e"],
+            "seconds": time.perf_counter() - began}
 
 
 def main() -> None:
@@ -115,24 +103,25 @@ def main() -> None:
     parser.add_argument("--weights", type=float, nargs="+", required=True)
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     patch(args.variant)
     rows = []
-    data = sets.datasets(args.seed)
     print(f"{args.variant}: {'set':22s} {'weight':>6s} {'SVM':>6s} {'1-NN':>5s} {'ARI':>5s} "
-          f"{'ratio':>6s} {'s':>4s}", flush=True)
-    for weight in args.weights:
-        for name, (train, y_train, test, y_test) in data.items():
-            if args.only and name not in args.only:
-                continue
-            row = run(name, train, y_train, test, y_test, weight, args.seed, args.epochs)
-            rows.append(row)
-            codes = row["codes"]
-            print(f"{args.variant}: {name:22s} {weight:6g} {codes['svm']:6.3f} "
-                  f"{codes['nearest']:5.3f} {codes['clusters']:5.3f} {row['ratio']:6.3f} "
-                  f"{row['seconds']:4.0f}", flush=True)
+          f"{'ratio':>6s}", flush=True)
+    for name, (train, y_train, test, y_test) in sets.datasets(args.seed).items():
+        if args.only and name not in args.only:
+            continue
+        row = run(name, train, y_train, test, y_test, args.weights, args.seed)
+        rows.append(row)
+        for point in row["frontier"]["points"]:
+            codes = point["scores"]
+            print(f"{args.variant}: {name:22s} {point['weight']:6g} {codes['svm']:6.3f} "
+                  f"{codes['nearest']:5.3f} {codes['clusters']:5.3f} {point['ratio']:6.3f}",
+                  flush=True)
+        pca = row["frontier"]["pca"]
+        print(f"{args.variant}: {name:22s} {'PCA':>6s} {pca['svm']:6.3f} {pca['nearest']:5.3f} "
+              f"{pca['clusters']:5.3f}  ({row['seconds']:.0f} s)", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine.describe(), "variant": args.variant,
                                     "seed": args.seed, "rows": rows}, indent=2))

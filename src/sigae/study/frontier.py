@@ -88,7 +88,8 @@ def frontier(config: Any, x: Any, labels: Any, *,
         test_labels: Their labels.
         test_fraction: The share of `x` held out when `test` is `None`.
         seed: Seeds the hold-out, every model and the probe.
-        settings: How to train (default: `TrainingConfig(seed=seed, augment="none")`).
+        settings: How to train (default: `TrainingConfig(seed=seed)`: weight 0 is then the
+            default `fit`, the small-data choice included).
 
     Raises:
         ConfigError: If `config` is not one of sigae's designs.
@@ -97,7 +98,7 @@ def frontier(config: Any, x: Any, labels: Any, *,
     if not isinstance(config, ModelConfig):
         raise ConfigError("The frontier trains sigae's designs at each weight of the "
                           "contrastive term; this model is made of Keras parts.")
-    settings = settings or TrainingConfig(seed=seed, augment="none")
+    settings = settings or TrainingConfig(seed=seed)
     x_train, y_train, x_test, y_test, how = held_out(config, x, labels, test, test_labels,
                                                       test_fraction, seed)
     points = []

@@ -10,7 +10,7 @@ each keeping its best epoch by validation reconstruction (its PCA start does not
 the candidate is the term's, not PCA's), and measures its validation error against PCA of
 the same size fitted on the training part. The largest weight whose ratio is at most
 `tolerance` is kept, and that candidate becomes the model; when none is, the model is fitted
-on reconstruction alone, as without the dial. A larger weight is not tried once a smaller
+on reconstruction alone, as without the dial (the small-data choice included). A larger weight is not tried once a smaller
 one is beyond the tolerance (the ratio grows with the weight), nor once `BUDGET_SECONDS`
 are spent. `Learned.dial` records every ratio, so `sigae info` and the report show what
 each weight cost.

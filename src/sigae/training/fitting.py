@@ -97,7 +97,7 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
             learned = dataclasses.replace(dialed.learned, length_policy=policy)
             return Fitted(learned.after(earlier), learned.history)
     chosen = None
-    if dialed is None and not isinstance(x, Padded) and choice.applies(
+    if not isinstance(x, Padded) and choice.applies(
             architecture, earlier is not None, len(x), settings,
             alone=validation_data is None and devices is None):
         x = in_memory_if_small(x)  # a small file is read once, here
