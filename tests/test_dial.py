@@ -31,19 +31,24 @@ def config(**changes) -> sigae.ModelConfig:
 
 @pytest.fixture
 def known_ratios(monkeypatch):
-    """Candidates whose held-out ratio is set by their weight, with the weights tried."""
+    """Weights whose held-out ratio is known, judged by cross-validation (the set is
+    small); records the weights judged, and the candidate trained at the end."""
     ratios = {0.1: 0.98, 0.3: 1.04, 1.0: 1.2}
-    tried = []
+    tried, final = [], []
 
-    def train(architecture, views, earlier, x, settings, **kwargs):
-        tried.append(architecture.contrast)
-        ratio = ratios[architecture.contrast]
-        return Learned(np.zeros(1), np.ones(1), comparison=Comparison(
-            data="validation", n_signals=len(kwargs["validation_data"]), latent_dim=3,
-            nmse=ratio, pca_nmse=1.0))
+    def cross_validated(architecture, weight, x, settings, provenance=None):
+        tried.append(weight)
+        return ratios[weight]
 
-    monkeypatch.setattr(dial, "train", train)
-    return tried
+    def candidate(architecture, weight, x_train, x_val, settings, **kwargs):
+        final.append(weight)
+        return "views", Learned(np.zeros(1), np.ones(1), comparison=Comparison(
+            data="validation", n_signals=len(x_val), latent_dim=3, nmse=ratios[weight],
+            pca_nmse=1.0))
+
+    monkeypatch.setattr(dial, "cross_validated", cross_validated)
+    monkeypatch.setattr(dial, "candidate", candidate)
+    return tried, final
 
 
 @pytest.mark.parametrize(("tolerance", "chosen", "tried"), [
@@ -56,11 +61,36 @@ def test_the_dial_keeps_the_largest_weight_within_the_tolerance(known_ratios, to
                                                                 chosen, tried):
     settings = sigae.training.TrainingConfig(tolerance=tolerance, seed=0)
     dialed = dial.choose(config(), waves(), settings)
+    judged, final = known_ratios
     assert dialed.dial.chosen == chosen
-    assert known_ratios == tried
+    assert judged == tried
+    assert final == ([] if chosen == 0.0 else [chosen])  # the winner, trained on the split
     assert dialed.dial.weights == (0.0, 0.1, 0.3, 1.0)
     assert (dialed.learned is None) == (chosen == 0.0)
     assert [r is None for r in dialed.dial.ratios[1:]] == [w not in tried for w in (0.1, 0.3, 1.0)]
+
+
+def test_from_500_signals_each_weight_is_judged_on_the_fair_split_once(monkeypatch):
+    trained = []
+
+    def candidate(architecture, weight, x_train, x_val, settings, **kwargs):
+        trained.append((weight, len(x_train), len(x_val)))
+        return "views", Learned(np.zeros(1), np.ones(1), comparison=Comparison(
+            data="validation", n_signals=len(x_val), latent_dim=3, nmse=weight + 0.95,
+            pca_nmse=1.0))
+
+    monkeypatch.setattr(dial, "candidate", candidate)
+    dialed = dial.choose(config(), waves(500), sigae.training.TrainingConfig(seed=0))
+    assert dialed.dial.chosen == 0.0  # 0.1 is at 1.05 x PCA: beyond the default tolerance
+    assert trained == [(0.1, 400, 100)]
+
+
+def test_cross_validation_sums_the_folds_of_an_independent_computation():
+    """Every fold's candidate and PCA, summed: with a weight whose candidate is PCA's own
+    solution the ratio is about 1."""
+    settings = sigae.training.TrainingConfig(seed=0, epochs=1, batch_size=16)
+    ratio = dial.cross_validated(config(), 0.1, waves(60), settings)
+    assert 0.5 < ratio < 2.0
 
 
 def test_the_dial_needs_held_out_signals():
@@ -79,8 +109,7 @@ def test_a_dialed_model_is_the_chosen_candidate_with_its_record(dialed_model):
     record = dialed_model.learned.dial
     assert record.chosen == 1.0  # every weight within a tolerance of 3
     assert record.ratios[0] is None  # reconstruction alone was not fitted
-    assert all(r is not None and r <= 3.0 for r in record.ratios[1:])
-    assert record.ratio == pytest.approx(dialed_model.comparison.ratio)
+    assert all(r is not None and r <= 3.0 for r in record.ratios[1:])  # cross-validated
     assert dialed_model.autoencoder.contrast.weight == 1.0
     assert any("contrast chosen by the dial: 1" in line
                for line in sigae.study.summary.summary(dialed_model))
@@ -110,6 +139,7 @@ def test_a_dial_with_nothing_within_tolerance_fits_reconstruction_alone(monkeypa
     model.fit(waves(), epochs=2, batch_size=16, seed=0, verbose=0, tolerance=0.5)
     record = model.learned.dial
     assert record.chosen == 0.0
+    assert record.ratios[1] > 0.5  # judged, and beyond the tolerance
     assert record.ratio == pytest.approx(model.comparison.ratio)  # measured by the fit
     assert model.autoencoder.contrast.weight == 0.0
     assert model.comparison.ratio <= 1.0

@@ -4,16 +4,17 @@ reconstruction stays within a tolerance of PCA's, chosen without labels.
 A contrastive term on the code (`sigae.architecture.contrast`) makes codes that separate
 what the signals' views share, at some cost in reconstruction; how much depends on the data
 (benchmarks/README.md, "The central layer, steered"). The dial makes the trade-off the
-user's: for a design with `contrast="auto"`, the first `fit` trains a candidate for each of
-`WEIGHTS`, smallest first, on the training part of the fair split (`sigae.training.split`),
-each keeping its best epoch by validation reconstruction (its PCA start does not compete:
-the candidate is the term's, not PCA's), and measures its validation error against PCA of
-the same size fitted on the training part. The largest weight whose ratio is at most
-`tolerance` is kept, and that candidate becomes the model; when none is, the model is fitted
-on reconstruction alone, as without the dial (the small-data choice included). A larger weight is not tried once a smaller
-one is beyond the tolerance (the ratio grows with the weight), nor once `BUDGET_SECONDS`
-are spent. `Learned.dial` records every ratio, so `sigae info` and the report show what
-each weight cost.
+user's: for a design with `contrast="auto"`, the first `fit` judges a candidate for each of
+`WEIGHTS`, smallest first: a new design with that weight, its best epoch by validation
+reconstruction kept (its PCA start does not compete: the candidate is the term's, not
+PCA's), its held-out error over PCA's of the same size fitted on the same training signals.
+Below `FOLDS_BELOW` signals the ratio sums `FOLDS` folds; from there on it is measured on
+the fair validation split (`sigae.training.split`). The largest weight whose ratio is at
+most `tolerance` wins, and its candidate, trained on the split, becomes the model; when
+none does, the model is fitted on reconstruction alone, as without the dial (the small-data
+choice included). A larger weight is not tried once a smaller one is beyond the tolerance
+(the ratio grows with the weight), nor once `BUDGET_SECONDS` are spent. `Learned.dial`
+records every ratio, so `sigae info`, the card and the report show what each weight cost.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sigae.architecture.build import Architecture, build
 from sigae.architecture.views import Views
+from sigae.data.streaming import predict
 from sigae.errors import ConfigError
 from sigae.io.arrays import SignalArray
+from sigae.stats.pca import fit_pca, pca_reconstruct
 from sigae.training.records import Dial, Learned
 from sigae.training.settings import TrainingConfig
 from sigae.training.split import Provenance, split
@@ -38,6 +43,10 @@ WEIGHTS = (0.1, 0.3, 1.0)
 
 BUDGET_SECONDS = 90.0
 """No further candidate starts once the dial has spent this long."""
+
+FOLDS = 5
+FOLDS_BELOW = 500
+"""Below this many signals each weight is judged by `FOLDS`-fold cross-validation."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +92,16 @@ def choose(architecture: Any, x: SignalArray, settings: TrainingConfig, *,
            budget: float = BUDGET_SECONDS) -> Dialed:
     """Trains the candidates and keeps the largest weight within `settings.tolerance`.
 
+    Below `FOLDS_BELOW` signals each weight is judged by `FOLDS`-fold cross-validation
+    (random folds, whole recordings for windows): a validation split of a few dozen
+    signals would judge it by chance. From there on, on the fair validation split. The
+    winner is then trained on the split's training part, judged on its validation part,
+    as any `fit` is.
+
     Args:
         architecture: A design with `contrast="auto"`.
         x: The training signals, checked and in memory.
-        settings: How `fit` was asked to train; each candidate trains so, on the split's
-            training part, judged on its validation part.
+        settings: How `fit` was asked to train; each candidate trains so.
         provenance: Where each signal comes from (windows are split by recording).
         stop: Once requested, no further candidate starts.
         budget: Seconds after which no further candidate starts.
@@ -101,22 +115,51 @@ def choose(architecture: Any, x: SignalArray, settings: TrainingConfig, *,
     if x_val is None:
         raise ConfigError("contrast='auto' chooses the weight on held-out signals; give a "
                           "validation_split above 0, or a contrast weight.")
+    trained: dict[float, tuple[Views, Learned]] = {}
     ratios: list[float | None] = []
-    best: tuple[float, Views, Learned] | None = None
     for weight in WEIGHTS:
         if (time.perf_counter() - began > budget or (stop is not None and stop.requested)
-                or (ratios and ratios[-1] is None)
-                or (ratios and (ratios[-1] or 0.0) > settings.tolerance)):
-            ratios.append(None)
-            continue
-        views, learned = candidate(architecture, weight, x_train, x_val, settings, stop=stop)
-        ratio = learned.comparison.ratio if learned.comparison is not None else None
-        ratios.append(ratio)
-        if ratio is not None and ratio <= settings.tolerance:
-            best = (weight, views, learned)
-    chosen = 0.0 if best is None else best[0]
+                or (ratios and (ratios[-1] is None or ratios[-1] > settings.tolerance))):
+            ratios.append(None)  # a smaller weight was beyond the tolerance, or no time
+        elif len(x) < FOLDS_BELOW:
+            ratios.append(cross_validated(architecture, weight, x, settings, provenance))
+        else:
+            trained[weight] = candidate(architecture, weight, x_train, x_val, settings,
+                                        stop=stop)
+            comparison = trained[weight][1].comparison
+            ratios.append(None if comparison is None else comparison.ratio)
+    chosen = max((w for w, r in zip(WEIGHTS, ratios, strict=True)
+                  if r is not None and r <= settings.tolerance), default=0.0)
+    if chosen and chosen not in trained:
+        trained[chosen] = candidate(architecture, chosen, x_train, x_val, settings, stop=stop)
     dial = Dial(tolerance=settings.tolerance, weights=(0.0, *WEIGHTS),
                 ratios=(None, *ratios), chosen=chosen, seconds=time.perf_counter() - began)
-    if best is None:
-        return Dialed(dial)
-    return Dialed(dial, best[1], best[2])
+    return Dialed(dial, *trained[chosen]) if chosen else Dialed(dial)
+
+
+def cross_validated(architecture: Any, weight: float, x: SignalArray,
+                    settings: TrainingConfig, provenance: Provenance | None = None) -> float:
+    """The candidate's held-out reconstruction error over PCA's, both summed over `FOLDS`
+    folds: each fold held out once, the candidate trained (with its own fair validation
+    split) and PCA fitted on the other folds, in the candidate's normalized units."""
+    from sklearn.model_selection import GroupKFold, KFold
+
+    x = np.asarray(x)
+    seed = 0 if settings.seed is None else settings.seed
+    if provenance is not None and provenance.windows:
+        folds = GroupKFold(min(FOLDS, len(np.unique(provenance.row)))).split(
+            x, groups=provenance.row)
+    else:
+        folds = KFold(FOLDS, shuffle=True, random_state=seed).split(x)
+    own = pca = 0.0
+    for kept, held in folds:
+        fit_on, judge_on = split(x[kept], settings.validation_split, seed=settings.seed)
+        views, _ = candidate(architecture, weight, fit_on,
+                             x[kept] if judge_on is None else judge_on, settings)
+        mean, std = views.normalization
+        units = (x[held] - mean) / std
+        axes = fit_pca((x[kept] - mean) / std, architecture.latent_dim, seed=seed)
+        pca += float(np.sum(np.square(pca_reconstruct(units, *axes) - units)))
+        own += float(np.sum(np.square((predict(views.autoencoder, x[held]) - mean) / std
+                                      - units)))
+    return own / pca if pca > 0 else float("inf")
