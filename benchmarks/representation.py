@@ -54,7 +54,7 @@ def run(name: str, train: np.ndarray, y_train: np.ndarray, test: np.ndarray,
         "default", length=train.shape[1], channels=train.shape[2], latent_dim=32,
         contrast=args.contrast)
     settings = ({"augment": "none", "validation_split": 0.0, "epochs": 100, "patience": None}
-                if args.unguarded else {})
+                if args.unguarded else {"tolerance": args.tolerance})
     model.fit(train, seed=args.seed, verbose=0, **settings)
     seconds = time.perf_counter() - began
     result = probe(model, train, y_train, test=test, test_labels=y_test, seed=args.seed)
@@ -68,13 +68,15 @@ def run(name: str, train: np.ndarray, y_train: np.ndarray, test: np.ndarray,
         return float(np.mean(np.square((model.reconstruct(test) - mean) / std - units)) / pca)
 
     choice = getattr(model.learned, "choice", None)
+    dial = getattr(model.learned, "dial", None)
     return {"dataset": name, "n_train": len(train), "n_test": len(test),
             "length": train.shape[1], "channels": train.shape[2],
             "codes": result.model.__dict__, "pca": result.pca.__dict__, "raw": raw.__dict__,
             "ts2vec": sets.PUBLISHED_TS2VEC.get(name),
             "ratio": ratio(*model.normalization), "data_ratio": ratio(0.0, 1.0),
             "epochs": model.history.epochs, "best_epoch": model.history.best_epoch,
-            "choice": choice.winner.name if choice else None, "seconds": seconds}
+            "choice": choice.winner.name if choice else None,
+            "dial": dial.to_dict() if dial else None, "seconds": seconds}
 
 
 def main() -> None:
@@ -82,8 +84,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/representation.json"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", nargs="*", help="dataset names to run (default: all)")
-    parser.add_argument("--contrast", type=float, default=0.0,
-                        help="weight of the contrastive term (ModelConfig.contrast)")
+    parser.add_argument("--contrast", type=lambda t: t if t == "auto" else float(t),
+                        default=0.0, help="weight of the contrastive term "
+                        "(ModelConfig.contrast), or auto: the dial")
+    parser.add_argument("--tolerance", type=float, default=1.0,
+                        help="with --contrast auto: the dial's tolerance")
     parser.add_argument("--unguarded", action="store_true",
                         help="experiment: keep the last of 100 epochs, not the guard's choice")
     args = parser.parse_args()
@@ -105,6 +110,7 @@ def main() -> None:
               f"{row['codes']['clusters']:5.3f} {row['ratio']:6.3f} {row['data_ratio']:6.3f} "
               f"{row['seconds']:4.0f}", flush=True)
     summary = {"machine": machine.describe(), "contrast": args.contrast,
+               "tolerance": args.tolerance,
                "unguarded": args.unguarded, "seed": args.seed, "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2))

@@ -33,7 +33,7 @@ def config(**changes) -> sigae.ModelConfig:
 def known_ratios(monkeypatch):
     """Weights whose held-out ratio is known, judged by cross-validation (the set is
     small); records the weights judged, and the candidate trained at the end."""
-    ratios = {0.1: 0.98, 0.3: 1.04, 1.0: 1.2}
+    ratios = {0.01: 0.98, 0.1: 1.04, 1.0: 1.2}
     tried, final = [], []
 
     def cross_validated(architecture, weight, x, settings, provenance=None):
@@ -52,10 +52,10 @@ def known_ratios(monkeypatch):
 
 
 @pytest.mark.parametrize(("tolerance", "chosen", "tried"), [
-    (1.0, 0.1, [0.1, 0.3]),  # 0.3 is beyond: 1.0 is not tried
-    (1.05, 0.3, [0.1, 0.3, 1.0]),
-    (1.5, 1.0, [0.1, 0.3, 1.0]),
-    (0.9, 0.0, [0.1]),  # none within: reconstruction alone
+    (1.0, 0.01, [0.01, 0.1]),  # 0.1 is beyond: 1.0 is not tried
+    (1.05, 0.1, [0.01, 0.1, 1.0]),
+    (1.5, 1.0, [0.01, 0.1, 1.0]),
+    (0.9, 0.0, [0.01]),  # none within: reconstruction alone
 ])
 def test_the_dial_keeps_the_largest_weight_within_the_tolerance(known_ratios, tolerance,
                                                                 chosen, tried):
@@ -65,9 +65,9 @@ def test_the_dial_keeps_the_largest_weight_within_the_tolerance(known_ratios, to
     assert dialed.dial.chosen == chosen
     assert judged == tried
     assert final == ([] if chosen == 0.0 else [chosen])  # the winner, trained on the split
-    assert dialed.dial.weights == (0.0, 0.1, 0.3, 1.0)
+    assert dialed.dial.weights == (0.0, 0.01, 0.1, 1.0)
     assert (dialed.learned is None) == (chosen == 0.0)
-    assert [r is None for r in dialed.dial.ratios[1:]] == [w not in tried for w in (0.1, 0.3, 1.0)]
+    assert [r is None for r in dialed.dial.ratios[1:]] == [w not in tried for w in (0.01, 0.1, 1.0)]
 
 
 def test_from_500_signals_each_weight_is_judged_on_the_fair_split_once(monkeypatch):
@@ -76,20 +76,20 @@ def test_from_500_signals_each_weight_is_judged_on_the_fair_split_once(monkeypat
     def candidate(architecture, weight, x_train, x_val, settings, **kwargs):
         trained.append((weight, len(x_train), len(x_val)))
         return "views", Learned(np.zeros(1), np.ones(1), comparison=Comparison(
-            data="validation", n_signals=len(x_val), latent_dim=3, nmse=weight + 0.95,
+            data="validation", n_signals=len(x_val), latent_dim=3, nmse=1.0 + weight / 2,
             pca_nmse=1.0))
 
     monkeypatch.setattr(dial, "candidate", candidate)
     dialed = dial.choose(config(), waves(500), sigae.training.TrainingConfig(seed=0))
-    assert dialed.dial.chosen == 0.0  # 0.1 is at 1.05 x PCA: beyond the default tolerance
-    assert trained == [(0.1, 400, 100)]
+    assert dialed.dial.chosen == 0.0  # 0.01 is at 1.005 x PCA: beyond the default tolerance
+    assert trained == [(0.01, 400, 100)]
 
 
 def test_cross_validation_sums_the_folds_of_an_independent_computation():
     """Every fold's candidate and PCA, summed: with a weight whose candidate is PCA's own
     solution the ratio is about 1."""
     settings = sigae.training.TrainingConfig(seed=0, epochs=1, batch_size=16)
-    ratio = dial.cross_validated(config(), 0.1, waves(60), settings)
+    ratio = dial.cross_validated(config(), 0.01, waves(60), settings)
     assert 0.5 < ratio < 2.0
 
 
@@ -134,7 +134,7 @@ def test_a_dialed_model_keeps_the_three_views_promises(dialed_model, tmp_path):
 
 
 def test_a_dial_with_nothing_within_tolerance_fits_reconstruction_alone(monkeypatch):
-    monkeypatch.setattr(dial, "WEIGHTS", (0.1,))
+    monkeypatch.setattr(dial, "WEIGHTS", (0.01,))
     model = sigae.SignalAutoencoder(config(), seed=0)
     model.fit(waves(), epochs=2, batch_size=16, seed=0, verbose=0, tolerance=0.5)
     record = model.learned.dial

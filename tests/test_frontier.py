@@ -85,5 +85,5 @@ def test_the_probe_command_shows_and_writes_the_frontier(tmp_path, capsys):
     assert code == 0
     assert "the dial's frontier: 56 training and 24 test signals" in out
     written = json.loads((tmp_path / "out" / "probe.json").read_text())
-    assert [p["weight"] for p in written["frontier"]["points"]] == [0.0, 0.1, 0.3, 1.0]
+    assert [p["weight"] for p in written["frontier"]["points"]] == [0.0, 0.01, 0.1, 1.0]
     assert (tmp_path / "out" / "frontier.png").stat().st_size > 1000

@@ -82,7 +82,7 @@ def _register_codes(study: Any) -> None:
                      help="seed of the held-out share, the SVM's sample and k-means")
     sub.add_argument("--frontier", action="store_true",
                      help="also train the model's design at each weight of the contrastive "
-                     "dial (0, 0.1, 0.3, 1) on the training signals and show what each "
+                     "dial (0, 0.01, 0.1, 1) on the training signals and show what each "
                      "costs in test reconstruction (over PCA's) and gains in separation "
                      "(SVM, 1-NN, ARI): a table, probe.json and frontier.png")
 
