@@ -87,3 +87,21 @@ def test_the_probe_command_shows_and_writes_the_frontier(tmp_path, capsys):
     written = json.loads((tmp_path / "out" / "probe.json").read_text())
     assert [p["weight"] for p in written["frontier"]["points"]] == [0.0, 0.01, 0.1, 1.0]
     assert (tmp_path / "out" / "frontier.png").stat().st_size > 1000
+
+
+def test_the_report_shows_the_frontier_with_labels(tmp_path, capsys):
+    x, labels = labelled()
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "labels.npy", labels)
+    model = sigae.SignalAutoencoder(CONFIG, seed=0)
+    model.fit(x, config=SETTINGS, verbose=0)
+    model.save(tmp_path / "m.sigae")
+    assert main(["report", str(tmp_path / "m.sigae"), str(tmp_path / "x.npy"), "--labels",
+                 str(tmp_path / "labels.npy"), "--frontier", "--out",
+                 str(tmp_path / "r.html")]) == 0
+    page = (tmp_path / "r.html").read_text()
+    assert '<section id="frontier-of-the-dial"><h2>Frontier of the dial</h2>' in page
+    assert "the dial&#x27;s frontier: 56 training and 24 test signals" in page
+    assert main(["report", str(tmp_path / "m.sigae"), str(tmp_path / "x.npy"), "--frontier",
+                 "--out", str(tmp_path / "s.html")]) == 2
+    assert "--frontier measures the codes with labels" in capsys.readouterr().err

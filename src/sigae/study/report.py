@@ -20,8 +20,10 @@ from sigae.errors import DataError
 from sigae.io.arrays import SignalArray
 from sigae.model import SignalAutoencoder
 from sigae.study import latent
+from sigae.study.frontier import Frontier
 from sigae.study.plotting import (
     plot_errors,
+    plot_frontier,
     plot_gallery,
     plot_history,
     plot_latent_stats,
@@ -32,8 +34,9 @@ from sigae.study.probe import ProbeResult, probe
 from sigae.study.summary import summary
 
 SECTIONS = ("Model", "Training", "Reconstructions", "Errors", "Latent statistics",
-            "Projection", "Codes and labels", "Traversals")
-"""The sections, in order; "Codes and labels" only when labels are given."""
+            "Projection", "Codes and labels", "Frontier of the dial", "Traversals")
+"""The sections, in order; "Codes and labels" only when labels are given, "The dial's
+frontier" only when a frontier is."""
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
@@ -46,7 +49,8 @@ td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
 
 def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
                  title: str = "sigae report", percentile: float = 99.0,
-                 labels: np.ndarray | None = None, label_name: str = "label") -> None:
+                 labels: np.ndarray | None = None, label_name: str = "label",
+                 frontier: Frontier | None = None) -> None:
     """Writes the HTML report of `model` on signals `x` to `path`, atomically.
 
     Args:
@@ -61,6 +65,8 @@ def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
             section "Codes and labels" says how well the codes separate them
             (`sigae.study.probe`, a stratified 30% of `x` held out).
         label_name: What the labels are.
+        frontier: Frontier of the dial on labelled signals (`sigae.study.frontier`), shown
+            as a table and a plot.
 
     Raises:
         DataError: If the labels do not match `x` (labels that are not classes, or
@@ -104,6 +110,10 @@ def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
             body["Codes and labels"] = _probe_table(probe(model, x, labels), label_name)
         except DataError as error:
             body["Codes and labels"] = f"<p>{html.escape(str(error))}</p>"
+    if frontier is not None:
+        body["Frontier of the dial"] = (_image(plot_frontier(frontier)) + "<pre>"
+                                       + html.escape(chr(10).join(frontier.lines()))
+                                       + "</pre>")
     sections = "".join(f'<section id="{name.lower().replace(" ", "-")}"><h2>{name}</h2>'
                        f"{body[name]}</section>" for name in SECTIONS if name in body)
     page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

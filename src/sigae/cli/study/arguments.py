@@ -71,5 +71,9 @@ def register(commands: Any) -> None:
         "(sigae latent probe).")
     sub.add_argument("--out", type=Path, required=True, metavar="REPORT.html")
     add_label_options(sub)
+    sub.add_argument("--frontier", action="store_true",
+                     help="with --labels: also train the model's design at each weight of "
+                     "the contrastive dial and show what each costs in reconstruction and "
+                     "gains in separation (sigae latent probe --frontier)")
     sub.add_argument("--max-signals", type=positive_int, default=5000,
                      help="use the first N signals of DATA (default: 5000)")

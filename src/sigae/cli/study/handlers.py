@@ -89,8 +89,19 @@ def report(args: argparse.Namespace) -> Outcome:
     checked = check_signals(signals, model.config)  # padded signals keep their mask
     x = subset(checked, 0, min(args.max_signals, len(checked)))
     labels, label_name = read_labels(args.labels, args.color_by, signals)
+    if labels is not None:
+        labels = labels[: len(x)]
+    traded = None
+    if args.frontier:
+        import numpy as np
+
+        from sigae.errors import DataError
+        from sigae.study.frontier import frontier
+
+        if labels is None:
+            raise DataError("--frontier measures the codes with labels; give --labels too.")
+        traded = frontier(model.config, np.asarray(x[:]), labels, seed=0)
     write_report(model, x, args.out, title=f"sigae report: {args.model.name} on "
-                 f"{signals.source}", labels=None if labels is None else labels[: len(x)],
-                 label_name=label_name)
+                 f"{signals.source}", labels=labels, label_name=label_name, frontier=traded)
     lines.append(f"wrote {args.out} ({len(x)} signals of {signals.source})")
     return Outcome(lines)
