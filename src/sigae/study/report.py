@@ -35,8 +35,8 @@ from sigae.study.summary import summary
 
 SECTIONS = ("Model", "Training", "Reconstructions", "Errors", "Latent statistics",
             "Projection", "Codes and labels", "Frontier of the dial", "Traversals")
-"""The sections, in order; "Codes and labels" only when labels are given, "The dial's
-frontier" only when a frontier is."""
+"""The sections, in order; "Codes and labels" only when labels are given, "Frontier of the
+dial" only when a frontier is."""
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
@@ -65,7 +65,7 @@ def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
             section "Codes and labels" says how well the codes separate them
             (`sigae.study.probe`, a stratified 30% of `x` held out).
         label_name: What the labels are.
-        frontier: Frontier of the dial on labelled signals (`sigae.study.frontier`), shown
+        frontier: The frontier of the dial on labelled signals (`sigae.study.frontier`), shown
             as a table and a plot.
 
     Raises:
