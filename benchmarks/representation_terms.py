@@ -14,7 +14,10 @@ Variants (the library's `Contrast` patched here, as an experiment):
   InfoNCE of codes that say nothing about their signal (B signals a batch);
 - `ts2vec`: normalized, with TS2Vec's views in place of sigae's: two overlapping random
   crops of each batch (the rest masked to the mean) and each time step masked with
-  probability 0.5 (Yue et al., AAAI 2022).
+  probability 0.5 (Yue et al., AAAI 2022);
+- `head`: today's term on a projection head after the code (a two-layer MLP, 32 ReLU units
+  then 32, as SimCLR found the features before the head keep more; Chen et al., ICML 2020),
+  the head trained with the model but part of none of its views.
 
 Usage: .venv/bin/python benchmarks/representation_terms.py --variant normalized
            --weights 0 0.1 0.3 1 --out benchmarks/out/terms-normalized.json
@@ -49,6 +52,20 @@ def patch(variant: str) -> None:
     if variant == "raw":
         return
     plain = Contrast.loss
+    if variant == "head":
+        import keras
+
+        made = Contrast.__init__
+
+        def with_head(self, *args, **kwargs):
+            made(self, *args, **kwargs)
+            self.head = keras.Sequential([keras.layers.Dense(32, activation="relu"),
+                                          keras.layers.Dense(32)])
+            self.head.build((None, 32))
+
+        Contrast.__init__ = with_head
+        Contrast.loss = lambda self, encode, x: plain(self, lambda v: self.head(encode(v)), x)
+        return
 
     def normalized(self, encode, x):
         n = ops.cast(ops.shape(x)[0], "float32")
@@ -99,7 +116,8 @@ def run(name, train, y_train, test, y_test, weights, seed) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", choices=["raw", "normalized", "ts2vec"], required=True)
+    parser.add_argument("--variant", choices=["raw", "normalized", "ts2vec", "head"],
+                        required=True)
     parser.add_argument("--weights", type=float, nargs="+", required=True)
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--seed", type=int, default=0)
