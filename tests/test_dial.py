@@ -176,3 +176,14 @@ def test_the_command_line_turns_the_dial_and_info_shows_it(tmp_path, capsys):
               "--contrast", "lots"])
     assert refused.value.code == 2
     assert "argument --contrast: expected a number" in capsys.readouterr().err
+
+
+def test_a_dialed_model_trains_on_with_its_weight_after_loading(dialed_model, tmp_path):
+    dialed_model.save(tmp_path / "m.sigae")
+    loaded = sigae.load(tmp_path / "m.sigae")
+    epochs = loaded.history.epochs
+    loaded.fit(waves(), epochs=1, batch_size=16, seed=0, verbose=0)  # no second dial
+    assert loaded.history.epochs == epochs + 1
+    assert loaded.learned.dial == dialed_model.learned.dial
+    assert loaded.autoencoder.contrast.weight == dialed_model.learned.dial.chosen
+    assert np.array_equal(loaded.decode(loaded.encode(waves(8))), loaded.reconstruct(waves(8)))
