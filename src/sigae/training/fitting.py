@@ -2,9 +2,10 @@
 
 `SignalAutoencoder.fit` hands it the model's parts and keeps what it returns. It owns what
 a `fit` decides before and after the epochs: the checks of the signals, the refusal of
-augmentation on padded signals, the small-data choice (`sigae.training.choice`), the record
-of what was learned (merged with the earlier fits', after an error too) and the checkpoint's
-life (`sigae.training.checkpoint.release`). The epochs themselves are the trainer's
+augmentation on padded signals, the dial of `contrast="auto"` (`sigae.training.dial`), the
+small-data choice (`sigae.training.choice`), the record of what was learned (merged with
+the earlier fits', after an error too) and the checkpoint's life
+(`sigae.training.checkpoint.release`). The epochs themselves are the trainer's
 (`sigae.training.trainer.train`).
 """
 
@@ -88,18 +89,17 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
         raise ConfigError("Augmentation moves samples across the padding of padded "
                           "signals; train them without it (augment='none'), or resample "
                           "them (lengths='resample').")
+    alone = validation_data is None and devices is None
     dialed = None
     if dial.applies(architecture, earlier is not None):
         x = in_memory_if_small(x)
-        dialed = _dial(architecture, views, x, settings, provenance, stop,
-                       alone=validation_data is None and devices is None)
+        dialed = _dial(architecture, views, x, settings, provenance, stop, alone=alone)
         if dialed.learned is not None:  # a weight above 0 won: its candidate is the model
             learned = dataclasses.replace(dialed.learned, length_policy=policy)
             return Fitted(learned.after(earlier), learned.history)
     chosen = None
-    if not isinstance(x, Padded) and choice.applies(
-            architecture, earlier is not None, len(x), settings,
-            alone=validation_data is None and devices is None):
+    if not isinstance(x, Padded) and choice.applies(architecture, earlier is not None, len(x),
+                                                    settings, alone=alone):
         x = in_memory_if_small(x)  # a small file is read once, here
         chosen = choice.choose(architecture, np.asarray(x), settings, stop=stop)
         settings = _as_chosen(settings, chosen)
