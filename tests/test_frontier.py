@@ -71,15 +71,22 @@ def test_each_point_equals_a_separate_training_and_probe_of_that_model(traded, m
         assert point.ratio == pytest.approx(own / pca, rel=1e-3)
 
 
-def test_the_probe_command_shows_and_writes_the_frontier(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """x.npy, labels.npy and a model m.sigae fitted on them, in one folder."""
+    folder = tmp_path_factory.mktemp("frontier")
     x, labels = labelled()
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "labels.npy", labels)
+    np.save(folder / "x.npy", x)
+    np.save(folder / "labels.npy", labels)
     model = sigae.SignalAutoencoder(CONFIG, seed=0)
     model.fit(x, config=SETTINGS, verbose=0)
-    model.save(tmp_path / "m.sigae")
-    code = main(["latent", "probe", str(tmp_path / "m.sigae"), str(tmp_path / "x.npy"),
-                 "--labels", str(tmp_path / "labels.npy"), "--out", str(tmp_path / "out"),
+    model.save(folder / "m.sigae")
+    return folder
+
+
+def test_the_probe_command_shows_and_writes_the_frontier(files, tmp_path, capsys):
+    code = main(["latent", "probe", str(files / "m.sigae"), str(files / "x.npy"),
+                 "--labels", str(files / "labels.npy"), "--out", str(tmp_path / "out"),
                  "--frontier"])
     out = capsys.readouterr().out
     assert code == 0
@@ -89,19 +96,13 @@ def test_the_probe_command_shows_and_writes_the_frontier(tmp_path, capsys):
     assert (tmp_path / "out" / "frontier.png").stat().st_size > 1000
 
 
-def test_the_report_shows_the_frontier_with_labels(tmp_path, capsys):
-    x, labels = labelled()
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "labels.npy", labels)
-    model = sigae.SignalAutoencoder(CONFIG, seed=0)
-    model.fit(x, config=SETTINGS, verbose=0)
-    model.save(tmp_path / "m.sigae")
-    assert main(["report", str(tmp_path / "m.sigae"), str(tmp_path / "x.npy"), "--labels",
-                 str(tmp_path / "labels.npy"), "--frontier", "--out",
+def test_the_report_shows_the_frontier_with_labels(files, tmp_path, capsys):
+    assert main(["report", str(files / "m.sigae"), str(files / "x.npy"), "--labels",
+                 str(files / "labels.npy"), "--frontier", "--out",
                  str(tmp_path / "r.html")]) == 0
     page = (tmp_path / "r.html").read_text()
     assert '<section id="frontier-of-the-dial"><h2>Frontier of the dial</h2>' in page
     assert "the dial&#x27;s frontier: 56 training and 24 test signals" in page
-    assert main(["report", str(tmp_path / "m.sigae"), str(tmp_path / "x.npy"), "--frontier",
+    assert main(["report", str(files / "m.sigae"), str(files / "x.npy"), "--frontier",
                  "--out", str(tmp_path / "s.html")]) == 2
     assert "--frontier measures the codes with labels" in capsys.readouterr().err
