@@ -35,7 +35,9 @@ GROUPS = (train, apply, inspect, adopt, latent, study, explore)
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line and returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's own parser, with the option meant if one is close
+        getattr(args, "parser", parser).refuse_unknown(unknown)
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
@@ -56,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with interruptible():
             return render(args.handler(args))
     except SigaeError as error:
-        return fail(f"error: {error}", EXIT_BAD_INPUT)
+        return fail(f"error: {in_options(str(error), getattr(args, 'parser', parser))}",
+                    EXIT_BAD_INPUT)
     except KeyboardInterrupt as error:
         signum = error.signum if isinstance(error, Interrupted) else signal.SIGINT
         return fail(f"interrupted ({signal.Signals(signum).name}); nothing was written.",
@@ -70,6 +73,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         return fail("error: out of memory; use smaller --batch-size, or store the data as "
                     ".npy or HDF5, which sigae reads in blocks", EXIT_BAD_INPUT)
+
+
+def in_options(message: str, parser: Parser) -> str:
+    """A library message in the command line's words: each keyword of the command's options
+    (`validation_split=0.2`, `window=`, `sampler='prior'`) as its option (`--validation-split
+    0.2`, `--window`, `--sampler prior`)."""
+    import re
+
+    for action in parser._actions:
+        for option in action.option_strings:
+            if not option.startswith("--"):
+                continue
+            keyword = option[2:].replace("-", "_")
+            message = re.sub(rf"\b{keyword}=(['\"]?)([^'\"\s,;)]*)\1",
+                             lambda m, o=option: f"{o} {m.group(2)}".rstrip(), message)  # type: ignore[misc]
+            if "_" in keyword:  # a bare Python name (validation_split), not a word (out)
+                message = re.sub(rf"(?<![\w.-]){keyword}\b(?!\()", option, message)
+    return message
 
 
 def build_parser() -> Parser:

@@ -30,8 +30,37 @@ def read_labels(path: Path | None, column: str | None, signals: Any) -> tuple[An
     if path.suffix.lower() == ".npy":
         raise DataError(f"{path}: holds labels of shape {values.shape}; give one label per "
                         f"signal, shape ({n},).")
-    raise DataError(f"{path}: has {len(values)} label rows but the data has {n} signals; "
-                    "give one row per signal, in order.")
+    if len(values) == n - 1 and column is None:
+        headerless = _headerless(path)
+        if headerless is not None:  # one label per line, no header: its first line is one
+            return headerless, path.stem
+    raise DataError(f"{path}: has {len(values)} label rows below its header line ({name!r}) "
+                    f"but the data has {n} signals; give one row per signal, in order, "
+                    "under a header line.")
+
+
+def _headerless(path: Path) -> Any:
+    """The labels of a one-column file read without a header line, if it is one: every
+    line one value, and the first line one of them (all numbers, or a class named again
+    below it; a header is neither)."""
+    import numpy as np
+
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle) if row]
+    if not rows or any(len(row) != 1 for row in rows):
+        return None
+    values = [row[0].strip() for row in rows]
+
+    def number(text: str) -> bool:
+        try:
+            float(text)
+        except ValueError:
+            return False
+        return True
+
+    if all(number(v) for v in values):
+        return np.asarray(values, dtype="float64")
+    return np.asarray(values) if values[0] in values[1:] else None
 
 
 def _label_values(path: Path, column: str | None) -> tuple[Any, str]:

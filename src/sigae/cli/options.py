@@ -35,12 +35,23 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def refuse_unknown(self, unknown: list[str]) -> None:
+        """Refuses arguments this command does not take, naming the closest option of
+        the command for a mistyped one ("did you mean --epochs?")."""
+        import difflib
+
+        options = [o for action in self._actions for o in action.option_strings]
+        close = [match for token in unknown if token.startswith("-")
+                 for match in difflib.get_close_matches(token.split("=")[0], options, n=1)]
+        meant = f"; did you mean {' or '.join(dict.fromkeys(close))}?" if close else ""
+        self.error(f"unrecognized arguments: {' '.join(unknown)}{meant}")
+
 
 def command(commands: Any, name: str, handler: Callable[[argparse.Namespace], Outcome],
             help_text: str, description: str | None = None) -> argparse.ArgumentParser:
     """Adds the subcommand `name`, run by `handler`."""
     sub = commands.add_parser(name, help=help_text, description=description or help_text)
-    sub.set_defaults(handler=handler)
+    sub.set_defaults(handler=handler, parser=sub)
     return sub
 
 
@@ -186,6 +197,14 @@ def load_model_data(args: argparse.Namespace, model: Any, path: Path | None = No
     trained = model.learned.length_policy if model.learned is not None else None
     signals = load_data(args, args.data if path is None else path, length=model.config.length,
                         lengths=trained)
+    asked = getattr(args, "lengths", None)
+    if asked in ("resample", "pad") and signals.shape[1] != model.config.length:
+        from sigae.io import recordings
+
+        # Signals of one length, but not the model's: --lengths makes them its length too.
+        signals = recordings(list(signals.data[:]), lengths=asked, length=model.config.length,
+                             file=signals.file)
+        note(f"{signals.source}: {signals.note}")
     check_signals(signals, model.config)
     return signals
 

@@ -108,11 +108,12 @@ def _check_shape(shape: tuple[int, ...], architecture: Shaped, name: str) -> Non
         also = f" or (n_signals, {length})" if channels == 1 else ""
         raise DataError(f"{name} must have shape {expected}{also}. Received shape {shape}.")
     if shape[1] != length:
-        cut = (f"cut them into windows with --window {length} (sigae.windows)"
-               if shape[1] > length else "resample them")
+        cut = (f"Cut them into windows with --window {length} (sigae.windows), or make "
+               if shape[1] > length else "Make ")
         raise DataError(
             f"{name} holds signals of length {shape[1]}, but the model takes length "
-            f"{length}. {cut[0].upper()}{cut[1:]}, or train a model for this length."
+            f"{length}. {cut}them that long with --lengths resample or pad "
+            "(sigae.io.recordings), or train a model for this length."
         )
     if shape[2] != channels:
         raise DataError(

@@ -222,15 +222,22 @@ def _contents(manifest: dict[str, Any], path: Path
         raise ModelFileError(f"{path}: invalid model configuration: {error}") from None
 
 
+_ADOPT = ("it is a Keras model file (HDF5 or .keras): make a sigae model of it with "
+          "`sigae adopt FILE --out MODEL.sigae` (in Python, sigae.adopt(FILE)).")
+
+
 def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file. Check the path.")
     if path.is_dir():
         raise ModelFileError(f"{path}: is a directory; expected a .sigae model file.")
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            keras_h5 = handle.read(8) == b"\x89HDF\r\n\x1a\n"
         raise ModelFileError(
-            f"{path}: not a sigae model file (not a zip archive); it is truncated or of "
-            "another format. Train or save a model with sigae to create one."
+            f"{path}: not a sigae model file (not a zip archive); "
+            + (_ADOPT if keras_h5 else "it is truncated or of another format. Train or save "
+               "a model with sigae to create one.")
         )
     size = path.stat().st_size
     try:
@@ -238,9 +245,11 @@ def _read_archive(path: Path) -> tuple[dict[str, Any], bytes]:
             members = archive.infolist()
             names = [member.filename for member in members]
             if sorted(names) != sorted([MANIFEST, WEIGHTS]):
+                keras = {"config.json", "metadata.json"} <= set(names)
                 raise ModelFileError(
-                    f"{path}: not a sigae model file: it holds {sorted(names)}, expected "
-                    f"{MANIFEST} and {WEIGHTS}."
+                    f"{path}: not a sigae model file: "
+                    + (_ADOPT if keras else f"it holds {sorted(names)}, expected {MANIFEST} "
+                       f"and {WEIGHTS}.")
                 )
             manifest_info, weights_info = archive.getinfo(MANIFEST), archive.getinfo(WEIGHTS)
             # Nothing is inflated beyond what the file can hold: the manifest is small, and

@@ -74,7 +74,8 @@ def split(x: SignalArray, validation_split: float, validation_data: SignalArray 
         raise DataError(
             f"validation_split={validation_split} leaves no signals for "
             f"{'validation' if n_val < 1 else 'training'} out of {len(x)}. "
-            "Give more signals, another validation_split, or validation_data."
+            "Give more signals (a long recording can be cut into windows: window=), "
+            "another validation_split, or validation_data."
         )
     if is_lazy(x) and not (isinstance(x, Padded) and x.in_memory):
         return subset(x, 0, len(x) - n_val), subset(x, len(x) - n_val, len(x))

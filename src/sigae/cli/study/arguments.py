@@ -54,10 +54,12 @@ def register(commands: Any) -> None:
         "errors, stored in the model by fit.")
     sub.add_argument("--out", type=Path, required=True, metavar="SCORES.csv",
                      help="CSV: source_row, source_start, mse, mae, is_anomaly")
-    sub.add_argument("--threshold", type=non_negative_float, help="MSE threshold")
-    sub.add_argument("--percentile", default=99.0,
-                     type=number(float, "in [0, 100]", lambda v: 0 <= v <= 100),
-                     help="percentile of the validation errors stored at fit (default: 99)")
+    threshold = sub.add_mutually_exclusive_group()
+    threshold.add_argument("--threshold", type=non_negative_float, help="MSE threshold")
+    threshold.add_argument("--percentile", default=99.0,
+                           type=number(float, "in [0, 100]", lambda v: 0 <= v <= 100),
+                           help="percentile of the validation errors stored at fit "
+                           "(default: 99); not with --threshold")
     sub.add_argument("--plot", type=Path, metavar="FILE.png",
                      help="histogram of the errors with the threshold")
     add_batch_size(sub)

@@ -1,0 +1,117 @@
+"""The first hour of a new user: mistakes get one line in the command line's own words, and
+what was probably meant."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from sigae.cli import main
+from sigae.cli.labels import read_labels
+from sigae.errors import DataError
+from sigae.io import Signals
+
+
+def refused(argv, capsys) -> str:
+    """The one line `argv` is refused with (exit 2)."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exit:
+        code = exit.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    return err
+
+
+def test_a_mistyped_option_gets_its_command_and_the_closest_option(capsys, tmp_path):
+    err = refused(["train", tmp_path / "x.npy", "--out", tmp_path / "m.sigae", "--epohcs", 3],
+                  capsys)
+    assert "sigae train: error: unrecognized arguments: --epohcs 3; did you mean --epochs?" in err
+    assert "(see sigae train --help)" in err
+    err = refused(["latent", "stats", "m.sigae", "x.npy", "--out", "d", "--batch-sise", 4],
+                  capsys)
+    assert "sigae latent stats: error:" in err
+    assert "did you mean --batch-size?" in err
+
+
+def test_options_that_exclude_each_other_are_refused_together(capsys):
+    err = refused(["score", "m.sigae", "x.npy", "--out", "s.csv", "--threshold", "0.1",
+                   "--percentile", "90"], capsys)
+    assert "argument --percentile: not allowed with argument --threshold" in err
+
+
+def test_a_keras_file_where_a_sigae_model_is_expected_points_to_adopt(capsys, tmp_path):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    for name in ("k.keras", "k.h5"):
+        model.save(tmp_path / name)
+        err = refused(["info", tmp_path / name], capsys)
+        assert f"{tmp_path / name}: not a sigae model file" in err
+        assert "it is a Keras model file (HDF5 or .keras): make a sigae model of it with " \
+               "`sigae adopt FILE --out MODEL.sigae`" in err
+
+
+def test_library_errors_are_said_with_the_command_line_options(capsys, tmp_path):
+    np.save(tmp_path / "one.npy", np.random.default_rng(0).normal(size=(1, 300)))
+    err = refused(["train", tmp_path / "one.npy", "--out", tmp_path / "m.sigae"], capsys)
+    assert "--validation-split 0.2 leaves no signals for validation out of 1" in err
+    assert "cut into windows: --window" in err
+    assert "validation_split" not in err
+    assert not (tmp_path / "m.sigae").exists()
+
+
+def signals(n: int) -> Signals:
+    return Signals.of(np.zeros((n, 8, 1), "float32"))
+
+
+@pytest.mark.parametrize("lines", [["0", "1", "1", "0", "2"], ["cat", "dog", "cat", "cat",
+                                                               "dog"]])
+def test_a_label_file_without_a_header_line_is_recognised(tmp_path, lines):
+    path = tmp_path / "labels.csv"
+    path.write_text("\n".join(lines) + "\n")
+    values, name = read_labels(path, None, signals(5))
+    assert [str(v).removesuffix(".0") for v in values] == lines
+    assert name == "labels"
+
+
+def test_a_header_line_is_said_when_the_rows_do_not_match(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("kind\ncat\ndog\ncat\n")
+    assert list(read_labels(path, None, signals(3))[0]) == ["cat", "dog", "cat"]
+    with pytest.raises(DataError, match=r"has 3 label rows below its header line \('kind'\) "
+                       r"but the data has 4 signals"):
+        read_labels(path, None, signals(4))
+
+
+@pytest.fixture(scope="module")
+def model64(tmp_path_factory):
+    import sigae
+
+    folder = tmp_path_factory.mktemp("model64")
+    x = np.random.default_rng(0).normal(size=(60, 64, 1)).astype("float32")
+    model = sigae.SignalAutoencoder(sigae.ModelConfig(length=64, latent_dim=3), seed=0)
+    model.fit(x, epochs=1, seed=0, verbose=0)
+    model.save(folder / "m.sigae")
+    np.save(folder / "len50.npy", x[:10, :50])
+    return folder
+
+
+@pytest.mark.parametrize("policy", ["resample", "pad"])
+def test_lengths_makes_signals_of_another_length_the_models(model64, policy, capsys, tmp_path):
+    code = main(["encode", str(model64 / "m.sigae"), str(model64 / "len50.npy"), "--out",
+                 str(tmp_path / "c.npy"), "--lengths", policy])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"{'resampled' if policy == 'resample' else 'padded'} 10 recordings of 50 to 50 " \
+           "samples to 64 samples (the model's length)" in out
+    assert np.load(tmp_path / "c.npy").shape == (10, 3)
+
+
+def test_without_lengths_the_error_names_the_option(model64, capsys, tmp_path):
+    err = refused(["encode", model64 / "m.sigae", model64 / "len50.npy", "--out",
+                   tmp_path / "c.npy"], capsys)
+    assert "holds signals of length 50, but the model takes length 64. Make them that long " \
+           "with --lengths resample or pad" in err
+    assert not (tmp_path / "c.npy").exists()
