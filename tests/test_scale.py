@@ -118,8 +118,8 @@ def with_checkpoint(tmp_path):
     ("change", "message"),
     [
         (["--epochs", "9"], "the checkpoint was made with other settings (epochs 6 then, 9 now)"),
-        (["--latent-dim", "4"], "the checkpoint belongs to another model (latent_dim differ)"),
-        (["--learning-rate", "0.01"], "other settings (learning_rate 0.001 then, 0.01 now)"),
+        (["--latent-dim", "4"], "the checkpoint belongs to another model (--latent-dim differ)"),
+        (["--learning-rate", "0.01"], "other settings (--learning-rate 0.001 then, 0.01 now)"),
     ],
 )
 def test_a_checkpoint_of_another_run_is_refused(capsys, with_checkpoint, change, message):
@@ -228,7 +228,7 @@ def test_more_devices_than_the_machine_has_are_refused(capsys, tmp_path):
     code = main([str(a) for a in ["train", tmp_path / "x.npy", "--out", tmp_path / "m.sigae",
                                   "--devices", "64", "--quiet"]])
     assert code == 2
-    assert "devices=64, but this machine has 1 (cpu:0)" in capsys.readouterr().err
+    assert "--devices 64, but this machine has 1 (cpu:0)" in capsys.readouterr().err
 
 
 def free_port() -> int:

@@ -139,7 +139,7 @@ def test_without_labels_the_report_has_no_section_on_them(capsys, model_file, x_
     (["latent", "neighbors", "{model}", "{x}", "--index", "60", "--out", "{d}"],
      "--index 60 is out of range: "),
     (["latent", "project", "{model}", "{x}", "--labels", "{d}/short.csv", "--out", "{d}"],
-     "short.csv: has 2 label rows but the data has 60 signals"),
+     "short.csv: has 2 label rows below its header line ('label') but the data has 60 signals"),
     (["latent", "traverse", "{model}", "--dims", "9", "--out", "{d}"],
      "dims must lie in 0..3; received 9"),
     (["latent", "stats", "{model}", "{x}", "--out", "{x}"], "exists and is not a directory"),
