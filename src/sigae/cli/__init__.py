@@ -79,7 +79,11 @@ def in_options(message: str, parser: Parser) -> str:
     """A library message in the command line's words: each keyword of the command's options
     (`validation_split=0.2`, `window=`, `sampler='prior'`) as its option (`--validation-split
     0.2`, `--window`, `--sampler prior`)."""
+    import functools
     import re
+
+    def spelled(option: str, match: re.Match[str]) -> str:
+        return f"{option} {match.group(2)}".rstrip()
 
     for action in parser._actions:
         for option in action.option_strings:
@@ -87,7 +91,7 @@ def in_options(message: str, parser: Parser) -> str:
                 continue
             keyword = option[2:].replace("-", "_")
             message = re.sub(rf"\b{keyword}=(['\"]?)([^'\"\s,;)]*)\1",
-                             lambda m, o=option: f"{o} {m.group(2)}".rstrip(), message)  # type: ignore[misc]
+                             functools.partial(spelled, option), message)
             if "_" in keyword:  # a bare Python name (validation_split), not a word (out)
                 message = re.sub(rf"(?<![\w.-]){keyword}\b(?!\()", option, message)
     return message
