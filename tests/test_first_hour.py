@@ -115,3 +115,22 @@ def test_without_lengths_the_error_names_the_option(model64, capsys, tmp_path):
     assert "holds signals of length 50, but the model takes length 64. Make them that long " \
            "with --lengths resample or pad" in err
     assert not (tmp_path / "c.npy").exists()
+
+
+def test_an_array_in_pytorchs_layout_is_refused_or_read_as_asked(capsys, tmp_path):
+    x = np.random.default_rng(0).normal(size=(40, 3, 64)).astype("float32")
+    np.save(tmp_path / "chfirst.npy", x)
+    err = refused(["train", tmp_path / "chfirst.npy", "--out", tmp_path / "m.sigae"], capsys)
+    assert "holds signals of 3 samples with 64 channels each; an array (n, channels, length) " \
+           "as PyTorch keeps them is read with --layout channels-first (40 signals of 64 " \
+           "samples, 3 channels)" in err
+    assert not (tmp_path / "m.sigae").exists()
+    from sigae.io import load_signals
+
+    read = load_signals(tmp_path / "chfirst.npy", layout="channels-first")
+    assert read.shape == (40, 64, 3)
+    assert np.array_equal(np.asarray(read.data), np.swapaxes(x, 1, 2))
+    assert load_signals(tmp_path / "chfirst.npy", layout="rows").shape == (40, 3, 64)
+    np.save(tmp_path / "flat.npy", x[:, 0])
+    with pytest.raises(DataError, match="--layout channels-first applies to 3-D arrays"):
+        load_signals(tmp_path / "flat.npy", layout="channels-first")

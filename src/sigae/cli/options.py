@@ -138,10 +138,13 @@ def add_data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> N
     """`--key`, `--layout` and (unless `windows=False`) `--window` and `--hop`."""
     sub.add_argument("--key", help="what to read where the file holds several: the "
                      ".npz array, .mat variable, HDF5 dataset path or Parquet list column")
-    sub.add_argument("--layout", choices=["auto", "rows", "columns"], default="auto",
-                     help="signals are the rows or the columns of a 2-D array (default: "
-                     "auto: rows, a single row or column is one recording, and the "
-                     "orientation matching the model's length wins)")
+    sub.add_argument("--layout", choices=["auto", "rows", "columns", "channels-first"],
+                     default="auto",
+                     help="signals are the rows or the columns of a 2-D array, or a 3-D "
+                     "array is (n, channels, length), PyTorch's convention (default: auto: "
+                     "rows, a single row or column is one recording, the orientation "
+                     "matching the model's length wins, and signals shorter than their "
+                     "channels are refused)")
     if windows:
         sub.add_argument("--window", type=positive_int, metavar="LENGTH",
                          help="cut each recording into windows of LENGTH samples")

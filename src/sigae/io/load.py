@@ -23,7 +23,7 @@ from sigae.io.signals import (
     windows,
 )
 
-LAYOUTS = ("auto", "rows", "columns")
+LAYOUTS = ("auto", "rows", "columns", "channels-first")
 
 Reader = Callable[[Path, str | None], Found]
 
@@ -67,9 +67,12 @@ def load_signals(
         key: The array (`.npz`), variable (`.mat`), dataset path (HDF5) or list column
             (Parquet) to read, where the file holds several.
         layout: `"rows"`: one signal per row (`(n, length)` or `(n, length, channels)`);
-            `"columns"`: one signal per column of a 2-D array; `"auto"`: rows, except
+            `"columns"`: one signal per column of a 2-D array; `"channels-first"`: a 3-D
+            array `(n, channels, length)`, PyTorch's convention; `"auto"`: rows, except
             that a single row or column is one recording, the orientation that gives
-            `length` wins, and a MATLAB matrix needs `length` or an explicit layout.
+            `length` wins, a MATLAB matrix needs `length` or an explicit layout, and a
+            3-D array whose signals would be shorter than their channels is refused
+            (it is most likely channels-first).
         window: Cut each recording into windows of this many samples (see `windows`).
         hop: Samples between window starts; `window` by default.
         length: The signal length a model takes, to settle an `"auto"` layout, and the
@@ -135,9 +138,10 @@ def load_signals(
         # reading every row.
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     data: SignalArray = DiskArray(array, transpose=transpose, name=where)
-    if not found.lazy:
+    if not found.lazy or layout == "channels-first":
         data = in_memory = data[:]
         check_finite(in_memory, f"{where}:")
+    data = _channels_last(where, data, layout, stored=tuple(array.shape))
     if found.index is not None and len(found.index[0]) == len(data):
         signals = Signals(data, *found.index, file=path, key=found.key,
                           sample_rate=found.sample_rate)
@@ -319,6 +323,28 @@ def _check_kind(where: str, dtype: np.dtype, shape: tuple[int, ...]) -> None:
                         "length) or (n_signals, length, channels), or one recording.")
     if 0 in shape:
         raise DataError(f"{where}: holds an empty array of shape {shape}.")
+
+
+def _channels_last(where: str, data: SignalArray, layout: str, *,
+                   stored: tuple[int, ...]) -> SignalArray:
+    """`(n, length, channels)` signals: a channels-first array's axes swapped; an array
+    whose signals would be shorter than their channels refused unless `layout` says rows.
+    `stored` is the shape of the array as the file holds it."""
+    shape = tuple(data.shape)
+    if len(stored) != 3:
+        if layout == "channels-first":
+            raise DataError(f"{where}: --layout channels-first applies to 3-D arrays "
+                            f"(n, channels, length); this one has shape {stored}.")
+        return data
+    if layout == "channels-first":
+        return np.ascontiguousarray(np.swapaxes(np.asarray(data), 1, 2))
+    if layout == "auto" and shape[1] < shape[2]:
+        raise DataError(
+            f"{where}: holds signals of {shape[1]} samples with {shape[2]} channels each; "
+            f"an array (n, channels, length) as PyTorch keeps them is read with --layout "
+            f"channels-first ({shape[0]} signals of {shape[2]} samples, {shape[1]} "
+            "channels), and --layout rows keeps it as it is.")
+    return data
 
 
 def _transpose(
