@@ -134,3 +134,15 @@ def test_an_array_in_pytorchs_layout_is_refused_or_read_as_asked(capsys, tmp_pat
     np.save(tmp_path / "flat.npy", x[:, 0])
     with pytest.raises(DataError, match="--layout channels-first applies to 3-D arrays"):
         load_signals(tmp_path / "flat.npy", layout="channels-first")
+
+
+def test_a_spreadsheet_read_as_many_tiny_signals_is_refused(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    table = np.c_[np.arange(2000), rng.normal(size=(2000, 2))]
+    np.savetxt(tmp_path / "sheet.csv", table, delimiter=",", header="time,a,b", comments="")
+    err = refused(["train", tmp_path / "sheet.csv", "--out", tmp_path / "m.sigae"], capsys)
+    assert "--latent-dim 16 is at least the 3 values of one signal (length 3 x 1 channel(s))" \
+        in err
+    assert "read the columns as recordings with --layout columns and cut them with --window" \
+        in err
+    assert not (tmp_path / "m.sigae").exists()

@@ -16,7 +16,7 @@ from sigae.cli.options import (
     verbosity,
 )
 from sigae.cli.printer import Outcome
-from sigae.errors import DataError, SigaeError
+from sigae.errors import ConfigError, DataError, SigaeError
 
 
 def demo(args: argparse.Namespace) -> Outcome:
@@ -101,8 +101,17 @@ def _model(args: argparse.Namespace, shape: tuple[int, ...]) -> Any:
         overrides["latent_dim"] = args.latent_dim
     if args.variational:  # the PCA start of the linear path is not a posterior
         overrides.update(variational=True, beta=args.beta, linear_path=False)
-    return SignalAutoencoder.from_preset(args.preset, length=length, channels=channels,
-                                         seed=args.seed, **overrides)
+    model = SignalAutoencoder.from_preset(args.preset, length=length, channels=channels,
+                                          seed=args.seed, **overrides)
+    if model.config.latent_dim >= length * channels:
+        raise ConfigError(
+            f"{args.data}: --latent-dim {model.config.latent_dim} is at least the "
+            f"{length * channels} values of one signal (length {length} x {channels} "
+            "channel(s)): the code could copy its input and the model would learn nothing. "
+            "Choose a smaller --latent-dim; if each signal is a row of a table whose columns "
+            "are quantities measured over time, read the columns as recordings with --layout "
+            "columns and cut them with --window.")
+    return model
 
 
 def _settings(args: argparse.Namespace) -> Any:
