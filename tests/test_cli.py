@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -154,6 +155,10 @@ def test_demo_trains_saves_plots_and_checks(capsys, tmp_path):
     assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert np.load(tmp_path / "test.npy").shape == (500, 501, 1)
     assert f"sigae explore {tmp_path / 'model.sigae'} {tmp_path / 'test.npy'}" in stdout
+    # ... a command that runs as printed: sigae where it is on the PATH, else a path to it
+    line = next(line for line in stdout.splitlines() if line.startswith("explore it"))
+    program = line.split()[2]
+    assert shutil.which(program) or Path(program).exists()
 
 
 # -- bad input: one line on stderr, exit 2, no traceback, nothing overwritten ------------

@@ -39,6 +39,14 @@ def test_the_site_builds_strictly_with_its_tutorials_executed_and_their_plots(si
         assert "Traceback" not in page
 
 
+def test_no_page_shows_markdown_escapes_literally(site):
+    """A `\\|` inside a code span of a table renders as it is written: the pages say
+    choices as {a,b} instead."""
+    shown = [page.relative_to(site).as_posix() for page in sorted(site.rglob("*.html"))
+             if "\\|" in page.read_text("utf-8")]
+    assert shown == []
+
+
 def test_the_front_page_is_the_readme_and_the_references_are_generated(site):
     index = (site / "index.html").read_text("utf-8")
     assert "The problem it solves." in index

@@ -57,8 +57,8 @@ def register(commands: Any) -> None:
 
 def _register_demo(commands: Any) -> None:
     sub = command(commands, "demo", demo, "Train the default design on the embedded "
-                  "oscillations, save it, plot it and check its consistency (about a minute "
-                  "on 2 cores).")
+                  "oscillations, save it, plot it and check its consistency (about half a "
+                  "minute on 2 cores).")
     sub.add_argument("--out", type=Path, default=Path("sigae-demo"),
                      help="output directory (default: sigae-demo)")
     sub.add_argument("--epochs", type=positive_int,

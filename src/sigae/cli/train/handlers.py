@@ -39,7 +39,7 @@ def demo(args: argparse.Namespace) -> Outcome:
         f"model                  {result.model_path}",
         f"plots                  {result.loss_plot}, {result.reconstruction_plot}",
         f"report                 {result.report}",
-        f"explore it             sigae explore {result.model_path} {result.test_signals}",
+        f"explore it             {_sigae()} explore {result.model_path} {result.test_signals}",
         *_stopped(result.history),
     ]
     failed = 0 if check.passed else EXIT_FAILED_CHECK
@@ -150,6 +150,19 @@ def _trained(args: argparse.Namespace, model: Any, n_signals: int, history: Any)
     if model.comparison is not None:
         lines.append(model.comparison.summary())
     return [*lines, f"saved {args.out}"]
+
+
+def _sigae() -> str:
+    """The command that runs sigae here, as a user can type it: `sigae` where it is on the
+    PATH, else the script that runs now (`.venv/bin/sigae` after `./dev demo`)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    if shutil.which("sigae"):
+        return "sigae"
+    script = Path(sys.argv[0])
+    return str(script) if script.name == "sigae" else f"{sys.executable} -m sigae"
 
 
 def _stopped(history: Any) -> list[str]:
