@@ -44,7 +44,7 @@ def adopt(args: argparse.Namespace) -> Outcome:
     save_trained(model, args.out)
     config = model.config
     counts = model.param_counts()
-    lines.append(f"adopted: {getattr(config, 'origin', 'a Keras model')}")
+    lines.append(getattr(config, "origin", "adopted a Keras model"))
     lines.append(f"signals ({config.length}, {config.channels}) -> codes ({config.latent_dim},); "
                  f"parameters: encoder {counts['encoder']:,}, decoder {counts['decoder']:,}")
     mean_now, std_now = model.normalization
