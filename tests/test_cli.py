@@ -209,7 +209,7 @@ def test_bad_data_is_one_line_exit_2_and_nothing_is_overwritten(capsys, bad, mod
         (["train", "{x}", "--out", "{bad}/m.keras"], "output must end in .sigae"),
         (["train", "{x}", "--out", "{bad}/m.sigae", "--epochs", "0"], "expected an integer >= 1"),
         (["train", "{x}", "--out", "{bad}/m.sigae", "--validation-split", "2"], "in [0, 1)"),
-        (["decode", "{model}", "{x}", "--out", "{bad}/o.npy"], "this model's codes have shape (n, 4)"),
+        (["decode", "{model}", "{x}", "--out", "{bad}/o.npy"], "this model's codes have 4 (its latent_dim)"),
         (["export", "{model}", "--part", "latent", "--out", "{bad}/e.keras"], "invalid choice"),
         (["info", "{bad}/absent.sigae"], "no such model file"),
         (["check", "{model}", "{bad}/short.npy"], "takes length 48"),

@@ -146,3 +146,13 @@ def test_a_spreadsheet_read_as_many_tiny_signals_is_refused(capsys, tmp_path):
     assert "read the columns as recordings with --layout columns and cut them with --window" \
         in err
     assert not (tmp_path / "m.sigae").exists()
+
+
+def test_codes_of_the_wrong_width_are_said_as_codes(model64, capsys, tmp_path):
+    np.save(tmp_path / "codes.npy", np.zeros((5, 8), "float32"))
+    err = refused(["decode", model64 / "m.sigae", tmp_path / "codes.npy", "--out",
+                   tmp_path / "x.npy"], capsys)
+    assert "codes.npy: holds codes of 8 values each; this model's codes have 3 (its " \
+           "latent_dim): give one row of 3 numbers per signal, as sigae encode writes them." \
+        in err
+    assert not (tmp_path / "x.npy").exists()

@@ -34,9 +34,11 @@ def apply(args: argparse.Namespace) -> Outcome:
     if args.command == "decode":
         signals = load_data(args, source, length=config.latent_dim)
         if signals.shape[1:] != (config.latent_dim, 1):
+            values = signals.shape[1] * signals.shape[2]
             raise DataError(
-                f"{signals.source}: holds rows of shape {signals.shape[1:]}; this model's "
-                f"codes have shape (n, {config.latent_dim}) (latent_dim)."
+                f"{signals.source}: holds codes of {values} values each; this model's codes "
+                f"have {config.latent_dim} (its latent_dim): give one row of "
+                f"{config.latent_dim} numbers per signal, as sigae encode writes them."
             )
         row_shape: tuple[int, ...] = (config.length, config.channels)
 
