@@ -20,8 +20,8 @@ def read_labels(path: Path | None, column: str | None, signals: Any) -> tuple[An
 
     if path is None:
         return None, "label"
-    values, name = _label_values(path, column)
     n = len(signals)
+    values, name = _label_values(path, column, n)
     if len(values) == n:
         return values, name
     rows = np.asarray(signals.row)
@@ -30,41 +30,15 @@ def read_labels(path: Path | None, column: str | None, signals: Any) -> tuple[An
     if path.suffix.lower() == ".npy":
         raise DataError(f"{path}: holds labels of shape {values.shape}; give one label per "
                         f"signal, shape ({n},).")
-    if len(values) == n - 1 and column is None:
-        headerless = _headerless(path)
-        if headerless is not None:  # one label per line, no header: its first line is one
-            return headerless, path.stem
     raise DataError(f"{path}: has {len(values)} label rows below its header line ({name!r}) "
                     f"but the data has {n} signals; give one row per signal, in order, "
                     "under a header line.")
 
 
-def _headerless(path: Path) -> Any:
-    """The labels of a one-column file read without a header line, if it is one: every
-    line one value, and the first line one of them (all numbers, or a class named again
-    below it; a header is neither)."""
-    import numpy as np
-
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle) if row]
-    if not rows or any(len(row) != 1 for row in rows):
-        return None
-    values = [row[0].strip() for row in rows]
-
-    def number(text: str) -> bool:
-        try:
-            float(text)
-        except ValueError:
-            return False
-        return True
-
-    if all(number(v) for v in values):
-        return np.asarray(values, dtype="float64")
-    return np.asarray(values) if values[0] in values[1:] else None
-
-
-def _label_values(path: Path, column: str | None) -> tuple[Any, str]:
-    """The labels a file holds, and their name."""
+def _label_values(path: Path, column: str | None, n: int) -> tuple[Any, str]:
+    """The labels a file holds, and their name. A one-column text file of `n` lines is one
+    label per line without a header when its first line is one of them: all are numbers,
+    or the first names a class found again below it (a header is neither)."""
     import numpy as np
 
     if path.suffix.lower() in (".ts", ".arff"):
@@ -88,9 +62,15 @@ def _label_values(path: Path, column: str | None) -> tuple[Any, str]:
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: cannot read the labels ({error}).") from None
+    rows = [row for row in rows if row]
     if len(rows) < 2:
         raise DataError(f"{path}: expected a header line and one row per signal.")
-    header, rows = [h.strip() for h in rows[0]], [r for r in rows[1:] if r]
+    first = [cell.strip() for cell in rows[0]]
+    if (column is None and len(rows) == n and all(len(row) == 1 for row in rows)
+            and (_numbers([row[0] for row in rows]) is not None
+                 or first[0] in (row[0].strip() for row in rows[1:]))):
+        return _as_labels([row[0].strip() for row in rows]), path.stem
+    header, rows = first, rows[1:]
     name = column or header[0]
     if name not in header:
         raise DataError(f"{path}: has no column {name!r}; it has {', '.join(header)}. "
@@ -100,7 +80,22 @@ def _label_values(path: Path, column: str | None) -> tuple[Any, str]:
         values = [row[position].strip() for row in rows]
     except IndexError:
         raise DataError(f"{path}: a row has no value in column {name!r}.") from None
+    return _as_labels(values), name
+
+
+def _numbers(values: list[str]) -> Any:
+    """`values` as float64, or `None` if one is not a number."""
+    import numpy as np
+
     try:
-        return np.asarray(values, dtype="float64"), name
+        return np.asarray(values, dtype="float64")
     except ValueError:
-        return np.asarray(values), name
+        return None
+
+
+def _as_labels(values: list[str]) -> Any:
+    """Numbers where every label is one, text otherwise."""
+    import numpy as np
+
+    numbers = _numbers(values)
+    return np.asarray(values) if numbers is None else numbers

@@ -20,7 +20,6 @@ import numpy as np
 from sigae.architecture.config import ModelConfig
 from sigae.errors import ConfigError
 from sigae.model import SignalAutoencoder
-from sigae.stats.pca import fit_pca, pca_reconstruct
 from sigae.study.probe import Scores, held_out, probe_pca, score_codes
 from sigae.training import dial
 from sigae.training.settings import TrainingConfig
@@ -105,7 +104,8 @@ def frontier(config: Any, x: Any, labels: Any, *,
     for weight in weights:
         model = _trained(config, weight, x_train, settings)
         codes = (model.encode(x_train), model.encode(x_test))
-        points.append(Point(weight, _ratio(model, x_train, x_test, seed),
+        own, pca_error = dial.held_out_errors(model.views, x_train, x_test, seed)
+        points.append(Point(weight, own / pca_error,
                             score_codes(codes[0], y_train, codes[1], y_test, seed=seed)))
     pca = probe_pca(model.normalization, config.latent_dim, x_train, y_train, x_test, y_test,
                     seed)
@@ -126,14 +126,3 @@ def _trained(config: ModelConfig, weight: float, x: np.ndarray,
     design = dataclasses.replace(config, contrast=weight)
     views, learned = dial.candidate(config, weight, x_fit, x_val, settings)
     return SignalAutoencoder.from_views(design, views, learned)
-
-
-def _ratio(model: SignalAutoencoder, x_train: np.ndarray, x_test: np.ndarray,
-           seed: int) -> float:
-    """The model's test NMSE over PCA's of its size, fitted on `x_train`, in its units."""
-    mean, std = model.normalization
-    units = (x_test - mean) / std
-    axes = fit_pca((x_train - mean) / std, model.config.latent_dim, seed=seed)
-    pca = np.mean(np.square(pca_reconstruct(units, *axes) - units))
-    own = np.mean(np.square((model.reconstruct(x_test) - mean) / std - units))
-    return float(own / pca)

@@ -136,7 +136,10 @@ def choose(architecture: Any, x: SignalArray, settings: TrainingConfig, *,
         trained[chosen] = candidate(architecture, chosen, x_train, x_val, settings, stop=stop)
     dial = Dial(tolerance=settings.tolerance, weights=(0.0, *WEIGHTS),
                 ratios=(None, *ratios), chosen=chosen, seconds=time.perf_counter() - began)
-    return Dialed(dial, *trained[chosen]) if chosen else Dialed(dial)
+    if not chosen:
+        return Dialed(dial)
+    views, learned = trained[chosen]
+    return Dialed(dial, views, dataclasses.replace(learned, dial=dial))
 
 
 def cross_validated(architecture: Any, weight: float, x: SignalArray,
@@ -158,10 +161,18 @@ def cross_validated(architecture: Any, weight: float, x: SignalArray,
         fit_on, judge_on = split(x[kept], settings.validation_split, seed=settings.seed)
         views, _ = candidate(architecture, weight, fit_on,
                              x[kept] if judge_on is None else judge_on, settings)
-        mean, std = views.normalization
-        units = (x[held] - mean) / std
-        axes = fit_pca((x[kept] - mean) / std, architecture.latent_dim, seed=seed)
-        pca += float(np.sum(np.square(pca_reconstruct(units, *axes) - units)))
-        own += float(np.sum(np.square((predict(views.autoencoder, x[held]) - mean) / std
-                                      - units)))
+        errors = held_out_errors(views, x[kept], x[held], seed)
+        own, pca = own + errors[0], pca + errors[1]
     return own / pca if pca > 0 else float("inf")
+
+
+def held_out_errors(views: Views, x_fit: np.ndarray, x_held: np.ndarray, seed: int
+                    ) -> tuple[float, float]:
+    """The summed squared errors on `x_held` of the views' reconstructions and of PCA of
+    the same size fitted on `x_fit`, both in the views' normalized units."""
+    mean, std = views.normalization
+    units = (x_held - mean) / std
+    axes = fit_pca((x_fit - mean) / std, views.encoder.output_shape[-1], seed=seed)
+    pca = float(np.sum(np.square(pca_reconstruct(units, *axes) - units)))
+    own = float(np.sum(np.square((predict(views.autoencoder, x_held) - mean) / std - units)))
+    return own, pca

@@ -129,11 +129,9 @@ def _dial(architecture: Architecture, views: Views, x: Any, settings: TrainingCo
                           "signals on one device; give no validation_data or devices, or "
                           "a contrast weight.")
     dialed = dial.choose(architecture, x, settings, provenance=provenance, stop=stop)
-    if dialed.views is not None and dialed.learned is not None:
+    if dialed.views is not None:
         assign(views.autoencoder.variables, values(dialed.views.autoencoder.variables))
         views.set_contrast(dialed.dial.chosen)
-        return dataclasses.replace(dialed, learned=dataclasses.replace(
-            dialed.learned, dial=dialed.dial))
     return dialed
 
 

@@ -119,14 +119,19 @@ def _blocks(n: int, n_val: int, rng: np.random.Generator, provenance: Provenance
     starts = np.arange(0, n, size)
     chosen = np.sort(rng.choice(len(starts), min(len(starts), math.ceil(n_val / size)),
                                 replace=False))
-    val = np.concatenate([np.arange(starts[i], min(starts[i] + size, n)) for i in chosen])[:n_val]
-    is_val = np.zeros(n, bool)
-    is_val[val] = True
-    overlaps = np.zeros(n, bool)
-    for i in val:  # windows of the same recording whose samples overlap window i
-        overlaps |= ((provenance.row == provenance.row[i])
-                     & (np.abs(provenance.start - provenance.start[i]) < provenance.length))
-    return np.flatnonzero(~overlaps & ~is_val), np.sort(val)
+    val = np.sort(np.concatenate([np.arange(starts[i], min(starts[i] + size, n))
+                                  for i in chosen])[:n_val])
+    # One axis for every recording, far enough apart that windows of two recordings never
+    # come within a window's length: a window overlaps a validation window when the
+    # nearest validation position is closer than `length`.
+    start = np.asarray(provenance.start, "int64")
+    gap = int(start.max()) + 2 * provenance.length
+    place = np.asarray(provenance.row, "int64") * gap + start
+    held = np.sort(place[val])
+    after = np.clip(np.searchsorted(held, place), 0, len(held) - 1)
+    before = np.clip(after - 1, 0, len(held) - 1)
+    nearest = np.minimum(np.abs(held[after] - place), np.abs(held[before] - place))
+    return np.flatnonzero(nearest >= provenance.length), val
 
 
 def take(x: SignalArray, rows: np.ndarray) -> SignalArray:
