@@ -184,11 +184,11 @@ def test_a_model_trained_padded_scores_padded_recordings_with_the_padding_masked
     folder = tmp_path / "recordings"
     folder.mkdir()
     rng = np.random.default_rng(6)
-    for i, n in enumerate(rng.integers(30, 49, 24)):
+    for i, n in enumerate(rng.integers(30, 49, 50)):
         np.save(folder / f"r{i:02d}.npy", rng.normal(30, 5, n).astype("float32"))
     padded = load_signals(folder, lengths="pad", length=48)
     model = sigae.SignalAutoencoder(tiny_config(), seed=0)
-    model.fit(padded, epochs=1, seed=0, verbose=0)
+    model.fit(padded, epochs=1, seed=0, verbose=0, validation_split=0.4)
     model.save(tmp_path / "padded.sigae")
     out = distributed.score(tmp_path / "padded.sigae", folder, out=tmp_path / "s.zarr",
                             client=client)

@@ -55,7 +55,8 @@ def test_a_keras_file_where_a_sigae_model_is_expected_points_to_adopt(capsys, tm
 
 def test_library_errors_are_said_with_the_command_line_options(capsys, tmp_path):
     np.save(tmp_path / "one.npy", np.random.default_rng(0).normal(size=(1, 300)))
-    err = refused(["train", tmp_path / "one.npy", "--out", tmp_path / "m.sigae"], capsys)
+    err = refused(["train", tmp_path / "one.npy", "--out", tmp_path / "m.sigae", "--force"],
+                  capsys)
     assert "--validation-split 0.2 leaves no signals for validation out of 1" in err
     assert "cut into windows: --window" in err
     assert "validation_split" not in err
@@ -156,3 +157,80 @@ def test_codes_of_the_wrong_width_are_said_as_codes(model64, capsys, tmp_path):
            "latent_dim): give one row of 3 numbers per signal, as sigae encode writes them." \
         in err
     assert not (tmp_path / "x.npy").exists()
+
+
+def test_too_few_signals_are_refused_with_what_a_result_needs(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "five.npy", rng.normal(size=(5, 32)).astype("float32"))
+    err = refused(["train", tmp_path / "five.npy", "--out", tmp_path / "m.sigae"], capsys)
+    assert "five.npy: 5 signals leave 4 for training and 1 for validation; a result needs at " \
+           "least 32 training signals (10, or twice --latent-dim where that is more) and 10 " \
+           "validation signals" in err
+    assert "or train anyway with --force" in err
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for i in range(12):
+        np.save(folder / f"r{i:02d}.npy", rng.normal(size=200).astype("float32"))
+    err = refused(["train", folder, "--out", tmp_path / "m.sigae", "--latent-dim", "4"], capsys)
+    assert "12 signals leave 10 for training and 2 for validation" in err
+    assert not (tmp_path / "m.sigae").exists()
+
+
+@pytest.fixture(scope="module")
+def forced(tmp_path_factory):
+    """A model trained with --force on 12 signals: 10 for training, 2 for validation."""
+    folder = tmp_path_factory.mktemp("forced")
+    np.save(folder / "x.npy", np.random.default_rng(1).normal(size=(12, 32)).astype("float32"))
+    code = main([str(a) for a in ["train", folder / "x.npy", "--out", folder / "m.sigae",
+                                  "--latent-dim", "2", "--epochs", "1", "--augment", "none",
+                                  "--force", "--quiet"]])
+    assert code == 0
+    return folder
+
+
+CAVEAT = ("trained on 10 signals and validated on 2; a result needs at least 10 training "
+          "signals (10, or twice the latent size 2 where that is more) and 10 validation "
+          "signals: its errors and its comparison with PCA mean little")
+
+
+def test_a_forced_model_says_its_warning_wherever_it_is_shown(forced, capsys, tmp_path):
+    import sigae
+
+    model = sigae.load(forced / "m.sigae")
+    assert model.learned.caveats == (CAVEAT,)
+    assert f"<th>warning</th><td>{CAVEAT}</td>" in model._repr_html_()
+    assert main(["info", str(forced / "m.sigae")]) == 0
+    assert f"WARNING: {CAVEAT}" in capsys.readouterr().out
+    assert main(["score", str(forced / "m.sigae"), str(forced / "x.npy"), "--out",
+                 str(tmp_path / "s.csv"), "--threshold", "0.5"]) == 0
+    assert f"WARNING: the model was {CAVEAT}" in capsys.readouterr().out
+    assert main(["report", str(forced / "m.sigae"), str(forced / "x.npy"), "--out",
+                 str(tmp_path / "r.html")]) == 0
+    page = (tmp_path / "r.html").read_text()
+    assert f"WARNING: {CAVEAT}" in page
+    assert "No anomaly threshold: the model holds the errors of only 2 validation signals" \
+        in page
+
+
+def test_a_threshold_from_fewer_than_20_validation_errors_is_refused(forced, capsys, tmp_path):
+    err = refused(["score", forced / "m.sigae", forced / "x.npy", "--out", tmp_path / "s.csv"],
+                  capsys)
+    assert "the model holds the errors of only 2 validation signals, too few for a " \
+           "percentile of them to be an anomaly threshold (it takes at least 20); give the " \
+           "threshold yourself (--threshold T), or train on more signals." in err
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_fit_on_too_few_signals_logs_and_keeps_its_warning(caplog, tmp_path):
+    import sigae
+
+    model = sigae.SignalAutoencoder(sigae.ModelConfig(length=32, latent_dim=2), seed=0)
+    with caplog.at_level("WARNING", logger="sigae"):
+        model.fit(np.random.default_rng(2).normal(size=(12, 32)), epochs=1, verbose=0,
+                  augment="none")
+    assert CAVEAT in caplog.text
+    model.save(tmp_path / "m.sigae")
+    assert sigae.load(tmp_path / "m.sigae").learned.caveats == (CAVEAT,)
+    model.fit(np.random.default_rng(3).normal(size=(60, 32)), epochs=1, verbose=0,
+              augment="none")
+    assert model.learned.caveats == ()  # the last fit's data decides

@@ -88,7 +88,7 @@ def test_train_encode_and_score_a_folder_with_names_in_the_outputs(folder, tmp_p
     model = tmp_path / "m.sigae"
     assert main(["train", str(path), "--out", str(model), "--epochs", "1", "--latent-dim", "2",
                  "--augment", "none", "--seed", "0", "--quiet", "--validation-split",
-                 "0.4"]) == 0
+                 "0.4", "--force"]) == 0
     assert main(["encode", str(model), str(path), "--out", str(tmp_path / "codes.csv")]) == 0
     lines = (tmp_path / "codes.csv").read_text().splitlines()
     assert lines[0] == "source_row,source_start,source_name,z0,z1"
@@ -96,7 +96,8 @@ def test_train_encode_and_score_a_folder_with_names_in_the_outputs(folder, tmp_p
     assert main(["decode", str(model), str(tmp_path / "codes.csv"), "--out",
                  str(tmp_path / "decoded.npy")]) == 0
     assert np.load(tmp_path / "decoded.npy").shape == (5, 48, 1)
-    assert main(["score", str(model), str(path), "--out", str(tmp_path / "scores.csv")]) == 0
+    assert main(["score", str(model), str(path), "--out", str(tmp_path / "scores.csv"),
+                 "--threshold", "1"]) == 0
     assert (tmp_path / "scores.csv").read_text().splitlines()[0].startswith(
         "source_row,source_start,source_name,mse")
     capsys.readouterr()

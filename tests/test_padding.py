@@ -109,7 +109,8 @@ def test_huge_padding_changes_nothing(padded, design):
         config = tiny_config(linear_path=design == "linear path")
         model = sigae.SignalAutoencoder(config, seed=0)
         signals = with_padding(padded, value)
-        history = model.fit(signals, epochs=2, batch_size=16, seed=0, verbose=0)
+        history = model.fit(signals, epochs=2, batch_size=16, seed=0, verbose=0,
+                            validation_split=0.4)
         results.append((model.normalization, history.loss, history.val_loss,
                         model.comparison.to_dict(), model.calibration.to_dict(),
                         model.encode(signals), score(model, signals).mse))
@@ -149,7 +150,8 @@ def test_train_with_pad_then_every_command_pads_as_the_model_was_trained(tmp_pat
     data = ARCHIVE / "PickupGestureWiimoteZ_TRAIN.ts"
     model = tmp_path / "m.sigae"
     assert main(["train", str(data), "--out", str(model), "--lengths", "pad", "--epochs", "1",
-                 "--latent-dim", "3", "--augment", "none", "--seed", "0", "--quiet"]) == 0
+                 "--latent-dim", "3", "--augment", "none", "--seed", "0", "--quiet",
+                 "--validation-split", "0.4"]) == 0  # 20 validation signals: a threshold
     assert "padded 50 recordings of 29 to 361 samples to 361 samples (the longest)" \
         in capsys.readouterr().out
     assert main(["info", str(model)]) == 0
@@ -175,7 +177,7 @@ def test_the_explorer_scores_padded_recordings_masked_and_shows_them_at_their_ow
     from sigae.explore.session import ExploreSession
 
     model = sigae.SignalAutoencoder(tiny_config(), seed=0)
-    model.fit(padded, epochs=1, seed=0, verbose=0)
+    model.fit(padded, epochs=1, seed=0, verbose=0, validation_split=0.4)
     session = ExploreSession(model, padded, projection="pca")
     np.testing.assert_array_equal(session.data.scores, score(model, padded).mse)
     i = int(np.argmin(padded.lengths))

@@ -59,7 +59,7 @@ def test_file_is_a_zip_of_a_json_manifest_and_safetensors(model_file):
     assert len(manifest["weights"]["sha256"]) == 64
     learned = manifest["learned"]
     assert set(learned) == {"mean", "std", "history", "comparison", "calibration", "choice",
-                            "lengths", "dial"}
+                            "lengths", "dial", "caveats"}
     assert set(learned["history"]) == {"loss", "val_loss", "best_epoch", "initial_loss",
                                        "interrupted"}
     assert len(learned["mean"]) == 1  # per channel

@@ -224,9 +224,9 @@ def test_a_batch_that_does_not_split_across_the_devices_is_refused(tmp_path):
 
 
 def test_more_devices_than_the_machine_has_are_refused(capsys, tmp_path):
-    np.save(tmp_path / "x.npy", signals(40))
+    np.save(tmp_path / "x.npy", signals(60))
     code = main([str(a) for a in ["train", tmp_path / "x.npy", "--out", tmp_path / "m.sigae",
-                                  "--devices", "64", "--quiet"]])
+                                  "--latent-dim", "4", "--devices", "64", "--quiet"]])
     assert code == 2
     assert "--devices 64, but this machine has 1 (cpu:0)" in capsys.readouterr().err
 

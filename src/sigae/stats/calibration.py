@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from sigae.core.runtime import one_blas_thread
+from sigae.errors import DataError
 
 # Codes kept (evenly spaced) to fit the densities; errors are kept for every signal.
 CODE_SAMPLE = 20_000
@@ -27,6 +28,8 @@ OUTSIDE_PERCENTILE = 1.0
 # Stored percentiles of the per-signal error (of the signals `errors_from` names): 0, 0.5, ... 100.
 PERCENTILES = np.linspace(0.0, 100.0, 201)
 MAX_COMPONENTS = 5
+MIN_THRESHOLD_SIGNALS = 20
+"""The fewest stored errors a percentile of which is an anomaly threshold."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,9 +149,26 @@ class Calibration:
             object.__setattr__(self, "codes_of", None)
         return self.codes  # type: ignore[return-value]
 
+    @property
+    def sets_threshold(self) -> bool:
+        """Whether the stored errors are enough (`MIN_THRESHOLD_SIGNALS`) for a percentile
+        of them to be an anomaly threshold."""
+        return self.n_signals >= MIN_THRESHOLD_SIGNALS
+
     def threshold(self, percentile: float) -> float:
         """The stored error (of the signals `errors_from` names) at `percentile` (0 to 100),
-        interpolated between the stored quantiles."""
+        interpolated between the stored quantiles.
+
+        Raises:
+            DataError: If they are the errors of fewer than `MIN_THRESHOLD_SIGNALS` signals
+                (the 99th percentile of 5 errors is their largest, not a threshold).
+        """
+        if not self.sets_threshold:
+            raise DataError(
+                f"the model holds the errors of only {self.n_signals} {self.errors_from} "
+                f"signals, too few for a percentile of them to be an anomaly threshold (it "
+                f"takes at least {MIN_THRESHOLD_SIGNALS}); give the threshold yourself "
+                "(threshold=T), or train on more signals.")
         return float(np.interp(percentile, PERCENTILES, self.error_quantiles))
 
     def to_dict(self) -> dict[str, Any]:

@@ -251,22 +251,23 @@ def plot_generated(signals: np.ndarray, outside: np.ndarray, *, sampler: str,
     return figure
 
 
-def plot_errors(mse: np.ndarray, threshold: float, *, title: str = "Reconstruction error"
-                ) -> Figure:
-    """Histogram of per-signal MSE (log scale) with the anomaly threshold."""
+def plot_errors(mse: np.ndarray, threshold: float | None, *,
+                title: str = "Reconstruction error") -> Figure:
+    """Histogram of per-signal MSE (log scale) with the anomaly threshold, if there is one."""
     figure = Figure(figsize=(7, 3.8), layout="constrained")
     axes = figure.add_subplot()
     positive = np.maximum(np.asarray(mse, dtype="float64"), 1e-12)
-    bins = np.logspace(np.log10(positive.min()), np.log10(max(positive.max(), threshold) * 1.01),
-                       40)
+    top = positive.max() if threshold is None else max(positive.max(), threshold)
+    bins = np.logspace(np.log10(positive.min()), np.log10(top * 1.01), 40)
     axes.hist(positive, bins=list(bins), color="tab:blue", alpha=0.8)
-    axes.axvline(threshold, color="tab:red", linestyle="--",
-                 label=f"threshold {threshold:.3g} ({int(np.sum(mse > threshold))} above)")
+    if threshold is not None:
+        axes.axvline(threshold, color="tab:red", linestyle="--",
+                     label=f"threshold {threshold:.3g} ({int(np.sum(mse > threshold))} above)")
+        axes.legend()
     axes.set_xscale("log")
     axes.set_xlabel("per-signal MSE (normalized units)")
     axes.set_ylabel("signals")
     axes.set_title(title)
-    axes.legend()
     axes.grid(True, alpha=0.3)
     return figure
 

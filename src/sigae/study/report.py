@@ -19,6 +19,7 @@ from sigae.core.paths import PathLike
 from sigae.errors import DataError
 from sigae.io.arrays import SignalArray
 from sigae.model import SignalAutoencoder
+from sigae.stats.calibration import MIN_THRESHOLD_SIGNALS, Calibration
 from sigae.study import latent
 from sigae.study.frontier import Frontier
 from sigae.study.plotting import (
@@ -74,7 +75,7 @@ def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
     """
     codes, mse, _ = latent.codes_and_errors(model, x)
     calibration = latent.require_calibration(model, "report")
-    threshold = calibration.threshold(percentile)
+    threshold = calibration.threshold(percentile) if calibration.sets_threshold else None
     stats = latent.stats(codes)
     points, explained = latent.project(codes)
     variance = np.diag(calibration.gaussian.covariances[0])
@@ -92,10 +93,8 @@ def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
         "Training": _image(plot_history(model.history)) + comparison,
         "Reconstructions": _image(plot_gallery(np.asarray(x[:]), reconstructions, mse)),
         "Errors": _image(plot_errors(mse, threshold, title=f"Reconstruction error of "
-                                     f"{len(x)} signals")) +
-        f"<p>{int(np.sum(mse > threshold))} of {len(x)} signals are above the threshold "
-        f"{threshold:.4g}, the {percentile:g}th percentile of the errors of the "
-        f"{calibration.n_signals} {calibration.errors_from} signals.</p>",
+                                     f"{len(x)} signals")) + _flagged(mse, threshold,
+                                                                      percentile, calibration),
         "Latent statistics": _image(plot_latent_stats(stats)) +
         "<table><tr><th>dimension</th><th>mean</th><th>std</th><th>share of variance</th>"
         f"<th>inactive</th></tr>{table}</table>",
@@ -121,6 +120,18 @@ def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
             f"<h1>{html.escape(title)}</h1>{sections}</body></html>")
     with atomic_path(path) as temporary:
         temporary.write_text(page, encoding="utf-8")
+
+
+def _flagged(mse: np.ndarray, threshold: float | None, percentile: float,
+             calibration: Calibration) -> str:
+    """How many signals are above the anomaly threshold, or why there is none."""
+    if threshold is None:
+        return (f"<p>No anomaly threshold: the model holds the errors of only "
+                f"{calibration.n_signals} {calibration.errors_from} signals, too few for a "
+                f"percentile of them (it takes {MIN_THRESHOLD_SIGNALS}).</p>")
+    return (f"<p>{int(np.sum(mse > threshold))} of {len(mse)} signals are above the threshold "
+            f"{threshold:.4g}, the {percentile:g}th percentile of the errors of the "
+            f"{calibration.n_signals} {calibration.errors_from} signals.</p>")
 
 
 def _image(figure: Figure) -> str:

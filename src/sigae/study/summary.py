@@ -10,6 +10,7 @@ import numpy as np
 from sigae.core.paths import PathLike
 from sigae.data.normalization import SCALE_RATIO
 from sigae.model import SignalAutoencoder, load_with_manifest
+from sigae.stats.calibration import MIN_THRESHOLD_SIGNALS
 from sigae.training.devices import accelerator
 
 
@@ -91,13 +92,17 @@ def summary(model: SignalAutoencoder) -> list[str]:
         lines.extend(model.learned.dial.summary())
     if model.comparison is not None:
         lines.append(f"baseline: {model.comparison.summary()}")
-    if model.calibration is not None:
+    calibration = model.calibration
+    if calibration is not None:
+        threshold = (f"MSE {calibration.threshold(99.0):.4g}" if calibration.sets_threshold
+                     else f"none, too few errors (it takes {MIN_THRESHOLD_SIGNALS})")
         lines.append(
-            f"anomaly threshold (99th percentile of the errors of {model.calibration.n_signals} "
-            f"{model.calibration.errors_from} signals): MSE "
-            f"{model.calibration.threshold(99.0):.4g}; code density: Gaussian and a "
-            f"{len(model.calibration.gmm.weights)}-component Gaussian mixture"
+            f"anomaly threshold (99th percentile of the errors of {calibration.n_signals} "
+            f"{calibration.errors_from} signals): {threshold}; code density: Gaussian and a "
+            f"{len(calibration.gmm.weights)}-component Gaussian mixture"
         )
+    if model.learned is not None:
+        lines.extend(f"WARNING: {caveat}" for caveat in model.learned.caveats)
     return lines
 
 

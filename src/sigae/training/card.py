@@ -74,9 +74,13 @@ def _learned_rows(config: Any, learned: Learned) -> list[tuple[str, str]]:
                                           f"{learned.choice.folds}-fold cross-validation)"))
     if learned.length_policy is not None:
         rows.append(("unequal lengths", f"{learned.length_policy} to {config.length} samples"))
-    if learned.calibration is not None:
-        rows.append(("anomaly threshold", f"MSE {learned.calibration.threshold(99.0):.4g} "
-                                          "(99th percentile)"))
+    calibration = learned.calibration
+    if calibration is not None:
+        rows.append(("anomaly threshold",
+                     f"MSE {calibration.threshold(99.0):.4g} (99th percentile)"
+                     if calibration.sets_threshold else
+                     f"none: the errors of only {calibration.n_signals} signals"))
+    rows.extend(("warning", caveat) for caveat in learned.caveats)
     return rows
 
 

@@ -12,6 +12,7 @@ the earlier fits', after an error too) and the checkpoint's life
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,12 +29,14 @@ from sigae.errors import ConfigError, TrainingError
 from sigae.io.arrays import Padded
 from sigae.io.signals import Signals
 from sigae.training import checkpoint as checkpoints
-from sigae.training import choice, dial, trainer
+from sigae.training import choice, dial, minimum, trainer
 from sigae.training.records import Choice, Learned, TrainingHistory
 from sigae.training.settings import TrainingConfig
 from sigae.training.split import Provenance
 from sigae.training.stop import StopRequest
 from sigae.training.variables import assign, values
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
         validation_data = check_signals(validation_data, architecture, "validation_data")
     policy, provenance = _length_policy(x), _provenance(x)
     x = check_signals(x, architecture, "x")
+    caveats = _caveats(architecture.latent_dim, len(x), settings, validation_data)
     if isinstance(x, Padded) and settings.augmentation is not None:
         raise ConfigError("Augmentation moves samples across the padding of padded "
                           "signals; train them without it (augment='none'), or resample "
@@ -95,7 +99,8 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
         x = in_memory_if_small(x)
         dialed = _dial(architecture, views, x, settings, provenance, stop, alone=alone)
         if dialed.learned is not None:  # a weight above 0 won: its candidate is the model
-            learned = dataclasses.replace(dialed.learned, length_policy=policy)
+            learned = dataclasses.replace(dialed.learned, length_policy=policy,
+                                          caveats=caveats)
             return Fitted(learned.after(earlier), learned.history)
     chosen = None
     if not isinstance(x, Padded) and choice.applies(architecture, earlier is not None, len(x),
@@ -115,7 +120,8 @@ def fit(architecture: Architecture, views: Views, earlier: Learned | None, x: An
         raise
     checkpoints.release(checkpoint, learned.history, keep_checkpoint)
     learned = dataclasses.replace(learned, choice=chosen, length_policy=policy,
-                                  dial=None if dialed is None else dialed.with_zero(learned))
+                                  dial=None if dialed is None else dialed.with_zero(learned),
+                                  caveats=caveats)
     return Fitted(learned.after(earlier), learned.history)
 
 
@@ -133,6 +139,18 @@ def _dial(architecture: Architecture, views: Views, x: Any, settings: TrainingCo
         assign(views.autoencoder.variables, values(dialed.views.autoencoder.variables))
         views.set_contrast(dialed.dial.chosen)
     return dialed
+
+
+def _caveats(latent_dim: int, n: int, settings: TrainingConfig, validation_data: Any
+             ) -> tuple[str, ...]:
+    """The warning of a fit on too few signals (`sigae.training.minimum`), logged now and
+    kept in the record."""
+    given = None if validation_data is None else len(validation_data)
+    caveat = minimum.shortfall(*minimum.sizes(n, settings.validation_split, given), latent_dim)
+    if caveat is None:
+        return ()
+    logger.warning("%s", caveat)
+    return (caveat,)
 
 
 def _length_policy(x: Any) -> str | None:

@@ -252,6 +252,8 @@ class Learned:
             (padded to it, the padding masked); `None` otherwise. (Its old name,
             `lengths`, is deprecated.)
         dial: What `contrast="auto"` chose, if the model has it (`sigae.training.dial`).
+        caveats: What makes the last fit's result mean little, in words (too few signals:
+            `sigae.training.minimum`); shown wherever the model is.
     """
 
     mean: np.ndarray
@@ -262,6 +264,7 @@ class Learned:
     choice: Choice | None = None
     length_policy: str | None = None
     dial: Dial | None = None
+    caveats: tuple[str, ...] = ()
 
     lengths = renamed("Learned.lengths", "Learned.length_policy")
 
@@ -285,6 +288,7 @@ class Learned:
             "choice": self.choice.to_dict() if self.choice else None,
             "lengths": self.length_policy,  # the model file's key since 0.1.0
             "dial": self.dial.to_dict() if self.dial else None,
+            "caveats": list(self.caveats),
         }
 
     @classmethod
@@ -305,4 +309,5 @@ class Learned:
             choice=Choice.from_dict(choice) if choice else None,
             length_policy=None if data.get("lengths") is None else str(data["lengths"]),
             dial=Dial.from_dict(data["dial"]) if data.get("dial") else None,
+            caveats=tuple(str(caveat) for caveat in data.get("caveats") or ()),
         )

@@ -68,6 +68,8 @@ def score(args: argparse.Namespace) -> Outcome:
                  f"MSE above {result.threshold:.4g} ({origin}); median MSE "
                  f"{np.median(result.mse):.4g}, max {result.mse.max():.4g} (normalized units)")
     lines.append(f"wrote {args.out}")
+    if model.learned is not None:
+        lines += [f"WARNING: the model was {caveat}" for caveat in model.learned.caveats]
     if args.plot is not None:
         save_figure(plot_errors(result.mse, result.threshold), args.plot)
     return Outcome(lines)

@@ -106,6 +106,10 @@ def _fit_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--validation-split", type=fraction, default=0.2,
                      help="fraction held out for validation, a seeded random draw (whole "
                      "recordings for windows), not the file's end (default: 0.2)")
+    sub.add_argument("--force", action="store_true",
+                     help="train on fewer signals than a result needs (twice --latent-dim, "
+                     "at least 10, for training and 10 for validation); the model then "
+                     "carries a warning that info, score and the report repeat")
     sub.add_argument("--patience", type=non_negative_int,
                      help="early-stopping patience in epochs (doubled until an epoch beats "
                      "the start), 0 to train all epochs; the best weights are kept either "

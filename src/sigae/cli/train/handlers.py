@@ -57,6 +57,7 @@ def train(args: argparse.Namespace) -> Outcome:
     check_output_file(args.out, (".sigae",), inputs=[args.data])
     x = load_data(args, args.data, length=args.length)
     model = _model(args, x.shape)
+    _refuse_too_few(args, len(x), model.config.latent_dim)
     check_writable(args.out, estimated_size(model.config, model.views, args.epochs or 1000))
     checkpoint = checkpoints.beside(args.out)
     lines = []
@@ -114,6 +115,23 @@ def _model(args: argparse.Namespace, shape: tuple[int, ...]) -> Any:
     return model
 
 
+def _refuse_too_few(args: argparse.Namespace, n: int, latent_dim: int) -> None:
+    """Refuses fewer signals than a result needs (`sigae.training.minimum`) unless
+    --force."""
+    from sigae.training import minimum
+
+    n_train, n_val = minimum.sizes(n, args.validation_split)
+    if args.force or minimum.shortfall(n_train, n_val, latent_dim) is None:
+        return
+    raise DataError(
+        f"{args.data}: {n} signals leave {n_train} for training and {n_val} for validation; "
+        f"a result needs at least {minimum.minimum_training(latent_dim)} training signals "
+        f"({minimum.MIN_TRAINING}, or twice --latent-dim where that is more) and "
+        f"{minimum.MIN_VALIDATION} validation signals. Give more signals (cut long recordings "
+        "into windows with --window), a smaller --latent-dim, or train anyway with --force "
+        "(the model then carries a warning).")
+
+
 def _settings(args: argparse.Namespace) -> Any:
     """The `TrainingConfig` the options describe (those left unset: automatic)."""
     from sigae.training.settings import TrainingConfig
@@ -149,6 +167,8 @@ def _trained(args: argparse.Namespace, model: Any, n_signals: int, history: Any)
         lines += model.learned.dial.summary()
     if model.comparison is not None:
         lines.append(model.comparison.summary())
+    if model.learned is not None:
+        lines += [f"WARNING: {caveat}" for caveat in model.learned.caveats]
     return [*lines, f"saved {args.out}"]
 
 
