@@ -137,16 +137,75 @@ def test_an_array_in_pytorchs_layout_is_refused_or_read_as_asked(capsys, tmp_pat
         load_signals(tmp_path / "flat.npy", layout="channels-first")
 
 
-def test_a_spreadsheet_read_as_many_tiny_signals_is_refused(capsys, tmp_path):
+def sheet(path, rows: int = 2000):
+    """A spreadsheet-style table: a time column and two sensors, one row per sample."""
     rng = np.random.default_rng(0)
-    table = np.c_[np.arange(2000), rng.normal(size=(2000, 2))]
-    np.savetxt(tmp_path / "sheet.csv", table, delimiter=",", header="time,a,b", comments="")
+    table = np.c_[np.arange(rows) / 100, rng.normal(size=(rows, 2))]
+    np.savetxt(path, table, delimiter=",", header="time,a,b", comments="")
+    return table
+
+
+def test_a_spreadsheet_read_as_many_tiny_signals_is_refused(capsys, tmp_path):
+    sheet(tmp_path / "sheet.csv")
     err = refused(["train", tmp_path / "sheet.csv", "--out", tmp_path / "m.sigae"], capsys)
-    assert "--latent-dim 16 is at least the 3 values of one signal (length 3 x 1 channel(s))" \
+    assert "--latent-dim 16 is at least the 2 values of one signal (length 2 x 1 channel(s))" \
         in err
-    assert "read the columns as recordings with --layout columns and cut them with --window" \
+    assert "read it so with --layout channels and cut it into windows with --window LENGTH" \
         in err
     assert not (tmp_path / "m.sigae").exists()
+
+
+def test_a_spreadsheet_read_as_one_recording_of_channels_trains_and_says_so(capsys,
+                                                                            tmp_path):
+    sheet(tmp_path / "sheet.csv")
+    code = main([str(a) for a in ["train", tmp_path / "sheet.csv", "--out",
+                                  tmp_path / "m.sigae", "--layout", "channels", "--window", 32,
+                                  "--hop", 16, "--latent-dim", 4, "--epochs", 1, "--quiet"]])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "sheet.csv: left out column 'time', a time or an ID by its name (--columns names " \
+           "the columns to read)" in out
+    assert "on 124 signals of length 32 x 2 channel(s)" in out
+
+
+def test_columns_are_chosen_by_name_or_number_and_an_id_column_is_left_out(tmp_path):
+    from sigae.io import load_signals
+
+    table = sheet(tmp_path / "sheet.csv", rows=50)
+    by_name = load_signals(tmp_path / "sheet.csv", columns=["b", "time"], layout="channels")
+    by_number = load_signals(tmp_path / "sheet.csv", columns=["3", "1"], layout="channels")
+    np.testing.assert_allclose(np.asarray(by_name)[0], table[:, [2, 0]], rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(by_name), np.asarray(by_number))
+    assert by_name.note is None  # nothing left out that was not asked for
+    (tmp_path / "ids.csv").write_text("id,x1,x2,x3\ns01,1,2,3\ns02,4,5,6\n")
+    read = load_signals(tmp_path / "ids.csv")
+    assert np.asarray(read)[:, :, 0].tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert read.note.startswith("left out column 'id'")
+    with pytest.raises(DataError, match=r"has no column 'c'; its columns are time, a, b "
+                       r"\(choose them by name, or by number counting from 1\)"):
+        load_signals(tmp_path / "sheet.csv", columns=["c"])
+
+
+def test_a_column_that_is_not_numbers_is_named_with_how_to_leave_it_out(capsys, tmp_path):
+    (tmp_path / "subjects.csv").write_text("subject,x1,x2,x3\ns01,1,2,3\ns02,4,5,6\n")
+    err = refused(["train", tmp_path / "subjects.csv", "--out", tmp_path / "m.sigae"], capsys)
+    assert "line 2, column 1 ('subject'): 's01' is not a number. Fix the cell, or leave its " \
+           "column out (--columns names the columns to read)." in err
+
+
+def test_a_tables_columns_mean_the_same_in_a_file_and_in_a_folder(tmp_path):
+    from sigae.io import load_signals
+
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    sheet(folder / "one.csv", rows=300)
+    for layout in ("channels", "columns"):
+        alone = load_signals(folder / "one.csv", layout=layout)
+        in_folder = load_signals(folder, layout=layout)
+        np.testing.assert_array_equal(np.asarray(alone), np.asarray(in_folder))
+        assert in_folder.note == f"each file: {alone.note}"
+    assert load_signals(folder).shape == load_signals(folder / "one.csv",
+                                                      layout="channels").shape == (1, 300, 2)
 
 
 def test_codes_of_the_wrong_width_are_said_as_codes(model64, capsys, tmp_path):

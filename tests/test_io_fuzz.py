@@ -76,3 +76,35 @@ def test_damaged_files_raise_only_sigae_errors(tmp_path, suffix, damage):
             assert block.dtype == np.float32
     except SigaeError:
         pass
+
+
+NAMED = (b"time,a,b\n" + b"".join(b"%d,%.4f,%.4f\n" % (i, *X.reshape(-1, 2)[i])
+                                  for i in range(24)), {})
+"""A table with named columns, a time column first."""
+
+options = st.fixed_dictionaries({}, optional={
+    "layout": st.sampled_from(["auto", "rows", "columns", "channels", "channels-first"]),
+    "columns": st.lists(st.one_of(st.sampled_from(["time", "a", "0", "1", "2", "99", "", "x"]),
+                                  st.text(max_size=4)), min_size=1, max_size=3),
+    "window": st.integers(1, 20),
+    "lengths": st.sampled_from(["resample", "pad", "window"]),
+    "length": st.integers(1, 20),
+})
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(suffix=st.sampled_from([*SUFFIXES, ".named.csv"]), asked=options, folder=st.booleans())
+def test_every_layout_and_column_choice_reads_cleanly_or_raises_a_sigae_error(
+        tmp_path_factory, suffix, asked, folder):
+    content, options = NAMED if suffix == ".named.csv" else SAMPLES[suffix]
+    directory = tmp_path_factory.mktemp("options")
+    path = directory / f"x{suffix}"
+    path.write_bytes(content)
+    try:
+        signals = load_signals(directory if folder else path, **{**options, **asked})
+        for _, block in chunks(signals.data, 2, what=str(path)):
+            assert block.dtype == np.float32
+            assert block.ndim == 3
+    except SigaeError:
+        pass

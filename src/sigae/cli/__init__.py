@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Sequence
 
 from sigae.cli import adopt, apply, explore, inspect, latent, study, train
-from sigae.cli.options import EXIT_BAD_INPUT, Interrupted, Parser, interruptible
+from sigae.cli.options import EXIT_BAD_INPUT, Interrupted, Parser, in_options, interruptible
 from sigae.cli.printer import render
 from sigae.errors import SigaeError
 
@@ -73,28 +73,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         return fail("error: out of memory; use smaller --batch-size, or store the data as "
                     ".npy or HDF5, which sigae reads in blocks", EXIT_BAD_INPUT)
-
-
-def in_options(message: str, parser: Parser) -> str:
-    """A library message in the command line's words: each keyword of the command's options
-    (`validation_split=0.2`, `window=`, `sampler='prior'`) as its option (`--validation-split
-    0.2`, `--window`, `--sampler prior`)."""
-    import functools
-    import re
-
-    def spelled(option: str, match: re.Match[str]) -> str:
-        return f"{option} {match.group(2)}".rstrip()
-
-    for action in parser._actions:
-        for option in action.option_strings:
-            if not option.startswith("--"):
-                continue
-            keyword = option[2:].replace("-", "_")
-            message = re.sub(rf"\b{keyword}=(['\"]?)([^'\"\s,;)]*)\1",
-                             functools.partial(spelled, option), message)
-            if "_" in keyword:  # a bare Python name (validation_split), not a word (out)
-                message = re.sub(rf"(?<![\w.-]){keyword}\b(?!\()", option, message)
-    return message
 
 
 def build_parser() -> Parser:

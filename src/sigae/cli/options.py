@@ -89,6 +89,37 @@ def numbers(text: str) -> list[float]:
                                          f"received {text!r}") from None
 
 
+def in_options(message: str, parser: Parser) -> str:
+    """A library message in the command line's words: each keyword of the command's options
+    (`validation_split=0.2`, `window=`, `sampler='prior'`) as its option (`--validation-split
+    0.2`, `--window`, `--sampler prior`)."""
+    import functools
+    import re
+
+    def spelled(option: str, match: re.Match[str]) -> str:
+        return f"{option} {match.group(2)}".rstrip()
+
+    for action in parser._actions:
+        for option in action.option_strings:
+            if not option.startswith("--"):
+                continue
+            keyword = option[2:].replace("-", "_")
+            message = re.sub(rf"\b{keyword}=(['\"]?)([^'\"\s,;)]*)\1",
+                             functools.partial(spelled, option), message)
+            if "_" in keyword:  # a bare Python name (validation_split), not a word (out)
+                message = re.sub(rf"(?<![\w.-]){keyword}\b(?!\()", option, message)
+    return message
+
+
+def names(text: str) -> list[str]:
+    """An argparse type: names separated by commas, none of them empty."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"expected names or numbers separated by commas, "
+                                         f"received {text!r}")
+    return parts
+
+
 def add_model(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("model", type=Path, metavar="MODEL", help=MODEL_HELP)
 
@@ -138,13 +169,21 @@ def add_data_options(sub: argparse.ArgumentParser, *, windows: bool = True) -> N
     """`--key`, `--layout` and (unless `windows=False`) `--window` and `--hop`."""
     sub.add_argument("--key", help="what to read where the file holds several: the "
                      ".npz array, .mat variable, HDF5 dataset path or Parquet list column")
-    sub.add_argument("--layout", choices=["auto", "rows", "columns", "channels-first"],
+    sub.add_argument("--layout", choices=["auto", "rows", "columns", "channels",
+                                          "channels-first"],
                      default="auto",
-                     help="signals are the rows or the columns of a 2-D array, or a 3-D "
-                     "array is (n, channels, length), PyTorch's convention (default: auto: "
-                     "rows, a single row or column is one recording, the orientation "
+                     help="signals are the rows or the columns of a 2-D array; channels: a "
+                     "table is one recording, its rows the samples and its columns the "
+                     "channels (as each file of a folder is by default); channels-first: a "
+                     "3-D array is (n, channels, length), PyTorch's convention (default: "
+                     "auto: rows, a single row or column is one recording, the orientation "
                      "matching the model's length wins, and signals shorter than their "
-                     "channels are refused)")
+                     "channels are refused; in a folder, each file one recording)")
+    sub.add_argument("--columns", type=names, metavar="A,B,...",
+                     help="the columns of a CSV, TSV or Parquet table to read, by name or by "
+                     "number counting from 1 (default: every numeric column but one named as "
+                     "a time or an ID, such as time, t, timestamp, index, id, which is left "
+                     "out and said)")
     if windows:
         sub.add_argument("--window", type=positive_int, metavar="LENGTH",
                          help="cut each recording into windows of LENGTH samples")
@@ -185,9 +224,10 @@ def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None
 
     signals = load_signals(path, key=args.key, layout=args.layout, window=args.window,
                            hop=args.hop, length=length,
-                           lengths=args.lengths or lengths or "resample", pattern=args.glob)
+                           lengths=args.lengths or lengths or "resample", pattern=args.glob,
+                           columns=args.columns)
     if signals.note:
-        note(f"{path}: {signals.note}")
+        note(in_options(f"{path}: {signals.note}", args.parser))
     return signals
 
 

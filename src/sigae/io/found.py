@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,11 @@ from sigae.errors import DataError
 INDEX_NAMES = ("source_row", "source_start")
 NAME_COLUMN = "source_name"
 """The column or array of each row's recording's name, beside the provenance."""
+
+TIME_OR_ID = re.compile(r"(time|timestamp|datetime|date|t|seconds|index|idx|id|sample|frame)"
+                        r"([ _(\[].*)?", re.IGNORECASE)
+"""Names of a table's columns that hold when or which, not a signal: `time`, `Time (s)`,
+`t`, `timestamp`, `date`, `index`, `id`, `sample`, `frame`..."""
 
 # zlib cannot compress by more than about 1032:1, so a compressed array declaring more
 # than this many times its stored size is a lie, not data.
@@ -41,6 +47,7 @@ class Found:
         recordings: Recordings `(length, channels)`, when the file holds a collection of
             them, perhaps of different lengths (`array` is then `None`).
         names: The recordings' names, where the file names them (the arrays of an `.npz`).
+        note: What the reader did that the user should know (columns left out), in words.
     """
 
     array: Any
@@ -51,6 +58,7 @@ class Found:
     sample_rate: float | None = None
     recordings: list[np.ndarray] | None = None
     names: list[str] | None = None
+    note: str | None = None
 
     @property
     def lazy(self) -> bool:
@@ -74,6 +82,46 @@ def choose(path: Path, key: str | None, candidates: dict[str, str], what: str) -
     if key not in candidates:
         raise DataError(f"{path}: has no numeric {what} {key!r}; it holds: {listing}.")
     return key
+
+
+def pick_columns(path: Path, header: Sequence[str] | None, width: int,
+                 columns: Sequence[str] | None) -> tuple[list[int], str | None]:
+    """The positions of a table's columns to read, and what was left out, in words.
+
+    Args:
+        path: The file, for messages.
+        header: The columns' names, if the table has them.
+        width: The number of columns.
+        columns: The columns asked for, by name or by number counting from 1 (as messages
+            count them); `None`: every column except sigae's `source_name` and, where
+            others remain, those named as a time or an ID (`TIME_OR_ID`).
+
+    Raises:
+        DataError: For a column the table does not have.
+    """
+    names = list(header) if header is not None and len(header) == width else None
+    if columns:
+        return [_position(path, names, width, column) for column in columns], None
+    kept = [i for i in range(width) if names is None or names[i] != NAME_COLUMN]
+    skipped = [i for i in kept if names is not None and TIME_OR_ID.fullmatch(names[i].strip())]
+    if not skipped or len(skipped) == len(kept):
+        return kept, None
+    said = ", ".join(repr(names[i]) for i in skipped)  # type: ignore[index]
+    return [i for i in kept if i not in skipped], (
+        f"left out column {said}, a time or an ID by its name (columns= names the columns to "
+        "read)")
+
+
+def _position(path: Path, names: list[str] | None, width: int, column: str) -> int:
+    column = str(column).strip()
+    if names is not None and column in names:
+        return names.index(column)
+    if column.isdigit() and 1 <= int(column) <= width:
+        return int(column) - 1
+    listing = (f"its columns are {', '.join(names)}" if names is not None
+               else f"it has {width} unnamed columns")
+    raise DataError(f"{path}: has no column {column!r}; {listing} (choose them by name, or by "
+                    "number counting from 1).")
 
 
 def describe(shape: Sequence[int], dtype: Any) -> str:

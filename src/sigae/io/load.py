@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,9 @@ from sigae.io.signals import (
     windows,
 )
 
-LAYOUTS = ("auto", "rows", "columns", "channels-first")
+LAYOUTS = ("auto", "rows", "columns", "channels", "channels-first")
+TABLES = ("text", "parquet")
+"""The formats whose columns have names and can be chosen (`columns=`)."""
 
 Reader = Callable[[Path, str | None], Found]
 
@@ -52,6 +55,7 @@ def load_signals(
     length: int | None = None,
     lengths: str = "resample",
     pattern: str = "*",
+    columns: Sequence[str] | None = None,
 ) -> Signals:
     """Reads signals from a file, in any format sigae knows, checked and as float32.
 
@@ -67,12 +71,16 @@ def load_signals(
         key: The array (`.npz`), variable (`.mat`), dataset path (HDF5) or list column
             (Parquet) to read, where the file holds several.
         layout: `"rows"`: one signal per row (`(n, length)` or `(n, length, channels)`);
-            `"columns"`: one signal per column of a 2-D array; `"channels-first"`: a 3-D
-            array `(n, channels, length)`, PyTorch's convention; `"auto"`: rows, except
-            that a single row or column is one recording, the orientation that gives
-            `length` wins, a MATLAB matrix needs `length` or an explicit layout, and a
-            3-D array whose signals would be shorter than their channels is refused
-            (it is most likely channels-first).
+            `"columns"`: one signal per column of a 2-D array; `"channels"`: a 2-D table
+            is one recording, its rows the samples and its columns the channels (as each
+            file of a folder is by default); `"channels-first"`: a 3-D array `(n,
+            channels, length)`, PyTorch's convention; `"auto"`: rows, except that a single
+            row or column is one recording, the orientation that gives `length` wins, a
+            MATLAB matrix needs `length` or an explicit layout, and a 3-D array whose
+            signals would be shorter than their channels is refused (it is most likely
+            channels-first). For a folder: `"auto"` and `"channels"` read each file as
+            one recording; the others read each file so, and each of its signals is a
+            recording.
         window: Cut each recording into windows of this many samples (see `windows`).
         hop: Samples between window starts; `window` by default.
         length: The signal length a model takes, to settle an `"auto"` layout, and the
@@ -83,6 +91,10 @@ def load_signals(
             (cut by `window` and `hop`); stated in `Signals.note`; see
             `sigae.io.signals.recordings`.
         pattern: For a folder, the glob its files must match (e.g. `"*.wav"`).
+        columns: The columns of a table (CSV, TSV, text, Parquet) to read, by name or by
+            number counting from 1; by default every numeric one but a column named as a
+            time or an ID (`time`, `t`, `timestamp`, `index`, `id`, ...), which is left
+            out and said in `Signals.note`.
 
     Returns:
         `Signals` of shape `(n_signals, length, channels)` with each signal's file, key,
@@ -93,16 +105,21 @@ def load_signals(
             that are not finite real numbers. The message names the file and the place.
     """
     path = Path(path)
-    if path.is_dir():
-        return _folder(path, pattern, key=key, lengths=lengths, length=length, window=window,
-                       hop=hop)
     if layout not in LAYOUTS:
         raise DataError(f"layout must be one of {', '.join(LAYOUTS)}; received {layout!r}.")
     if lengths not in LENGTH_POLICIES:
         raise DataError(f"lengths must be one of {', '.join(LENGTH_POLICIES)}; received "
                         f"{lengths!r}.")
+    if path.is_dir():
+        return _folder(path, pattern, key=key, lengths=lengths, length=length, window=window,
+                       hop=hop, layout=layout, columns=columns)
     kind = detect_format(path)
     reader, _, name = FORMATS[kind]
+    if columns:
+        if kind not in TABLES:
+            raise DataError(f"{path}: columns= chooses columns of a table (CSV, TSV, text, "
+                            f"Parquet); this is {name}.")
+        reader = functools.partial(reader, columns=columns)  # type: ignore[call-arg]
     try:
         found = reader(path, key)
     except OSError as error:
@@ -129,6 +146,15 @@ def load_signals(
         if found.names is not None:
             signals = dataclasses.replace(signals, names=tuple(found.names))
         return signals
+    signals = _array(where, path, found, layout, window, hop, length)
+    if found.note is None:
+        return signals
+    return dataclasses.replace(signals, note="; ".join(filter(None, (found.note, signals.note))))
+
+
+def _array(where: str, path: Path, found: Found, layout: str, window: int | None,
+           hop: int | None, length: int | None) -> Signals:
+    """The signals of a file that holds one array, in the `layout` asked for."""
     array = found.array
     _check_kind(where, array.dtype, tuple(array.shape))
     transpose = _transpose(where, found, tuple(array.shape), layout, window, length)
@@ -138,7 +164,7 @@ def load_signals(
         # reading every row.
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     data: SignalArray = DiskArray(array, transpose=transpose, name=where)
-    if not found.lazy or layout == "channels-first":
+    if not found.lazy or layout in ("channels", "channels-first"):
         data = in_memory = data[:]
         check_finite(in_memory, f"{where}:")
     data = _channels_last(where, data, layout, stored=tuple(array.shape))
@@ -151,47 +177,76 @@ def load_signals(
 
 
 def _folder(folder: Path, pattern: str, *, key: str | None, lengths: str,
-            length: int | None, window: int | None, hop: int | None) -> Signals:
-    """Every file of a known format in `folder` matching `pattern`, sorted by name, each
-    one recording: a 1-D array, or `(samples, channels)` (rows are samples, as in WAV and
-    in a CSV of one column per channel)."""
+            length: int | None, window: int | None, hop: int | None, layout: str,
+            columns: Sequence[str] | None) -> Signals:
+    """Every file of a known format in `folder` matching `pattern`, sorted by name: with
+    `layout` `"auto"` or `"channels"`, each one recording, a 1-D array or `(samples,
+    channels)` (rows are samples, as in WAV and in a CSV of one column per channel); with
+    another layout, each file read so and each of its signals a recording."""
     files = sorted(p for p in folder.glob(pattern)
                    if p.is_file() and p.suffix.lower() in EXTENSIONS)
     if not files:
         raise DataError(f"{folder}: holds no files matching {pattern!r} of a format sigae "
                         f"reads ({', '.join(EXTENSIONS)}).")
+    if layout not in ("auto", "channels"):
+        return _signals_of_files(folder, files, key, layout, columns, lengths, length, window,
+                                 hop)
+    read = functools.partial(_file_of_folder, key=key, columns=columns)
     names = tuple(f.name for f in files)
     lazy = window is None and lengths != "window" and (
         sum(f.stat().st_size for f in files) > archive.LAZY_BYTES)
     if lazy:  # one pass for the shapes, then each file is read when its row is
         # (.npy and HDF5 files say their shape without being read)
-        shapes = [_recording_shape(f, _file_of_folder(f, key).shape) for f in files]
+        shapes = [_recording_shape(f, read(f).shape) for f in files]
         channels = {c for _, c in shapes}
         if len(channels) > 1:
             raise DataError(f"{folder}: the recordings have different numbers of channels "
                             f"({', '.join(map(str, sorted(channels)))}); give them one.")
         width = channels.pop()
-        return at_one_length(lambda n: FolderRecordings(files, key, n, width, lengths),
+        return at_one_length(lambda n: FolderRecordings(files, read, n, width, lengths),
                              np.asarray([n for n, _ in shapes]), length, policy=lengths,
                              lazily=True, file=folder, names=names, name=str(folder))
-    series = [_one_recording(file, key) for file in files]
+    loaded = [read(file) for file in files]
+    series = [_as_recording(file, signals) for file, signals in zip(files, loaded, strict=True)]
     signals = recordings(series, lengths=lengths, length=length, window=window, hop=hop,
                          file=folder, name=str(folder))
-    return dataclasses.replace(signals, names=names)
+    return dataclasses.replace(signals, names=names, note=_notes(loaded, signals))
 
 
-def _one_recording(file: Path, key: str | None) -> np.ndarray:
+def _signals_of_files(folder: Path, files: list[Path], key: str | None, layout: str,
+                      columns: Sequence[str] | None, lengths: str, length: int | None,
+                      window: int | None, hop: int | None) -> Signals:
+    """Each file read in `layout`, each of its signals a recording named `file[i]` (or
+    `file` where it holds one)."""
+    loaded = [_file_of_folder(file, key=key, columns=columns, layout=layout) for file in files]
+    series = [signal for signals in loaded for signal in np.asarray(signals)]
+    names = [name for file, signals in zip(files, loaded, strict=True)
+             for name in ([file.name] if len(signals) == 1 else
+                          [f"{file.name}[{i}]" for i in range(len(signals))])]
+    read = recordings(series, lengths=lengths, length=length, window=window, hop=hop,
+                      file=folder, name=str(folder))
+    return dataclasses.replace(read, names=tuple(names), note=_notes(loaded, read))
+
+
+def _notes(loaded: list[Signals], signals: Signals) -> str | None:
+    """What was done to the files of a folder (each said once) and then to their
+    recordings, in words."""
+    notes = dict.fromkeys(s.note for s in loaded if s.note)
+    return "; ".join(filter(None, (*(f"each file: {n}" for n in notes), signals.note))) or None
+
+
+def _as_recording(file: Path, signals: Signals) -> np.ndarray:
     """A folder's file as one recording `(samples, channels)`."""
-    signals = _file_of_folder(file, key)
     return np.asarray(signals.data).reshape(_recording_shape(file, signals.shape))
 
 
-def _file_of_folder(file: Path, key: str | None) -> Signals:
+def _file_of_folder(file: Path, *, key: str | None, columns: Sequence[str] | None,
+                    layout: str = "rows") -> Signals:
     """A folder's file as `Signals` (still on disk where its format allows)."""
     if detect_format(file) in ("ts", "arff"):
         raise DataError(f"{file}: an archive file holds many recordings; give it alone, "
                         "not in a folder of one recording per file.")
-    return load_signals(file, key=key, layout="rows")
+    return load_signals(file, key=key, layout=layout, columns=columns)
 
 
 def _recording_shape(file: Path, shape: tuple[int, int, int]) -> tuple[int, int]:
@@ -214,16 +269,16 @@ class FolderRecordings(LazyArray):
     `length`, as `policy` says) when its row is read, so a folder larger than memory
     streams."""
 
-    def __init__(self, files: list[Path], key: str | None, length: int, channels: int,
-                 policy: str = "resample") -> None:
-        self.files, self.key, self.fit = files, key, FITS[policy]
+    def __init__(self, files: list[Path], read: Callable[[Path], Signals], length: int,
+                 channels: int, policy: str = "resample") -> None:
+        self.files, self.read, self.fit = files, read, FITS[policy]
         self.shape = (len(files), length, channels)
 
     def __getitem__(self, item: slice) -> np.ndarray:
         start, stop, step = item.indices(len(self))
         if step != 1:
             raise TypeError("FolderRecordings takes contiguous slices of rows only")
-        rows = [self.fit(_one_recording(f, self.key), self.shape[1])
+        rows = [self.fit(_as_recording(f, self.read(f)), self.shape[1])
                 for f in self.files[start:stop]]
         return np.stack(rows) if rows else np.zeros((0, *self.shape[1:]), dtype="float32")
 
@@ -327,10 +382,16 @@ def _check_kind(where: str, dtype: np.dtype, shape: tuple[int, ...]) -> None:
 
 def _channels_last(where: str, data: SignalArray, layout: str, *,
                    stored: tuple[int, ...]) -> SignalArray:
-    """`(n, length, channels)` signals: a channels-first array's axes swapped; an array
-    whose signals would be shorter than their channels refused unless `layout` says rows.
-    `stored` is the shape of the array as the file holds it."""
+    """`(n, length, channels)` signals: a table as one recording of channels; a
+    channels-first array's axes swapped; an array whose signals would be shorter than their
+    channels refused unless `layout` says rows. `stored` is the shape of the array as the
+    file holds it."""
     shape = tuple(data.shape)
+    if layout == "channels":
+        if len(stored) != 2:
+            raise DataError(f"{where}: --layout channels reads a 2-D table (samples, channels) "
+                            f"as one recording; this array has shape {stored}.")
+        return np.asarray(data).reshape(1, shape[0], shape[1])
     if len(stored) != 3:
         if layout == "channels-first":
             raise DataError(f"{where}: --layout channels-first applies to 3-D arrays "

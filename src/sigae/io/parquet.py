@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,20 @@ import numpy as np
 
 from sigae.core.faults import is_machine_fault, read_error
 from sigae.errors import DataError
-from sigae.io.found import INDEX_NAMES, Found, check_declared_size, choose, reason
+from sigae.io.found import (
+    INDEX_NAMES,
+    Found,
+    check_declared_size,
+    choose,
+    pick_columns,
+    reason,
+)
 
 
-def read_parquet(path: Path, key: str | None) -> Found:
-    """Reads the list column `key` (or the only one), else every numeric column in order.
+def read_parquet(path: Path, key: str | None, columns: Sequence[str] | None = None) -> Found:
+    """Reads the list column `key` (or the only one), else the numeric `columns` asked for
+    (by name or number from 1), by default every numeric column in order but a time or ID
+    column (`sigae.io.found.pick_columns`).
 
     Columns that are neither numbers nor lists of numbers (labels, names) are ignored.
     """
@@ -30,30 +40,43 @@ def read_parquet(path: Path, key: str | None) -> Found:
     n_rows = metadata.metadata.num_rows
     lists = {f.name: f"(list of {_leaf(f.type)})" for f in schema
              if _is_list(f.type) and _numeric(_leaf(f.type)) and f.name not in INDEX_NAMES}
-    wide = [f.name for f in schema
-            if _numeric(f.type) and f.name not in INDEX_NAMES and f.name != key]
-    if lists or key is not None:
-        key = choose(path, key, lists, "list column")
-        columns = [key]
+    wide, note = _wide_columns(path, schema, key, columns)
+    if (lists or key is not None) and not columns:
+        key, note = choose(path, key, lists, "list column"), None
+        read = [key]
     elif wide:
-        columns = wide
+        read = wide
     else:
         names = ", ".join(f"{f.name} ({f.type})" for f in schema) or "none"
         raise DataError(f"{path}: holds no numeric columns or list columns; it has {names}.")
     stored = path.stat().st_size
-    check_declared_size(path, "the table", (n_rows, len(columns)), 8, stored, compressed=True)
+    check_declared_size(path, "the table", (n_rows, len(read)), 8, stored, compressed=True)
     index_names = [name for name in INDEX_NAMES if name in schema.names]
     try:
-        table = metadata.read(columns=columns + index_names)
+        table = metadata.read(columns=read + index_names)
     except (pa.ArrowException, OSError) as error:
         if is_machine_fault(error):
             raise read_error(path, error) from None
         raise DataError(f"{path}: is damaged ({reason(error)}).") from None
-    array = _list_values(path, table.column(key)) if key else _wide_values(path, table, columns)
+    array = _list_values(path, table.column(key)) if key else _wide_values(path, table, read)
     index = None
     if len(index_names) == 2:
         index = tuple(table.column(n).to_numpy().astype("int64") for n in INDEX_NAMES)
-    return Found(array, key=key, index=index)
+    return Found(array, key=key, index=index, note=note)
+
+
+def _wide_columns(path: Path, schema: Any, key: str | None, columns: Sequence[str] | None
+                  ) -> tuple[list[str], str | None]:
+    """The numeric columns to read, and what was left out, in words."""
+    keep, note = pick_columns(path, schema.names, len(schema.names), columns)
+    chosen = [schema.field(i) for i in keep]
+    if columns:
+        for field in chosen:
+            if not _numeric(field.type):
+                raise DataError(f"{path}: column {field.name!r} holds {field.type}, not "
+                                "numbers; choose numeric columns.")
+    return [f.name for f in chosen if _numeric(f.type) and f.name not in INDEX_NAMES
+            and f.name != key], note
 
 
 def _list_values(path: Path, column: Any) -> np.ndarray:

@@ -109,9 +109,10 @@ def _model(args: argparse.Namespace, shape: tuple[int, ...]) -> Any:
             f"{args.data}: --latent-dim {model.config.latent_dim} is at least the "
             f"{length * channels} values of one signal (length {length} x {channels} "
             "channel(s)): the code could copy its input and the model would learn nothing. "
-            "Choose a smaller --latent-dim; if each signal is a row of a table whose columns "
-            "are quantities measured over time, read the columns as recordings with --layout "
-            "columns and cut them with --window.")
+            "Choose a smaller --latent-dim; if the rows of a table are the samples of one "
+            "recording and its columns are channels, read it so with --layout channels and "
+            "cut it into windows with --window LENGTH (or its columns as separate recordings "
+            "with --layout columns).")
     return model
 
 
