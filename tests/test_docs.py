@@ -70,3 +70,21 @@ def test_the_python_examples_run_as_written(page, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_page_repeats_its_title_as_its_first_section(page):
+    text = page.read_text("utf-8")
+    title = re.search(r"^# (.+)$", text, re.M)
+    first = re.search(r"^## (.+)$", text, re.M)
+    if title and first:
+        a, b = title.group(1).lower(), first.group(1).lower()
+        assert not a.startswith(b), (title.group(1), first.group(1))
+        assert not b.startswith(a), (title.group(1), first.group(1))
+
+
+def test_the_command_line_page_points_to_pages_not_to_sections_it_does_not_have():
+    """cli.md's one section is its table (the reference below it is generated): it says
+    where things are with links, never "above" or "below"."""
+    text = (ROOT / "docs" / "cli.md").read_text("utf-8")
+    assert re.findall(r"\b(above|below|next section)\b", text) == []

@@ -59,6 +59,7 @@ def test_library_errors_are_said_with_the_command_line_options(capsys, tmp_path)
                   capsys)
     assert "--validation-split 0.2 leaves no signals for validation out of 1" in err
     assert "cut into windows: --window" in err
+    assert "another --validation-split, or --validation-data." in err
     assert "validation_split" not in err
     assert not (tmp_path / "m.sigae").exists()
 
@@ -293,3 +294,8 @@ def test_fit_on_too_few_signals_logs_and_keeps_its_warning(caplog, tmp_path):
     model.fit(np.random.default_rng(3).normal(size=(60, 32)), epochs=1, verbose=0,
               augment="none")
     assert model.learned.caveats == ()  # the last fit's data decides
+
+
+def test_a_mistyped_required_option_is_named_with_the_missing_one(capsys):
+    err = refused(["train", "x.npy", "--outt", "m.sigae"], capsys)
+    assert "the following arguments are required: --out; did you mean --out?" in err

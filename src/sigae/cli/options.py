@@ -30,21 +30,34 @@ MODEL_HELP = "a .sigae model file"
 
 
 class Parser(argparse.ArgumentParser):
-    """Reports a usage error in one line on stderr, with exit code 2."""
+    """Reports a usage error in one line on stderr, with exit code 2, naming the closest
+    option of the command for a mistyped one ("did you mean --epochs?")."""
+
+    given: tuple[str, ...] = ()
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self.given = tuple(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.startswith("the following arguments are required"):
+            options = {o for action in self._actions for o in action.option_strings}
+            message += self._meant([token for token in self.given
+                                    if token.startswith("--") and token not in options])
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     def refuse_unknown(self, unknown: list[str]) -> None:
-        """Refuses arguments this command does not take, naming the closest option of
-        the command for a mistyped one ("did you mean --epochs?")."""
+        """Refuses arguments this command does not take."""
+        self.error(f"unrecognized arguments: {' '.join(unknown)}{self._meant(unknown)}")
+
+    def _meant(self, unknown: list[str]) -> str:
+        """"; did you mean --epochs?" for options close to the mistyped ones, or ""."""
         import difflib
 
         options = [o for action in self._actions for o in action.option_strings]
         close = [match for token in unknown if token.startswith("-")
                  for match in difflib.get_close_matches(token.split("=")[0], options, n=1)]
-        meant = f"; did you mean {' or '.join(dict.fromkeys(close))}?" if close else ""
-        self.error(f"unrecognized arguments: {' '.join(unknown)}{meant}")
+        return f"; did you mean {' or '.join(dict.fromkeys(close))}?" if close else ""
 
 
 def command(commands: Any, name: str, handler: Callable[[argparse.Namespace], Outcome],

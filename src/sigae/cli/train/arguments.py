@@ -106,6 +106,9 @@ def _fit_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--validation-split", type=fraction, default=0.2,
                      help="fraction held out for validation, a seeded random draw (whole "
                      "recordings for windows), not the file's end (default: 0.2)")
+    sub.add_argument("--validation-data", type=Path, metavar="FILE",
+                     help="validation signals from another file or folder, read with the same "
+                     "options, instead of --validation-split")
     sub.add_argument("--force", action="store_true",
                      help="train on fewer signals than a result needs (twice --latent-dim, "
                      "at least 10, for training and 10 for validation); the model then "

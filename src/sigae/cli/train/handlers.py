@@ -56,15 +56,19 @@ def train(args: argparse.Namespace) -> Outcome:
         initialize(args.coordinator, args.num_processes, args.process_id)  # before JAX runs
     check_output_file(args.out, (".sigae",), inputs=[args.data])
     x = load_data(args, args.data, length=args.length)
+    validation = (None if args.validation_data is None else
+                  load_data(args, args.validation_data, length=x.shape[1]))
     model = _model(args, x.shape)
-    _refuse_too_few(args, len(x), model.config.latent_dim)
+    _refuse_too_few(args, len(x), model.config.latent_dim,
+                    None if validation is None else len(validation))
     check_writable(args.out, estimated_size(model.config, model.views, args.epochs or 1000))
     checkpoint = checkpoints.beside(args.out)
     lines = []
     if not checkpoints.refuse_unasked(checkpoint, args.resume) and args.resume:
         lines.append(f"no checkpoint {checkpoint}: trained from the start")
     with stop_on_signals() as stop, blame(args.data):
-        history = model.fit(x, config=_settings(args), verbose=verbosity(args), stop=stop,
+        history = model.fit(x, config=_settings(args), validation_data=validation,
+                            verbose=verbosity(args), stop=stop,
                             callbacks=_callbacks(args), checkpoint=checkpoint,
                             keep_checkpoint=True,  # until the model itself is safe
                             devices=args.devices)
@@ -116,16 +120,20 @@ def _model(args: argparse.Namespace, shape: tuple[int, ...]) -> Any:
     return model
 
 
-def _refuse_too_few(args: argparse.Namespace, n: int, latent_dim: int) -> None:
+def _refuse_too_few(args: argparse.Namespace, n: int, latent_dim: int,
+                    n_validation: int | None) -> None:
     """Refuses fewer signals than a result needs (`sigae.training.minimum`) unless
     --force."""
     from sigae.training import minimum
 
-    n_train, n_val = minimum.sizes(n, args.validation_split)
+    n_train, n_val = minimum.sizes(n, args.validation_split, n_validation)
     if args.force or minimum.shortfall(n_train, n_val, latent_dim) is None:
         return
+    counts = (f"{n} signals leave {n_train} for training and {n_val} for validation"
+              if n_validation is None else
+              f"{n} training signals and {n_val} in --validation-data")
     raise DataError(
-        f"{args.data}: {n} signals leave {n_train} for training and {n_val} for validation; "
+        f"{args.data}: {counts}; "
         f"a result needs at least {minimum.minimum_training(latent_dim)} training signals "
         f"({minimum.MIN_TRAINING}, or twice --latent-dim where that is more) and "
         f"{minimum.MIN_VALIDATION} validation signals. Give more signals (cut long recordings "
