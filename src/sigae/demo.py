@@ -11,7 +11,7 @@ import numpy as np
 
 from sigae.consistency import CheckReport, check_consistency
 from sigae.data import datasets
-from sigae.io.write import write_array
+from sigae.io.write import write_array, write_table
 from sigae.model import SignalAutoencoder
 from sigae.stats.metrics import signal_errors
 from sigae.stats.pca import Comparison
@@ -50,9 +50,10 @@ def run_demo(
     """Trains the default design on `datasets.oscillations()` and writes its results.
 
     Writes `model.sigae`, `loss.png`, `reconstruction.png`, `report.html` (the model
-    on the test signals, see `sigae.study.report`) and `test.npy` (the 500 test signals,
-    to study or explore the model on) to `out_dir` (created if needed) and runs the
-    consistency check on the test signals.
+    on the test signals, see `sigae.study.report`), `test.npy` (the 500 test signals,
+    to study or explore the model on) and `test_factors.csv` (the amplitude, frequency,
+    decay and phase each was made from, for `sigae latent factors`) to `out_dir` (created
+    if needed) and runs the consistency check on the test signals.
 
     Args:
         out_dir: Output directory.
@@ -68,7 +69,7 @@ def run_demo(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    train, test = datasets.oscillations(seed=seed)
+    train, test, _, test_factors = datasets.oscillations(seed=seed, factors=True)
     model = SignalAutoencoder.from_preset("default", length=train.shape[1], seed=seed)
     history = model.fit(train, epochs=epochs, patience=patience, seed=seed, verbose=verbose,
                         stop=stop)
@@ -91,6 +92,7 @@ def run_demo(
                  "oscillations (500 test signals)")
     test_signals = out / "test.npy"  # to study and explore the model on
     write_array(test_signals, test)
+    write_table(out / "test_factors.csv", test_factors.columns())
 
     return DemoResult(
         model_path=model_path,

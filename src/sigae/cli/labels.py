@@ -1,4 +1,5 @@
-"""Labels for the commands that take them (`--labels FILE --color-by COLUMN`)."""
+"""Labels for the commands that take them (`--labels FILE --color-by COLUMN`), and the
+quantities of `--factors FILE`."""
 
 from __future__ import annotations
 
@@ -99,3 +100,63 @@ def _as_labels(values: list[str]) -> Any:
 
     numbers = _numbers(values)
     return np.asarray(values) if numbers is None else numbers
+
+
+def read_factors(path: Path, names: list[str] | None, n: int) -> tuple[Any, list[str]]:
+    """The quantities of `n` signals, one row per signal and one column per quantity: a CSV
+    with a header (every column a quantity), a `.npy` array `(n, k)` (named by `names`,
+    else `factor_0`, ...), or the regression targets of a `.ts` / `.arff` file."""
+    import numpy as np
+
+    suffix = path.suffix.lower()
+    if suffix in (".ts", ".arff", ".npy"):
+        if suffix == ".npy":
+            try:
+                values, name = np.load(path, allow_pickle=False), path.stem
+            except (OSError, ValueError) as error:
+                raise DataError(f"{path}: cannot read the quantities ({error}).") from None
+        else:
+            values, name = _label_values(path, None, n)
+        values = np.asarray(values)
+        if values.ndim not in (1, 2):
+            raise DataError(f"{path}: holds an array of shape {values.shape}; give one row "
+                            "of quantities per signal, shape (n, k).")
+        if values.dtype.kind not in "iuf":
+            raise DataError(f"{path}: holds class labels, not quantities; give numbers (a "
+                            "regression target).")
+        values = values[:, None] if values.ndim == 1 else values
+        found = [name] if values.shape[1] == 1 else [f"factor_{i}"
+                                                     for i in range(values.shape[1])]
+        if suffix == ".npy" and names is not None:
+            if len(names) != values.shape[1]:
+                raise DataError(f"{path}: holds {values.shape[1]} quantities but "
+                                f"--factor-names gives {len(names)} names.")
+            found = names
+    else:
+        values, found = _factor_table(path)
+    if len(values) != n:
+        raise DataError(f"{path}: has {len(values)} rows of quantities but the data has {n} "
+                        "signals; give one row per signal, in order.")
+    return values, found
+
+
+def _factor_table(path: Path) -> tuple[Any, list[str]]:
+    """A CSV's header and its numeric rows."""
+    import numpy as np
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: cannot read the quantities ({error}).") from None
+    if len(rows) < 2 or _numbers(rows[0]) is not None:
+        raise DataError(f"{path}: expected a header line naming the quantities, then one row "
+                        "per signal.")
+    header = [cell.strip() for cell in rows[0]]
+    for position, name in enumerate(header):
+        cells = [row[position] if position < len(row) else "" for row in rows[1:]]
+        if _numbers(cells) is None:
+            bad = next(c for c in cells if _numbers([c]) is None)
+            raise DataError(f"{path}: column {name!r} holds {bad!r}, not a number; a "
+                            "quantities file holds numbers only.")
+    return np.asarray([[float(cell) for cell in row[:len(header)]] for row in rows[1:]]), header

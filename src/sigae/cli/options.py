@@ -229,6 +229,19 @@ def add_label_options(sub: argparse.ArgumentParser, *, required: bool = False,
                      help="the column of a --labels CSV (default: the first)")
 
 
+def add_factor_options(sub: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """`--factors FILE`, `--factor-names` and `--circular`."""
+    sub.add_argument("--factors", type=Path, required=required, metavar="FILE",
+                     help="the quantities of each signal of DATA: a CSV with a header (one "
+                     "column per quantity, one row per signal), a .npy (n, k) named by "
+                     "--factor-names, or the regression targets of a .ts / .arff file")
+    sub.add_argument("--factor-names", type=names, metavar="A,B,...",
+                     help="the names of a .npy file's columns (default: factor_0, ...)")
+    sub.add_argument("--circular", type=names, default=[], metavar="A,B,...",
+                     help="quantities that are angles in radians (read through their sine "
+                     "and cosine, so that a value and the same value plus 2 pi are one)")
+
+
 def load_data(args: argparse.Namespace, path: Path, *, length: int | None = None,
               lengths: str | None = None) -> Any:
     """Reads DATA with the command's --key, --layout, --window, --hop and --lengths (else

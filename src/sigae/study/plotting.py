@@ -16,8 +16,10 @@ from sigae.core.paths import PathLike
 from sigae.training.records import TrainingHistory
 
 if TYPE_CHECKING:
+    from sigae.study.factors import FactorsResult
     from sigae.study.frontier import Frontier
     from sigae.study.latent import LatentStats
+    from sigae.study.size import SizeResult
 
 
 def plot_history(history: TrainingHistory, *, title: str = "Training") -> Figure:
@@ -124,6 +126,46 @@ def plot_latent_stats(stats: LatentStats) -> Figure:
     heat.set_xlabel("latent dimension")
     heat.set_ylabel("latent dimension")
     figure.colorbar(image, ax=heat, label="correlation")
+    return figure
+
+
+def plot_factors(result: FactorsResult) -> Figure:
+    """The importance of each unit for each quantity (the model's codes beside PCA's), each
+    quantity's nonlinear R² in its column's label."""
+    figure = Figure(figsize=(10, 0.9 + 0.35 * len(result.codes.importance)),
+                    layout="constrained")
+    for axes, label, reading in zip(figure.subplots(1, 2), ("codes", "PCA"),
+                                    (result.codes, result.pca), strict=True):
+        image = axes.imshow(reading.importance, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        axes.set_xticks(range(len(result.names)),
+                        [f"{name}\nR² {r2:.2f}" for name, r2 in zip(result.names, reading.r2,
+                                                                      strict=True)])
+        axes.set_yticks(range(len(reading.importance)),
+                        [f"z{u}" for u in range(len(reading.importance))])
+        axes.set_title(f"{label}: D {reading.disentanglement:.2f}, C "
+                       f"{reading.completeness:.2f}, I {reading.informativeness:.2f}")
+    figure.colorbar(image, ax=figure.axes, label="importance (each column sums to 1)")
+    return figure
+
+
+def plot_size(result: SizeResult) -> Figure:
+    """Validation NMSE against the latent size, sigae's and PCA's, the suggestion marked."""
+    figure = Figure(figsize=(7, 4), layout="constrained")
+    axes = figure.add_subplot()
+    axes.plot(result.dims, result.nmse_sigae, "o-", label="sigae (default design)")
+    axes.plot(result.dims, result.nmse_pca, "s--", color="tab:grey", label="PCA")
+    at = result.nmse_sigae[result.dims.index(result.suggested)]
+    axes.axvline(result.suggested, color="tab:red", linestyle=":",
+                 label=f"suggested: {result.suggested} (within {result.margin:g} of the best)")
+    axes.plot([result.suggested], [at], "o", color="tab:red")
+    axes.set_yscale("log")
+    axes.set_xlabel("latent size")
+    axes.set_ylabel("validation NMSE")
+    axes.set_title(f"How many units (intrinsic dimension, TwoNN: "
+                   f"{result.intrinsic_dimension:.1f})")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(True, alpha=0.3)
+    axes.legend()
     return figure
 
 

@@ -17,6 +17,7 @@ same normalized signals: what a reconstruction objective alone tends to give.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -226,14 +227,22 @@ def probe_pca(normalization: tuple[np.ndarray, np.ndarray], latent_dim: int,
               x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
               y_test: np.ndarray, seed: int) -> Scores:
     """The scores of PCA codes of `latent_dim` axes of the normalized training signals."""
+    pca_codes = pca_coder(normalization, latent_dim, x_train)
+    return score_codes(pca_codes(x_train), y_train, pca_codes(x_test), y_test, seed=seed)
+
+
+def pca_coder(normalization: tuple[np.ndarray, np.ndarray], latent_dim: int,
+              fit_on: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """PCA codes of `latent_dim` axes, fitted on the signals `fit_on` normalized as a model
+    normalizes them: the linear code of the model's size, for comparison."""
     mean, std = normalization
-    components, center = fit_pca((x_train - mean) / std, latent_dim, seed=seed)
+    components, center = fit_pca((fit_on - mean) / std, latent_dim)
 
     def pca_codes(signals: np.ndarray) -> np.ndarray:
         flat = ((signals - mean) / std).reshape(len(signals), -1)
         return np.asarray((flat - center) @ components.T)
 
-    return score_codes(pca_codes(x_train), y_train, pca_codes(x_test), y_test, seed=seed)
+    return pca_codes
 
 
 def _labels(labels: Any, n: int, name: str) -> np.ndarray:

@@ -21,9 +21,11 @@ from sigae.io.arrays import SignalArray
 from sigae.model import SignalAutoencoder
 from sigae.stats.calibration import MIN_THRESHOLD_SIGNALS, Calibration
 from sigae.study import latent
+from sigae.study.factors import FactorsResult
 from sigae.study.frontier import Frontier
 from sigae.study.plotting import (
     plot_errors,
+    plot_factors,
     plot_frontier,
     plot_gallery,
     plot_history,
@@ -35,9 +37,10 @@ from sigae.study.probe import ProbeResult, probe
 from sigae.study.summary import summary
 
 SECTIONS = ("Model", "Training", "Reconstructions", "Errors", "Latent statistics",
-            "Projection", "Codes and labels", "Frontier of the dial", "Traversals")
+            "Projection", "Codes and labels", "Frontier of the dial", "Units and quantities",
+            "Traversals")
 """The sections, in order; "Codes and labels" only when labels are given, "Frontier of the
-dial" only when a frontier is."""
+dial" only when a frontier is, "Units and quantities" only with factors."""
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
@@ -51,7 +54,8 @@ td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
 def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
                  title: str = "sigae report", percentile: float = 99.0,
                  labels: np.ndarray | None = None, label_name: str = "label",
-                 frontier: Frontier | None = None) -> None:
+                 frontier: Frontier | None = None,
+                 factors: FactorsResult | None = None) -> None:
     """Writes the HTML report of `model` on signals `x` to `path`, atomically.
 
     Args:
@@ -68,6 +72,8 @@ def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
         label_name: What the labels are.
         frontier: The frontier of the dial on labelled signals (`sigae.study.frontier`), shown
             as a table and a plot.
+        factors: Which units carry which quantity of the signals (`sigae.study.factors`),
+            shown as the importance heatmap and a table.
 
     Raises:
         DataError: If the labels do not match `x` (labels that are not classes, or
@@ -113,6 +119,10 @@ def write_report(model: SignalAutoencoder, x: SignalArray, path: PathLike, *,
         body["Frontier of the dial"] = (_image(plot_frontier(frontier)) + "<pre>"
                                        + html.escape(chr(10).join(frontier.lines()))
                                        + "</pre>")
+    if factors is not None:
+        body["Units and quantities"] = (_image(plot_factors(factors)) + "<pre>"
+                                        + html.escape(chr(10).join(factors.lines()))
+                                        + "</pre>")
     sections = "".join(f'<section id="{name.lower().replace(" ", "-")}"><h2>{name}</h2>'
                        f"{body[name]}</section>" for name in SECTIONS if name in body)
     page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

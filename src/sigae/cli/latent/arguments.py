@@ -7,16 +7,27 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from sigae.cli.latent.handlers import interpolate, neighbors, probe, project, stats, traverse
+from sigae.cli.latent.handlers import (
+    factors,
+    interpolate,
+    neighbors,
+    probe,
+    project,
+    size,
+    stats,
+    traverse,
+)
 from sigae.cli.options import (
     DATA_HELP,
     Parser,
     add_batch_size,
     add_data_options,
+    add_factor_options,
     add_label_options,
     add_model,
     at_least_two,
     command,
+    non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
@@ -36,8 +47,8 @@ def _dims(text: str) -> list[int]:
 
 def register(commands: Any) -> None:
     group = commands.add_parser(
-        "latent", help="Study the code space: stats, project, probe, traverse, interpolate, "
-        "neighbors.",
+        "latent", help="Study the code space: stats, project, probe, factors, size, traverse, "
+        "interpolate, neighbors.",
         description="Study the code space of a trained model. Each command writes its "
         "arrays (with the source index) and a PNG figure to --out DIR.")
     studies = group.add_subparsers(dest="study", metavar="STUDY", parser_class=Parser,
@@ -45,6 +56,7 @@ def register(commands: Any) -> None:
     study = functools.partial(_study, studies)
     _register_codes(study)
     _register_paths(study)
+    _register_meaning(study, studies)
 
 
 def _study(studies: Any, name: str, handler: Any, help_text: str, *, data: bool = True
@@ -85,6 +97,35 @@ def _register_codes(study: Any) -> None:
                      "dial (0, 0.01, 0.1, 1) on the training signals and show what each "
                      "costs in test reconstruction (over PCA's) and gains in separation "
                      "(SVM, 1-NN, ARI): a table, probe.json and frontier.png")
+
+
+def _register_meaning(study: Any, studies: Any) -> None:
+    """What each unit means (factors) and how many the signals need (size)."""
+    sub = study("factors", factors, "Which units of the code carry which quantity of the "
+                "signals: each quantity's cross-validated R² from a linear and a nonlinear "
+                "regressor and the DCI scores (disentanglement, completeness, "
+                "informativeness) with their importance matrix, beside PCA codes of the same "
+                "size.")
+    add_factor_options(sub)
+    sub.add_argument("--seed", type=int, default=0,
+                     help="seed of the folds and the tree ensembles")
+    sub = command(studies, "size", size, "How many units the signals need: the default "
+                  "design trained at each size (short, seeded), PCA at each size, the "
+                  "intrinsic dimension (TwoNN), and the suggested size.")
+    sub.add_argument("data", type=Path, metavar="DATA", help=DATA_HELP)
+    sub.add_argument("--dims", type=_dims, required=True, metavar="D,D,...",
+                     help="the latent sizes to try, e.g. 2,3,4,6,8,12")
+    sub.add_argument("--out", type=Path, required=True, metavar="DIR",
+                     help="directory for size.json and size.png (created if missing)")
+    sub.add_argument("--margin", type=non_negative_float, default=0.01,
+                     help="suggest the smallest size whose validation NMSE is within this "
+                     "of the best (default: 0.01)")
+    sub.add_argument("--epochs", type=positive_int, default=60,
+                     help="the most epochs per size (default: 60, with early stopping)")
+    sub.add_argument("--seed", type=int, default=0,
+                     help="seed of the weights, the split and the batches (the same at every "
+                     "size)")
+    add_data_options(sub)
 
 
 def _register_paths(study: Any) -> None:

@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from sigae.cli.labels import read_labels
-from sigae.cli.options import load_model_data, name_columns, save_npz
-from sigae.cli.printer import Outcome
+from sigae.cli.options import load_data, load_model_data, name_columns, save_npz
+from sigae.cli.printer import Outcome, note
 from sigae.errors import DataError
 
 
@@ -152,9 +152,7 @@ def neighbors(args: argparse.Namespace) -> Outcome:
 
 
 def probe(args: argparse.Namespace) -> Outcome:
-    import json
-
-    from sigae.core.outputs import atomic_path, output_directory
+    from sigae.core.outputs import output_directory
     from sigae.study.probe import probe as probe_codes
 
     lines: list[str] = []
@@ -183,10 +181,51 @@ def probe(args: argparse.Namespace) -> Outcome:
         written["frontier"] = traded.to_dict()
         save_figure(plot_frontier(traded), out / "frontier.png")
         lines += traded.lines()
-    with atomic_path(out / "probe.json") as temporary:
-        temporary.write_text(json.dumps(written, indent=2), encoding="utf-8")
+    _write_json(out / "probe.json", written)
     lines.append(f"wrote probe.json{' and frontier.png' if args.frontier else ''} to {out}")
     return Outcome(lines)
+
+
+def factors(args: argparse.Namespace) -> Outcome:
+    from sigae.cli.labels import read_factors
+    from sigae.core.outputs import output_directory
+    from sigae.study.factors import factors as read_units
+    from sigae.study.plotting import plot_factors, save_figure
+
+    model, signals = _model_and_data(args)
+    values, names = read_factors(args.factors, args.factor_names, len(signals))
+    out = output_directory(args.out)
+    result = read_units(model, signals.data, values, names=names, circular=args.circular,
+                        seed=args.seed, batch_size=args.batch_size)
+    _write_json(out / "factors.json", result.to_dict())
+    save_figure(plot_factors(result), out / "factors.png")
+    return Outcome([*result.lines(), f"wrote factors.json and factors.png to {out}"])
+
+
+def size(args: argparse.Namespace) -> Outcome:
+    from sigae.core.outputs import output_directory
+    from sigae.study.plotting import plot_size, save_figure
+    from sigae.study.size import size as sizes
+
+    signals = load_data(args, args.data)
+    out = output_directory(args.out)
+    note(f"training the default design at {len(args.dims)} sizes on {len(signals)} signals")
+    result = sizes(signals.data, args.dims, margin=args.margin, epochs=args.epochs,
+                   seed=args.seed,
+                   on_size=lambda d, e, p, s: note(f"  size {d}: validation NMSE {e:.4f} "
+                                                   f"(PCA {p:.4f}), {s:.0f} s"))
+    _write_json(out / "size.json", result.to_dict())
+    save_figure(plot_size(result), out / "size.png")
+    return Outcome([*result.lines(), f"wrote size.json and size.png to {out}"])
+
+
+def _write_json(path: Any, data: Any) -> None:
+    import json
+
+    from sigae.core.outputs import atomic_path
+
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:

@@ -11,6 +11,7 @@ from sigae.cli.options import (
     OUT_HELP,
     add_batch_size,
     add_data_options,
+    add_factor_options,
     add_label_options,
     add_model,
     add_scheduler,
@@ -70,12 +71,14 @@ def register(commands: Any) -> None:
         "Write one HTML file (images embedded, no network needed): model, training curves, "
         "reconstructions, errors and threshold, latent statistics, projection and traversals; "
         "with --labels, the projection coloured by them and how well the codes separate them "
-        "(sigae latent probe).")
+        "(sigae latent probe); with --factors, which units carry which quantity (sigae latent "
+        "factors).")
     sub.add_argument("--out", type=Path, required=True, metavar="REPORT.html")
     add_label_options(sub)
     sub.add_argument("--frontier", action="store_true",
                      help="with --labels: also train the model's design at each weight of "
                      "the contrastive dial and show what each costs in reconstruction and "
                      "gains in separation (sigae latent probe --frontier)")
+    add_factor_options(sub, required=False)
     sub.add_argument("--max-signals", type=positive_int, default=5000,
                      help="use the first N signals of DATA (default: 5000)")

@@ -103,7 +103,15 @@ def report(args: argparse.Namespace) -> Outcome:
         if labels is None:
             raise DataError("--frontier measures the codes with labels; give --labels too.")
         traded = frontier(model.config, np.asarray(x[:]), labels, seed=0)
+    units = None
+    if args.factors is not None:
+        from sigae.cli.labels import read_factors
+        from sigae.study.factors import factors
+
+        values, names = read_factors(args.factors, args.factor_names, len(signals))
+        units = factors(model, x, values[: len(x)], names=names, circular=args.circular)
     write_report(model, x, args.out, title=f"sigae report: {args.model.name} on "
-                 f"{signals.source}", labels=labels, label_name=label_name, frontier=traded)
+                 f"{signals.source}", labels=labels, label_name=label_name, frontier=traded,
+                 factors=units)
     lines.append(f"wrote {args.out} ({len(x)} signals of {signals.source})")
     return Outcome(lines)

@@ -1,0 +1,145 @@
+"""How many units the central layer needs: the reconstruction at each size, beside PCA's,
+and an estimate of how many numbers the signals are made from.
+
+`size` trains the default design at each latent size (seeded, the same split, no
+augmentation, bounded epochs) and reads each one's validation NMSE and PCA's of the same
+size on the same validation signals (`Comparison`); it suggests the smallest size whose NMSE
+is within `margin` of the best size's (by default 0.01: one hundredth of the signals'
+variance). Beside it, the TwoNN estimate of the intrinsic dimension (Facco et al. 2017,
+"Estimating the intrinsic dimension of datasets by a minimal neighborhood information"):
+from each signal's two nearest neighbours, of the normalized signals projected on the
+principal axes that hold 99% of their variance (which leaves most of the noise out: noise
+fills every dimension at the smallest scales, where TwoNN looks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sigae.errors import DataError
+from sigae.io.arrays import SignalArray
+
+MARGIN = 0.01
+MAX_EPOCHS = 60
+ID_SAMPLE = 2000
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    """The reconstruction at each size and the suggestion.
+
+    Args:
+        dims: The sizes tried, ascending.
+        nmse_sigae: The default design's validation NMSE at each size.
+        nmse_pca: PCA's of the same size on the same validation signals.
+        intrinsic_dimension: The TwoNN estimate for the signals.
+        suggested: The smallest size within `margin` of the best NMSE.
+        margin: The margin, in NMSE.
+        seconds: The training time of each size.
+    """
+
+    dims: tuple[int, ...]
+    nmse_sigae: tuple[float, ...]
+    nmse_pca: tuple[float, ...]
+    intrinsic_dimension: float
+    suggested: int
+    margin: float
+    seconds: tuple[float, ...]
+
+    @property
+    def why(self) -> str:
+        best = min(self.nmse_sigae)
+        at = self.nmse_sigae[self.dims.index(self.suggested)]
+        return (f"the smallest size whose validation NMSE ({at:.4f}) is within {self.margin:g} "
+                f"of the best ({best:.4f})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of `sigae latent size` (`DIR/size.json`)."""
+        return {"dims": list(self.dims), "nmse_sigae": list(self.nmse_sigae),
+                "nmse_pca": list(self.nmse_pca),
+                "intrinsic_dimension": self.intrinsic_dimension,
+                "suggested": self.suggested, "margin": self.margin, "why": self.why,
+                "seconds": list(self.seconds)}
+
+    def lines(self) -> list[str]:
+        lines = ["size  NMSE sigae  NMSE PCA"]
+        lines += [f"{d:4d}  {a:10.4f}  {b:8.4f}{'  <- suggested' if d == self.suggested else ''}"
+                  for d, a, b in zip(self.dims, self.nmse_sigae, self.nmse_pca, strict=True)]
+        lines.append(f"suggested size {self.suggested}: {self.why}; intrinsic dimension "
+                     f"(TwoNN) {self.intrinsic_dimension:.1f}")
+        return lines
+
+
+def size(x: np.ndarray | SignalArray, dims: Sequence[int], *, margin: float = MARGIN,
+         epochs: int = MAX_EPOCHS, seed: int = 0,
+         on_size: Callable[[int, float, float, float], None] | None = None) -> SizeResult:
+    """Trains the default design at each latent size in `dims` and suggests one.
+
+    Args:
+        x: Signals `(n, length, channels)` (array or `Signals`), at least 50.
+        dims: Latent sizes to try.
+        margin: The suggestion is the smallest size whose validation NMSE is at most the
+            best one plus `margin`.
+        epochs: The most epochs each size trains (with the automatic patience).
+        seed: Seeds the weights, the split and the batches, the same for every size.
+        on_size: Called after each size with `(size, nmse, pca_nmse, seconds)`: progress.
+
+    Raises:
+        DataError: For no sizes, a size below 1 or not below the values of one signal.
+    """
+    from sigae.model import SignalAutoencoder
+
+    signals = np.asarray(x, dtype="float32")
+    if signals.ndim == 2:
+        signals = signals[:, :, None]
+    dims = sorted({int(d) for d in dims})
+    values = signals.shape[1] * signals.shape[2] if signals.ndim == 3 else 0
+    if not dims or dims[0] < 1 or dims[-1] >= values:
+        raise DataError(f"The sizes must be at least 1 and below the {values} values of one "
+                        f"signal; received {dims}.")
+    nmse, pca, seconds = [], [], []
+    for dim in dims:
+        start = time.perf_counter()
+        model = SignalAutoencoder.from_preset("default", length=signals.shape[1],
+                                              channels=signals.shape[2], latent_dim=dim,
+                                              seed=seed)
+        model.fit(signals, epochs=epochs, seed=seed, verbose=0, augment="none")
+        assert model.comparison is not None  # a fit with validation compares
+        nmse.append(float(model.comparison.nmse))
+        pca.append(float(model.comparison.pca_nmse))
+        seconds.append(time.perf_counter() - start)
+        if on_size is not None:
+            on_size(dim, nmse[-1], pca[-1], seconds[-1])
+    best = min(nmse)
+    suggested = next(d for d, e in zip(dims, nmse, strict=True) if e <= best + margin)
+    return SizeResult(tuple(dims), tuple(nmse), tuple(pca), two_nn(signals, seed=seed),
+                      suggested, margin, tuple(seconds))
+
+
+def two_nn(x: np.ndarray, *, variance: float = 0.99, seed: int = 0) -> float:
+    """The TwoNN intrinsic dimension of signals `x` (at most `ID_SAMPLE` of them, seeded),
+    normalized and projected on the principal axes that hold `variance` of their variance;
+    the slope through the origin of -log(1 - F(mu)) against log(mu), the 10% largest
+    ratios `mu = r2 / r1` left out, as Facco et al. fit it."""
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import NearestNeighbors
+
+    flat = np.asarray(x, dtype="float64").reshape(len(x), -1)
+    if len(flat) > ID_SAMPLE:
+        flat = flat[np.random.default_rng(seed).choice(len(flat), ID_SAMPLE, replace=False)]
+    flat = (flat - flat.mean(axis=0)) / (flat.std() or 1.0)
+    reduced = PCA(n_components=variance, svd_solver="full").fit_transform(flat)
+    distances, _ = NearestNeighbors(n_neighbors=3).fit(reduced).kneighbors(reduced)
+    r1, r2 = distances[:, 1], distances[:, 2]
+    keep = r1 > 0
+    ratios = np.sort(r2[keep] / r1[keep])
+    n = len(ratios)
+    kept = int(0.9 * n)
+    x_axis = np.log(ratios[:kept])
+    y_axis = -np.log(1.0 - np.arange(1, kept + 1) / n)  # the empirical distribution
+    return float(np.sum(x_axis * y_axis) / np.sum(x_axis**2)) if kept else float("nan")
