@@ -33,7 +33,7 @@ def site(tmp_path_factory):
 
 
 def test_the_site_builds_strictly_with_its_tutorials_executed_and_their_plots(site):
-    for tutorial in ("question_done_right", "latent_space", "unequal_lengths"):
+    for tutorial in ("question_done_right", "latent_space", "unequal_lengths", "factors"):
         page = (site / "tutorials" / f"{tutorial}.html").read_text("utf-8")
         assert page.count("data:image/png") >= 1, tutorial  # the executed cells' plots
         assert "Traceback" not in page

@@ -333,3 +333,29 @@ def test_two_picked_points_give_an_interpolation_strip(page):
     tab.wait_for_selector("#path .tile")
     assert tab.locator("#path .tile").count() == 5
     assert tab.locator("#path-panel").is_visible()
+
+
+def test_hovering_a_slider_names_the_quantity_it_moves(browser, model_file, data_file,
+                                                       tmp_path):
+    from sigae.io.write import write_table
+
+    rng = np.random.default_rng(0)  # the frequencies and phases conftest's sines were made of
+    frequency, phase = rng.uniform(1.0, 4.0, 60), rng.uniform(0.0, 2 * np.pi, 60)
+    write_table(tmp_path / "f.csv", {"frequency": frequency, "phase": phase})
+    process, url = start_explorer(model_file, data_file, "--factors", tmp_path / "f.csv",
+                                  "--circular", "phase")
+    try:
+        tab = browser.new_page()
+        tab.goto(url)
+        wait_until(tab, "window.sigae && window.sigae.ready === true")
+        titles = tab.evaluate("[...document.querySelectorAll('#sliders .slider')]"
+                              ".map(row => row.title)")
+        units = tab.evaluate("window.sigae.info.units")
+        tab.close()
+    finally:
+        stop(process)
+    assert len(titles) == len(units) == 4
+    for i, (title, unit) in enumerate(zip(titles, units, strict=True)):
+        assert title == ("" if unit is None else f"z{i} moves the {unit}")
+    assert any(re.fullmatch(r"(frequency|phase) \(\d+% of its importance\)", unit or "")
+               for unit in units)

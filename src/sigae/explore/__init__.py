@@ -20,11 +20,12 @@ from sigae.core.lazy import submodules
 if TYPE_CHECKING:
     from sigae.explore.notebook import ExplorerWidget
     from sigae.model import SignalAutoencoder
+    from sigae.study.factors import FactorsResult
 
 
 def widget(model: SignalAutoencoder, x: Any = None, labels: Any = None, *,
            label_name: str = "label", projection: str = "auto",
-           batch_size: int = 100) -> ExplorerWidget:
+           batch_size: int = 100, factors: FactorsResult | None = None) -> ExplorerWidget:
     """The explorer as a notebook widget: sliders over the code driving the trained decoder,
     the map of the codes of `x` (hover, click to see a signal and its reconstruction),
     its neighbours, the interpolation between two picked signals, generation with the
@@ -43,6 +44,8 @@ def widget(model: SignalAutoencoder, x: Any = None, labels: Any = None, *,
         projection: The map: `"auto"` (UMAP if installed and at most 20,000 codes, else
             PCA), `"pca"` or `"umap"`.
         batch_size: Signals per forward pass.
+        factors: Which unit carries which quantity (`sigae.study.factors.factors`):
+            hovering a slider names the quantity it moves.
 
     Returns:
         An `ExplorerWidget` (anywidget): JupyterLab, Notebook 7, VS Code, marimo.
@@ -67,7 +70,8 @@ def widget(model: SignalAutoencoder, x: Any = None, labels: Any = None, *,
     if x is not None:
         signals = x if isinstance(x, Signals) else Signals.of(check_signals(x, model.config))
     session = ExploreSession(model, signals, labels=None if labels is None else np.asarray(labels),
-                             label_name=label_name, projection=projection, batch_size=batch_size)
+                             label_name=label_name, projection=projection, batch_size=batch_size,
+                             factors=factors)
     return ExplorerWidget(session)
 
 __getattr__ = submodules(__name__)

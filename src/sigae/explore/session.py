@@ -24,6 +24,7 @@ from sigae.io.arrays import SignalArray
 from sigae.model import SignalAutoencoder
 from sigae.stats.calibration import Density
 from sigae.study import latent
+from sigae.study.factors import FactorsResult
 from sigae.study.probe import probe
 
 # Sliders span this many standard deviations of the training codes each way.
@@ -76,6 +77,8 @@ class ExploreSession:
             sliders and generation alone.
         labels: One label per signal to colour the map by (numbers or text).
         label_name: What the labels are, for the page.
+        factors: Which unit carries which quantity (`sigae.study.factors.factors`):
+            hovering a slider names the quantity it moves.
         projection: `"auto"` (UMAP if installed and at most `UMAP_LIMIT` codes, else PCA),
             `"pca"` or `"umap"`.
         batch_size: Signals per forward pass.
@@ -88,9 +91,11 @@ class ExploreSession:
 
     def __init__(self, model: SignalAutoencoder, signals: Signals | None = None, *,
                  labels: np.ndarray | None = None, label_name: str = "label",
-                 projection: str = "auto", batch_size: int = PREDICT_BATCH) -> None:
+                 projection: str = "auto", batch_size: int = PREDICT_BATCH,
+                 factors: FactorsResult | None = None) -> None:
         model.require_fitted("explore")
         self.model = model
+        self.units = None if factors is None else unit_captions(factors)
         self.labels, self.label_name = labels, label_name
         self.data: Explored | None = None
         checked = None if signals is None else check_signals(signals, model.config)
@@ -156,6 +161,7 @@ class ExploreSession:
             "projection": None if self.data is None else self.data.projection,
             "label_name": self.label_name if self.labels is not None else None,
             "probe": self.probe,
+            "units": self.units,
         }
 
     def decode(self, code: Any) -> dict[str, Any]:
@@ -267,6 +273,17 @@ class ExploreSession:
     def _signal_list(signal: np.ndarray) -> list[list[float]]:
         """`(length, channels)` as a list per channel, rounded for JSON."""
         return [_floats(channel) for channel in np.asarray(signal).T]
+
+
+def unit_captions(result: FactorsResult) -> list[str | None]:
+    """For each unit, the quantity it carries most and its share of the unit's importance,
+    in words (`None` for a unit no quantity uses)."""
+    importance = result.codes.importance
+    captions: list[str | None] = []
+    for row, name in zip(importance, result.carried(), strict=True):
+        share = row.max() / row.sum() if row.sum() > 0 else 0.0
+        captions.append(None if name is None else f"{name} ({share:.0%} of its importance)")
+    return captions
 
 
 def _project(codes: np.ndarray, projection: str) -> tuple[np.ndarray, str]:

@@ -304,13 +304,14 @@ def dci(importance: np.ndarray) -> tuple[float, float]:
     units, quantities = r.shape
     if r.sum() == 0:
         return 0.0, 0.0
-    rows = r.sum(axis=1)
-    per_unit = 1.0 - _entropy(r / np.where(rows[:, None] > 0, rows[:, None], 1), quantities)
-    weight = rows / rows.sum()
-    columns = r.sum(axis=0)
-    per_quantity = 1.0 - _entropy((r / np.where(columns > 0, columns, 1)).T, units)
-    disentanglement = float(np.sum(weight * per_unit)) if quantities > 1 else 1.0
-    completeness = float(np.mean(per_quantity[columns > 0])) if units > 1 else 1.0
+    rows, columns = r.sum(axis=1), r.sum(axis=0)
+    disentanglement = completeness = 1.0
+    if quantities > 1:
+        per_unit = 1.0 - _entropy(r / np.where(rows[:, None] > 0, rows[:, None], 1), quantities)
+        disentanglement = float(np.sum(rows / rows.sum() * per_unit))
+    if units > 1:
+        per_quantity = 1.0 - _entropy((r / np.where(columns > 0, columns, 1)).T, units)
+        completeness = float(np.mean(per_quantity[columns > 0]))
     return disentanglement, completeness
 
 

@@ -9,6 +9,7 @@ from sigae.cli.explore.handlers import explore
 from sigae.cli.options import (
     DATA_HELP,
     add_data_options,
+    add_factor_options,
     add_label_options,
     add_model,
     command,
@@ -29,6 +30,7 @@ def register(commands: Any) -> None:
     sub.add_argument("data", type=Path, nargs="?", metavar="DATA", help=DATA_HELP)
     add_data_options(sub)
     add_label_options(sub, use="colour the map (default: by anomaly score) by ")
+    add_factor_options(sub, required=False)
     sub.add_argument("--projection", choices=["auto", "pca", "umap"], default="auto",
                      help="the map: PCA of the codes, or UMAP (auto: UMAP when installed and "
                      "at most 20,000 signals, else PCA)")

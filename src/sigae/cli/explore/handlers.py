@@ -32,8 +32,17 @@ def explore(args: argparse.Namespace) -> Outcome:
         if signals is None:
             raise SigaeError("--labels colour the map of DATA; give DATA too.")
         labels, label_name = read_labels(args.labels, args.color_by, signals)
+    units = None
+    if args.factors is not None:
+        from sigae.cli.labels import read_factors
+        from sigae.study.factors import factors
+
+        if signals is None:
+            raise SigaeError("--factors are quantities of the signals of DATA; give DATA too.")
+        values, names = read_factors(args.factors, args.factor_names, len(signals))
+        units = factors(model, signals, values, names=names, circular=args.circular)
     session = ExploreSession(model, signals, labels=labels, label_name=label_name,
-                             projection=args.projection)
+                             projection=args.projection, factors=units)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     # IPPROTO_TCP, so that asyncio turns Nagle off on its connections (else a reply waits
     # for a delayed ACK: 40 ms a request)

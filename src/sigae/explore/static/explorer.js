@@ -186,12 +186,13 @@ function startExplorer(root, request, hooks = {}) {
       "code = [" + state.code.map(v => v.toPrecision(4)).join(", ") + "]";
   }
   function buildSliders() {
-    const { latent_dim, span, mean, std } = state.info;
+    const { latent_dim, span, mean, std, units: carried } = state.info;
     const box = $("sliders");
     for (let i = 0; i < latent_dim; i++) {
       const row = document.createElement("div");
       row.className = "slider";
       row.innerHTML = `<label for="z${i}">z${i}</label><input id="z${i}" type="range" min="${-span}" max="${span}" step="0.01" value="0"><span class="value" id="v${i}">0.00</span>`;
+      if (carried && carried[i]) row.title = `z${i} moves the ${carried[i]}`;  // text, never markup
       box.append(row);
       row.querySelector("input").addEventListener("input", event => {
         const units = Number(event.target.value);
