@@ -23,6 +23,7 @@ def inputs(tmp_path_factory) -> Path:
     """Every file a page's commands read, small: made once per test run."""
     import sigae
     from conftest import tiny_config
+    from sigae.io.write import write_table
 
     folder = tmp_path_factory.mktemp("inputs")
     rng = np.random.default_rng(0)
@@ -34,7 +35,8 @@ def inputs(tmp_path_factory) -> Path:
     shutil.copy(ROOT / "tests" / "data" / "tfkeras2" / "seed_tfkeras2.h5",
                 folder / "autoencoder.h5")
     np.save(folder / "oscillations.npy", sigae.datasets.oscillations(40, length=101).train)
-    train, test = sigae.datasets.oscillations(240, length=48)
+    train, test, _, test_factors = sigae.datasets.oscillations(240, length=48, factors=True)
+    write_table(folder / "test_factors.csv", test_factors.columns())
     labels = (np.abs(np.asarray(train)).max(axis=(1, 2)) > 1.2).astype(int)
     np.save(folder / "train.npy", train)
     np.save(folder / "train_labels.npy", labels)

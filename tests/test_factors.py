@@ -240,3 +240,19 @@ def test_latent_size_shows_its_progress_and_writes_its_json(capsys, tmp_path):
     assert (tmp_path / "out" / "size.png").exists()
     with pytest.raises(DataError, match="below the 40 values of one signal"):
         size(bumps(n=60), [2, 40])
+
+
+def test_a_curve_that_never_flattens_leaves_the_suggestion_to_the_intrinsic_dimension():
+    from sigae.study.size import suggest
+
+    falling = suggest([2, 3, 4, 5, 6, 8], [0.54, 0.24, 0.14, 0.063, 0.037, 0.022], [0.7] * 6,
+                      3.97, 0.01, [1.0] * 6)
+    assert not falling.flattened
+    assert falling.suggested == 4
+    assert "the intrinsic dimension decides: the signals are made from about 4.0 numbers" \
+        in falling.why
+    flat = suggest([2, 3, 4, 5], [0.5, 0.1, 0.015, 0.012], [0.7] * 4, 7.0, 0.01, [1.0] * 4)
+    assert flat.flattened
+    assert flat.suggested == 4
+    assert flat.why == ("the smallest size whose validation NMSE (0.0150) is within 0.01 of "
+                        "the best (0.0120)")

@@ -119,9 +119,10 @@ def test_the_report_has_every_section_and_needs_no_network(capsys, model_file, x
     assert code == 0
     page = _Links()
     page.feed((tmp_path / "r.html").read_text())
-    # every section but the dial's frontier, which --frontier asks for (tests/test_frontier.py)
+    # every section but the dial's frontier, which --frontier asks for (tests/test_frontier.py),
+    # and the units' quantities, which --factors asks for (tests/test_factors.py)
     assert page.ids == [s.lower().replace(" ", "-") for s in SECTIONS
-                        if s != "Frontier of the dial"]
+                        if s not in ("Frontier of the dial", "Units and quantities")]
     assert page.sources
     assert all(s.startswith("data:image/png;base64,") for s in page.sources)
 
@@ -132,7 +133,8 @@ def test_without_labels_the_report_has_no_section_on_them(capsys, model_file, x_
     page = _Links()
     page.feed((tmp_path / "r.html").read_text())
     assert page.ids == [s.lower().replace(" ", "-") for s in SECTIONS
-                        if s not in ("Codes and labels", "Frontier of the dial")]
+                        if s not in ("Codes and labels", "Frontier of the dial",
+                                     "Units and quantities")]
 
 
 @pytest.mark.parametrize(("argv", "message"), [

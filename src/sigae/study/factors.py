@@ -6,8 +6,7 @@ beside them, of PCA codes of the same size:
 
 - **how well each quantity can be read from the code**: its cross-validated R² from a
   linear regressor (least squares) and from a nonlinear one (a small neural network on the
-  standardized code, scikit-learn's `MLPRegressor`), 5 seeded folds (over a seeded 5,000
-  signals where there are more);
+  standardized code, scikit-learn's `MLPRegressor`), 5 seeded folds;
 - **which units carry it**, as the DCI framework of Eastwood & Williams (2018, "A framework
   for the quantitative evaluation of disentangled representations") measures it: an
   importance matrix `R` (units x quantities) from one tree ensemble per quantity (extra
@@ -16,6 +15,8 @@ beside them, of PCA codes of the same size:
   averaged with weights of each unit's share of importance); *completeness*, how much
   each quantity lives in one unit alone (1 - the entropy of its column, base d, averaged);
   *informativeness*, the ensembles' mean R² on the other 20% (clipped at 0).
+
+Where there are more than 3,000 signals, a seeded 3,000 of them are measured.
 
 A circular quantity (an angle, `circular=`) is read through its sine and cosine: its R² is
 their mean, its importance their sum, so a value and the same value plus 2 pi are one.
@@ -41,7 +42,7 @@ from sigae.study.probe import pca_coder
 
 FOLDS = 5
 HIDDEN = (128, 128)
-MAX_SIGNALS = 5000
+MAX_SIGNALS = 3000
 TREES = 60
 HELD_OUT = 0.2
 
@@ -228,8 +229,13 @@ def targets(table: Factors) -> tuple[np.ndarray, list[list[int]]]:
 
 
 def read(codes: np.ndarray, table: Factors, seed: int = 0) -> Reading:
-    """How well `codes` read each quantity of `table`, and DCI."""
+    """How well `codes` read each quantity of `table`, and DCI, over a seeded
+    `MAX_SIGNALS` of the signals where there are more."""
     y, groups = targets(table)
+    if len(codes) > MAX_SIGNALS:
+        rows = np.sort(np.random.default_rng(seed).choice(len(codes), MAX_SIGNALS,
+                                                          replace=False))
+        codes, y = codes[rows], y[rows]
     importance, informativeness = importances(codes, y, groups, seed)
     disentanglement, completeness = dci(importance)
     return Reading(r2=cross_validated_r2(codes, y, groups, "nonlinear", seed),
@@ -240,11 +246,10 @@ def read(codes: np.ndarray, table: Factors, seed: int = 0) -> Reading:
 
 def cross_validated_r2(codes: np.ndarray, y: np.ndarray, groups: list[list[int]], kind: str,
                        seed: int = 0) -> np.ndarray:
-    """Each quantity's R² from out-of-fold predictions (`FOLDS` seeded folds, over a seeded
-    `MAX_SIGNALS` of the signals where there are more): a group of columns (an angle's sine
-    and cosine) scores their mean. `kind`: `"linear"` (least squares) or `"nonlinear"` (a
-    small neural network, `HIDDEN` units, early stopping, on the standardized code and
-    targets)."""
+    """Each quantity's R² from out-of-fold predictions (`FOLDS` seeded folds): a group of
+    columns (an angle's sine and cosine) scores their mean. `kind`: `"linear"` (least
+    squares) or `"nonlinear"` (a small neural network, `HIDDEN` units, early stopping, on
+    the standardized code and targets)."""
     from sklearn.linear_model import LinearRegression
     from sklearn.metrics import r2_score
     from sklearn.model_selection import KFold, cross_val_predict
@@ -252,10 +257,6 @@ def cross_validated_r2(codes: np.ndarray, y: np.ndarray, groups: list[list[int]]
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if len(codes) > MAX_SIGNALS:
-        rows = np.sort(np.random.default_rng(seed).choice(len(codes), MAX_SIGNALS,
-                                                          replace=False))
-        codes, y = codes[rows], y[rows]
     y = (y - y.mean(axis=0)) / y.std(axis=0)
     regressor = (LinearRegression() if kind == "linear" else
                  make_pipeline(StandardScaler(), MLPRegressor(
@@ -264,7 +265,7 @@ def cross_validated_r2(codes: np.ndarray, y: np.ndarray, groups: list[list[int]]
     folds = KFold(min(FOLDS, len(codes)), shuffle=True, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        predicted = cross_val_predict(regressor, codes, y, cv=folds)
+        predicted = cross_val_predict(regressor, codes, y, cv=folds, n_jobs=-1)
     scores = r2_score(y, predicted, multioutput="raw_values")
     return np.asarray([float(np.mean(scores[g])) for g in groups])
 

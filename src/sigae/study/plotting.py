@@ -156,7 +156,9 @@ def plot_size(result: SizeResult) -> Figure:
     axes.plot(result.dims, result.nmse_pca, "s--", color="tab:grey", label="PCA")
     at = result.nmse_sigae[result.dims.index(result.suggested)]
     axes.axvline(result.suggested, color="tab:red", linestyle=":",
-                 label=f"suggested: {result.suggested} (within {result.margin:g} of the best)")
+                 label=f"suggested: {result.suggested} " + (
+                     f"(within {result.margin:g} of the best)" if result.flattened else
+                     "(the intrinsic dimension: the curve has not flattened)"))
     axes.plot([result.suggested], [at], "o", color="tab:red")
     axes.set_yscale("log")
     axes.set_xlabel("latent size")

@@ -3,9 +3,12 @@ and an estimate of how many numbers the signals are made from.
 
 `size` trains the default design at each latent size (seeded, the same split, no
 augmentation, bounded epochs) and reads each one's validation NMSE and PCA's of the same
-size on the same validation signals (`Comparison`); it suggests the smallest size whose NMSE
+size on the same validation signals (`Comparison`). It suggests the smallest size whose NMSE
 is within `margin` of the best size's (by default 0.01: one hundredth of the signals'
-variance). Beside it, the TwoNN estimate of the intrinsic dimension (Facco et al. 2017,
+variance) where the curve flattens among the sizes tried; where it does not (only the
+largest size is within the margin: each unit more still helped, in the epochs given), the
+curve cannot say, and the suggestion is the smallest size tried at least the intrinsic
+dimension, rounded: the TwoNN estimate (Facco et al. 2017,
 "Estimating the intrinsic dimension of datasets by a minimal neighborhood information"):
 from each signal's two nearest neighbours, of the normalized signals projected on the
 principal axes that hold 99% of their variance (which leaves most of the noise out: noise
@@ -38,9 +41,11 @@ class SizeResult:
         nmse_sigae: The default design's validation NMSE at each size.
         nmse_pca: PCA's of the same size on the same validation signals.
         intrinsic_dimension: The TwoNN estimate for the signals.
-        suggested: The smallest size within `margin` of the best NMSE.
+        suggested: The smallest size within `margin` of the best NMSE where the curve
+            flattens, else the smallest size at least the rounded intrinsic dimension.
         margin: The margin, in NMSE.
         seconds: The training time of each size.
+        flattened: Whether a size below the largest is within `margin` of the best.
     """
 
     dims: tuple[int, ...]
@@ -50,10 +55,17 @@ class SizeResult:
     suggested: int
     margin: float
     seconds: tuple[float, ...]
+    flattened: bool = True
 
     @property
     def why(self) -> str:
         best = min(self.nmse_sigae)
+        if not self.flattened:
+            return (f"the reconstruction still improved up to the largest size tried (none "
+                    f"smaller is within {self.margin:g} of its NMSE, {best:.4f}), so the "
+                    f"intrinsic dimension decides: the signals are made from about "
+                    f"{self.intrinsic_dimension:.1f} numbers (TwoNN); longer training "
+                    "(--epochs) shows where the curve flattens")
         at = self.nmse_sigae[self.dims.index(self.suggested)]
         return (f"the smallest size whose validation NMSE ({at:.4f}) is within {self.margin:g} "
                 f"of the best ({best:.4f})")
@@ -63,15 +75,16 @@ class SizeResult:
         return {"dims": list(self.dims), "nmse_sigae": list(self.nmse_sigae),
                 "nmse_pca": list(self.nmse_pca),
                 "intrinsic_dimension": self.intrinsic_dimension,
-                "suggested": self.suggested, "margin": self.margin, "why": self.why,
-                "seconds": list(self.seconds)}
+                "suggested": self.suggested, "margin": self.margin,
+                "flattened": self.flattened, "why": self.why, "seconds": list(self.seconds)}
 
     def lines(self) -> list[str]:
         lines = ["size  NMSE sigae  NMSE PCA"]
         lines += [f"{d:4d}  {a:10.4f}  {b:8.4f}{'  <- suggested' if d == self.suggested else ''}"
                   for d, a, b in zip(self.dims, self.nmse_sigae, self.nmse_pca, strict=True)]
-        lines.append(f"suggested size {self.suggested}: {self.why}; intrinsic dimension "
-                     f"(TwoNN) {self.intrinsic_dimension:.1f}")
+        lines.append(f"suggested size {self.suggested}: {self.why}" + (
+            f"; intrinsic dimension (TwoNN) {self.intrinsic_dimension:.1f}"
+            if self.flattened else ""))
         return lines
 
 
@@ -115,10 +128,21 @@ def size(x: np.ndarray | SignalArray, dims: Sequence[int], *, margin: float = MA
         seconds.append(time.perf_counter() - start)
         if on_size is not None:
             on_size(dim, nmse[-1], pca[-1], seconds[-1])
+    return suggest(dims, nmse, pca, two_nn(signals, seed=seed), margin, seconds)
+
+
+def suggest(dims: Sequence[int], nmse: Sequence[float], pca: Sequence[float],
+            intrinsic: float, margin: float, seconds: Sequence[float]) -> SizeResult:
+    """The suggestion from the NMSE curve where it flattens, else from the intrinsic
+    dimension (see the module's text)."""
     best = min(nmse)
-    suggested = next(d for d, e in zip(dims, nmse, strict=True) if e <= best + margin)
-    return SizeResult(tuple(dims), tuple(nmse), tuple(pca), two_nn(signals, seed=seed),
-                      suggested, margin, tuple(seconds))
+    within = [d for d, e in zip(dims, nmse, strict=True) if e <= best + margin]
+    flattened = within[0] < dims[-1] or len(dims) == 1
+    suggested = within[0]
+    if not flattened and np.isfinite(intrinsic):
+        suggested = next((d for d in dims if d >= round(intrinsic)), dims[-1])
+    return SizeResult(tuple(dims), tuple(map(float, nmse)), tuple(map(float, pca)),
+                      float(intrinsic), suggested, margin, tuple(seconds), flattened)
 
 
 def two_nn(x: np.ndarray, *, variance: float = 0.99, seed: int = 0) -> float:

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from sigae.cli.options import Interrupted, load_model_data
 from sigae.cli.printer import Outcome, note, warn
 from sigae.errors import SigaeError
+
+
+def _units(args: argparse.Namespace, model: Any, signals: Any) -> Any:
+    """Which unit carries which quantity of --factors, or `None` without them."""
+    if args.factors is None:
+        return None
+    from sigae.cli.labels import read_factors
+    from sigae.study.factors import factors
+
+    if signals is None:
+        raise SigaeError("--factors are quantities of the signals of DATA; give DATA too.")
+    values, names = read_factors(args.factors, args.factor_names, len(signals))
+    return factors(model, signals, values, names=names, circular=args.circular)
 
 
 def explore(args: argparse.Namespace) -> Outcome:
@@ -32,17 +46,8 @@ def explore(args: argparse.Namespace) -> Outcome:
         if signals is None:
             raise SigaeError("--labels colour the map of DATA; give DATA too.")
         labels, label_name = read_labels(args.labels, args.color_by, signals)
-    units = None
-    if args.factors is not None:
-        from sigae.cli.labels import read_factors
-        from sigae.study.factors import factors
-
-        if signals is None:
-            raise SigaeError("--factors are quantities of the signals of DATA; give DATA too.")
-        values, names = read_factors(args.factors, args.factor_names, len(signals))
-        units = factors(model, signals, values, names=names, circular=args.circular)
     session = ExploreSession(model, signals, labels=labels, label_name=label_name,
-                             projection=args.projection, factors=units)
+                             projection=args.projection, factors=_units(args, model, signals))
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     # IPPROTO_TCP, so that asyncio turns Nagle off on its connections (else a reply waits
     # for a delayed ACK: 40 ms a request)
