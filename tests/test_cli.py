@@ -155,6 +155,9 @@ def test_demo_trains_saves_plots_and_checks(capsys, tmp_path):
         assert (tmp_path / name).stat().st_size > 1000
     assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert np.load(tmp_path / "test.npy").shape == (500, 501, 1)
+    factors = (tmp_path / "test_factors.csv").read_text().splitlines()
+    assert factors[0] == "amplitude,frequency,decay,phase"
+    assert len(factors) == 501
     assert f"sigae explore {tmp_path / 'model.sigae'} {tmp_path / 'test.npy'}" in stdout
     # ... a command that runs as printed: sigae where it is on the PATH, else a path to it
     line = next(line for line in stdout.splitlines() if line.startswith("explore it"))

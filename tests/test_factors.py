@@ -256,3 +256,17 @@ def test_a_curve_that_never_flattens_leaves_the_suggestion_to_the_intrinsic_dime
     assert flat.suggested == 4
     assert flat.why == ("the smallest size whose validation NMSE (0.0150) is within 0.01 of "
                         "the best (0.0120)")
+
+
+def test_the_regression_targets_of_a_ts_file_are_quantities(tmp_path):
+    from pathlib import Path
+
+    from sigae.cli.labels import read_factors
+    from sigae.io import load_signals
+
+    archive = Path(__file__).parent / "data" / "archive" / "Covid3Month_TRAIN.ts"
+    signals = load_signals(archive)
+    values, names = read_factors(archive, None, len(signals))
+    assert names == ["target"]
+    assert values.shape == (len(signals), 1)
+    assert values.dtype.kind == "f"

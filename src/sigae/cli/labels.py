@@ -116,7 +116,7 @@ def read_factors(path: Path, names: list[str] | None, n: int) -> tuple[Any, list
             except (OSError, ValueError) as error:
                 raise DataError(f"{path}: cannot read the quantities ({error}).") from None
         else:
-            values, name = _label_values(path, None, n)
+            values, name = _label_values(path, None, n)[0], "target"
         values = np.asarray(values)
         if values.ndim not in (1, 2):
             raise DataError(f"{path}: holds an array of shape {values.shape}; give one row "
