@@ -32,7 +32,8 @@ class Signals:
             `lengths[i]` on are padding, whatever they hold. A model never sees their
             values (it sees the recording's last sample held, `sigae.io.arrays.Padded`),
             and no loss, statistic or error counts them.
-        note: What was done to make the recordings one length, in words, for the user.
+        note: What was done to the data as it was read (columns left out, recordings made
+            one length), in words, for the user.
         names: The name of each recording (a folder's file names), indexed by `row`.
 
     `np.asarray(signals)` reads all of the data into memory.
