@@ -119,7 +119,8 @@ def _register_meaning(study: Any, studies: Any) -> None:
                      help="directory for size.json and size.png (created if missing)")
     sub.add_argument("--margin", type=non_negative_float, default=0.01,
                      help="suggest the smallest size whose validation NMSE is within this "
-                     "of the best (default: 0.01)")
+                     "of the best, where the curve flattens among the sizes tried (where it "
+                     "does not, the intrinsic dimension decides) (default: 0.01)")
     sub.add_argument("--epochs", type=positive_int, default=60,
                      help="the most epochs per size (default: 60, with early stopping)")
     sub.add_argument("--seed", type=int, default=0,
