@@ -270,3 +270,12 @@ def test_the_regression_targets_of_a_ts_file_are_quantities(tmp_path):
     assert names == ["target"]
     assert values.shape == (len(signals), 1)
     assert values.dtype.kind == "f"
+
+
+def test_latent_size_refuses_too_few_signals_for_its_largest_size(capsys, tmp_path):
+    np.save(tmp_path / "x.npy", bumps(n=30))
+    err = refused(["latent", "size", tmp_path / "x.npy", "--dims", "2,8", "--out",
+                   tmp_path / "out"], capsys)
+    assert "30 signals are too few to compare sizes up to 8: each size would be trained on 24 " \
+           "signals and validated on 6" in err
+    assert not (tmp_path / "out" / "size.json").exists()

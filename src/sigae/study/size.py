@@ -94,7 +94,8 @@ def size(x: np.ndarray | SignalArray, dims: Sequence[int], *, margin: float = MA
     """Trains the default design at each latent size in `dims` and suggests one.
 
     Args:
-        x: Signals `(n, length, channels)` (array or `Signals`), at least 50.
+        x: Signals `(n, length, channels)` (array or `Signals`), as many as a fit at the
+            largest size needs (`sigae.training.minimum`).
         dims: Latent sizes to try.
         margin: The suggestion is the smallest size whose validation NMSE is at most the
             best one plus `margin`.
@@ -103,9 +104,11 @@ def size(x: np.ndarray | SignalArray, dims: Sequence[int], *, margin: float = MA
         on_size: Called after each size with `(size, nmse, pca_nmse, seconds)`: progress.
 
     Raises:
-        DataError: For no sizes, a size below 1 or not below the values of one signal.
+        DataError: For no sizes, a size below 1 or not below the values of one signal, or
+            fewer signals than a fit at the largest size needs.
     """
     from sigae.model import SignalAutoencoder
+    from sigae.training import minimum
 
     signals = np.asarray(x, dtype="float32")
     if signals.ndim == 2:
@@ -115,6 +118,10 @@ def size(x: np.ndarray | SignalArray, dims: Sequence[int], *, margin: float = MA
     if not dims or dims[0] < 1 or dims[-1] >= values:
         raise DataError(f"The sizes must be at least 1 and below the {values} values of one "
                         f"signal; received {dims}.")
+    caveat = minimum.shortfall(*minimum.sizes(len(signals), 0.2), dims[-1])
+    if caveat is not None:
+        raise DataError(f"{len(signals)} signals are too few to compare sizes up to "
+                        f"{dims[-1]}: each size would be {caveat}.")
     nmse, pca, seconds = [], [], []
     for dim in dims:
         start = time.perf_counter()
