@@ -132,8 +132,9 @@ class FactorsResult:
         """A table of the quantities, then DCI, for the terminal."""
         width = max(len(name) for name in self.names)
         lines = [f"{'quantity':<{width}}  R² codes  R² PCA  (linear: codes  PCA)  units"]
+        carriers = self.units()
         for j, name in enumerate(self.names):
-            units = ", ".join(f"z{u}" for u in self.units()[j]) or "-"
+            units = ", ".join(f"z{u}" for u in carriers[j]) or "-"
             lines.append(f"{name:<{width}}  {self.codes.r2[j]:8.3f}  {self.pca.r2[j]:6.3f}"
                          f"           {self.codes.r2_linear[j]:6.3f} {self.pca.r2_linear[j]:5.3f}"
                          f"  {units}")
