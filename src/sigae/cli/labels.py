@@ -105,43 +105,48 @@ def _as_labels(values: list[str]) -> Any:
 def read_factors(path: Path, names: list[str] | None, n: int) -> tuple[Any, list[str]]:
     """The quantities of `n` signals, one row per signal and one column per quantity: a CSV
     with a header (every column a quantity), a `.npy` array `(n, k)` (named by `names`,
-    else `factor_0`, ...), or the regression targets of a `.ts` / `.arff` file."""
+    else after the file or `factor_0`, ...), or the regression targets of a `.ts` / `.arff`
+    file (`target`)."""
     import numpy as np
 
     suffix = path.suffix.lower()
-    if suffix in (".ts", ".arff", ".npy"):
-        if suffix == ".npy":
-            try:
-                values, name = np.load(path, allow_pickle=False), path.stem
-            except (OSError, ValueError) as error:
-                raise DataError(f"{path}: cannot read the quantities ({error}).") from None
-        else:
-            values, name = _label_values(path, None, n)[0], "target"
-        values = np.asarray(values)
-        if values.ndim not in (1, 2):
-            raise DataError(f"{path}: holds an array of shape {values.shape}; give one row "
-                            "of quantities per signal, shape (n, k).")
-        if values.dtype.kind not in "iuf":
-            raise DataError(f"{path}: holds class labels, not quantities; give numbers (a "
-                            "regression target).")
-        values = values[:, None] if values.ndim == 1 else values
-        found = [name] if values.shape[1] == 1 else [f"factor_{i}"
-                                                     for i in range(values.shape[1])]
-        if suffix == ".npy" and names is not None:
-            if len(names) != values.shape[1]:
-                raise DataError(f"{path}: holds {values.shape[1]} quantities but "
-                                f"--factor-names gives {len(names)} names.")
-            found = names
+    if suffix in (".ts", ".arff"):
+        values, found = np.asarray(_label_values(path, None, n)[0]), ["target"]
+    elif suffix == ".npy":
+        values, found = _factor_array(path, names)
     else:
         values, found = _factor_table(path)
+    if values.dtype.kind not in "iuf":
+        raise DataError(f"{path}: holds class labels, not quantities; give numbers (a "
+                        "regression target).")
     if len(values) != n:
         raise DataError(f"{path}: has {len(values)} rows of quantities but the data has {n} "
                         "signals; give one row per signal, in order.")
-    return values, found
+    return values.reshape(n, -1), found
+
+
+def _factor_array(path: Path, names: list[str] | None) -> tuple[Any, list[str]]:
+    """A `.npy` array of quantities `(n,)` or `(n, k)`, and their names."""
+    import numpy as np
+
+    try:
+        values = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: cannot read the quantities ({error}).") from None
+    if values.ndim not in (1, 2):
+        raise DataError(f"{path}: holds an array of shape {values.shape}; give one row of "
+                        "quantities per signal, shape (n, k).")
+    k = 1 if values.ndim == 1 else values.shape[1]
+    if names is None:
+        return values, [path.stem] if k == 1 else [f"factor_{i}" for i in range(k)]
+    if len(names) != k:
+        raise DataError(f"{path}: holds {k} quantities but --factor-names gives {len(names)} "
+                        "names.")
+    return values, names
 
 
 def _factor_table(path: Path) -> tuple[Any, list[str]]:
-    """A CSV's header and its numeric rows."""
+    """A CSV's header and its columns of numbers."""
     import numpy as np
 
     try:
@@ -153,10 +158,13 @@ def _factor_table(path: Path) -> tuple[Any, list[str]]:
         raise DataError(f"{path}: expected a header line naming the quantities, then one row "
                         "per signal.")
     header = [cell.strip() for cell in rows[0]]
+    columns = []
     for position, name in enumerate(header):
         cells = [row[position] if position < len(row) else "" for row in rows[1:]]
-        if _numbers(cells) is None:
+        column = _numbers(cells)
+        if column is None:
             bad = next(c for c in cells if _numbers([c]) is None)
             raise DataError(f"{path}: column {name!r} holds {bad!r}, not a number; a "
                             "quantities file holds numbers only.")
-    return np.asarray([[float(cell) for cell in row[:len(header)]] for row in rows[1:]]), header
+        columns.append(column)
+    return np.stack(columns, axis=1), header

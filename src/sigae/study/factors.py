@@ -24,6 +24,7 @@ their mean, its importance their sum, so a value and the same value plus 2 pi ar
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -169,6 +170,10 @@ def factors(model: SignalAutoencoder, x: np.ndarray | SignalArray,
     model.require_fitted("relate its codes to quantities")
     signals = np.asarray(check_signals(x, model.config))
     table = as_factors(quantities, names, circular, len(signals))
+    if len(signals) > MAX_SIGNALS:  # the regressors' cost grows with the signals
+        rows = np.sort(np.random.default_rng(seed).choice(len(signals), MAX_SIGNALS,
+                                                          replace=False))
+        signals, table = signals[rows], dataclasses.replace(table, values=table.values[rows])
     codes = np.asarray(model.encode(signals, batch_size=batch_size), dtype="float64")
     pca = pca_coder(model.normalization, model.config.latent_dim, signals)(signals)
     return FactorsResult(table.names, table.circular, read(codes, table, seed),
@@ -230,13 +235,8 @@ def targets(table: Factors) -> tuple[np.ndarray, list[list[int]]]:
 
 
 def read(codes: np.ndarray, table: Factors, seed: int = 0) -> Reading:
-    """How well `codes` read each quantity of `table`, and DCI, over a seeded
-    `MAX_SIGNALS` of the signals where there are more."""
+    """How well `codes` read each quantity of `table`, and DCI."""
     y, groups = targets(table)
-    if len(codes) > MAX_SIGNALS:
-        rows = np.sort(np.random.default_rng(seed).choice(len(codes), MAX_SIGNALS,
-                                                          replace=False))
-        codes, y = codes[rows], y[rows]
     importance, informativeness = importances(codes, y, groups, seed)
     disentanglement, completeness = dci(importance)
     return Reading(r2=cross_validated_r2(codes, y, groups, "nonlinear", seed),

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from sigae.errors import DataError
+from sigae.data.checks import as_float_array
+from sigae.errors import DataError, TrainingError
 from sigae.io.arrays import SignalArray
 
 MARGIN = 0.01
@@ -109,16 +110,20 @@ def size(x: np.ndarray | SignalArray, dims: Sequence[int], *, margin: float = MA
     """
     from sigae.model import SignalAutoencoder
     from sigae.training import minimum
+    from sigae.training.settings import TrainingConfig
 
-    signals = np.asarray(x, dtype="float32")
-    if signals.ndim == 2:
-        signals = signals[:, :, None]
+    signals = as_float_array(x, "x")
+    signals = signals[:, :, None] if signals.ndim == 2 else signals
+    if signals.ndim != 3:
+        raise DataError(f"x must be signals (n, length) or (n, length, channels); received "
+                        f"shape {signals.shape}.")
     dims = sorted({int(d) for d in dims})
-    values = signals.shape[1] * signals.shape[2] if signals.ndim == 3 else 0
+    values = signals.shape[1] * signals.shape[2]
     if not dims or dims[0] < 1 or dims[-1] >= values:
         raise DataError(f"The sizes must be at least 1 and below the {values} values of one "
                         f"signal; received {dims}.")
-    caveat = minimum.shortfall(*minimum.sizes(len(signals), 0.2), dims[-1])
+    caveat = minimum.shortfall(*minimum.sizes(len(signals), TrainingConfig.validation_split),
+                               dims[-1])
     if caveat is not None:
         raise DataError(f"{len(signals)} signals are too few to compare sizes up to "
                         f"{dims[-1]}: each size would be {caveat}.")
@@ -129,9 +134,11 @@ def size(x: np.ndarray | SignalArray, dims: Sequence[int], *, margin: float = MA
                                               channels=signals.shape[2], latent_dim=dim,
                                               seed=seed)
         model.fit(signals, epochs=epochs, seed=seed, verbose=0, augment="none")
-        assert model.comparison is not None  # a fit with validation compares
-        nmse.append(float(model.comparison.nmse))
-        pca.append(float(model.comparison.pca_nmse))
+        comparison = model.comparison
+        if comparison is None:  # every fit with validation signals compares
+            raise TrainingError(f"the fit at size {dim} made no comparison with PCA.")
+        nmse.append(float(comparison.nmse))
+        pca.append(float(comparison.pca_nmse))
         seconds.append(time.perf_counter() - start)
         if on_size is not None:
             on_size(dim, nmse[-1], pca[-1], seconds[-1])
