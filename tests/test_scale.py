@@ -19,7 +19,7 @@ from conftest import sigae_process, signals, tiny_config
 from sigae.cli import main
 
 TRAIN = ["--epochs", "6", "--patience", "0", "--batch-size", "16", "--seed", "0",
-         "--latent-dim", "3", "--quiet"]
+         "--latent-dim", "3", "--schedule", "linear", "--quiet"]
 
 
 def weights(path):
@@ -66,12 +66,15 @@ def test_a_run_killed_and_resumed_ends_with_the_same_weights(uninterrupted, mome
     assert not (directory / "m.sigae.checkpoint").exists()
 
 
-def test_resuming_in_python_gives_the_same_weights(tmp_path):
+@pytest.mark.parametrize("schedule", ["constant", "linear"])
+def test_resuming_in_python_gives_the_same_weights(tmp_path, schedule):
     import keras
 
     x = signals(60)
+    settings = {"epochs": 5, "batch_size": 16, "patience": None, "seed": 0, "verbose": 0,
+                "schedule": schedule}
     whole = sigae.SignalAutoencoder(tiny_config(noise_std=0.05), seed=0)
-    whole.fit(x, epochs=5, batch_size=16, patience=None, seed=0, verbose=0)
+    whole.fit(x, **settings)
 
     class Kill(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -81,12 +84,10 @@ def test_resuming_in_python_gives_the_same_weights(tmp_path):
     checkpoint = tmp_path / "run.checkpoint"
     first = sigae.SignalAutoencoder(tiny_config(noise_std=0.05), seed=0)
     with pytest.raises(KeyboardInterrupt):
-        first.fit(x, epochs=5, batch_size=16, patience=None, seed=0, verbose=0,
-                  checkpoint=checkpoint, callbacks=[Kill()])
+        first.fit(x, **settings, checkpoint=checkpoint, callbacks=[Kill()])
     assert checkpoint.exists()
     again = sigae.SignalAutoencoder(tiny_config(noise_std=0.05), seed=0)
-    again.fit(x, epochs=5, batch_size=16, patience=None, seed=0, verbose=0,
-              checkpoint=checkpoint)
+    again.fit(x, **settings, checkpoint=checkpoint)
     assert all(np.array_equal(a, b) for a, b in zip(whole.autoencoder.get_weights(),
                                                      again.autoencoder.get_weights(),
                                                      strict=True))
@@ -110,7 +111,8 @@ def with_checkpoint(tmp_path):
     model = sigae.SignalAutoencoder.from_preset("default", length=48, latent_dim=3, seed=0)
     with pytest.raises(KeyboardInterrupt):
         model.fit(x, epochs=6, batch_size=16, patience=None, seed=0, verbose=0,
-                  checkpoint=tmp_path / "m.sigae.checkpoint", callbacks=[Kill()])
+                  schedule="linear", checkpoint=tmp_path / "m.sigae.checkpoint",
+                  callbacks=[Kill()])
     return tmp_path
 
 

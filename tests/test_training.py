@@ -173,21 +173,24 @@ def test_invalid_training_settings_are_refused(data, keyword, value, message):
 @pytest.mark.parametrize(
     ("n_train", "expected"),
     [
-        (1200, (100, 100, 10)),
-        (800, (100, 100, 10)),
-        (500, (50, 200, 20)),
-        (100, (12, 300, 30)),
-        (24, (8, 300, 30)),
+        (1200, (100, 45, 10, "linear", 3e-3)),
+        (800, (100, 45, 10, "linear", 3e-3)),
+        (500, (50, 200, 20, "constant", 1e-3)),
+        (100, (12, 300, 30, "constant", 1e-3)),
+        (24, (8, 300, 30, "constant", 1e-3)),
     ],
 )
 def test_auto_settings_follow_the_data_size(n_train, expected):
     resolved = TrainingConfig().resolved(n_train)
-    assert (resolved.batch_size, resolved.epochs, resolved.patience) == expected
+    assert (resolved.batch_size, resolved.epochs, resolved.patience, resolved.schedule,
+            resolved.learning_rate) == expected
 
 
 def test_explicit_settings_override_the_automatic_ones():
-    resolved = TrainingConfig(epochs=7, batch_size=3, patience=None).resolved(30)
-    assert (resolved.epochs, resolved.batch_size, resolved.patience) == (7, 3, None)
+    resolved = TrainingConfig(epochs=7, batch_size=3, patience=None, learning_rate=0.01,
+                              schedule="constant").resolved(1200)
+    assert (resolved.epochs, resolved.batch_size, resolved.patience, resolved.learning_rate,
+            resolved.schedule) == (7, 3, None, 0.01, "constant")
 
 
 def test_training_uses_the_questions_plain_adam_by_default(data):

@@ -254,7 +254,8 @@ class SignalAutoencoder:
         validation_split: float = 0.2,
         validation_data: Inputs | None = None,
         patience: int | str | None = AUTO,
-        learning_rate: float = 1e-3,
+        learning_rate: float | str = AUTO,
+        schedule: str = AUTO,
         weight_decay: float = 0.0,
         seed: int | None = None,
         verbose: str | int = "auto",
@@ -296,8 +297,9 @@ class SignalAutoencoder:
         checks, the small-data choice, the record, the checkpoint's life).
 
         Settings left at `"auto"` are chosen from the number of training signals; for 800
-        or more they are the question's (batch 100, 100 epochs) with patience 10. See
-        `sigae.training.automatic.AUTOMATIC` for the table.
+        or more, the question's batch of 100 and 45 epochs of the `"linear"` schedule
+        peaking at 3e-3, with patience 10; smaller sets train longer at a constant 1e-3.
+        See `sigae.training.automatic.AUTOMATIC` for the table.
 
         Data larger than memory streams from disk: give `Signals` loaded lazily (a `.npy`
         or HDF5 file, see `sigae.load_signals`) or an `np.memmap`. Up to 256 MB
@@ -325,7 +327,12 @@ class SignalAutoencoder:
             patience: Early-stopping patience in epochs; `None` trains all epochs. The
                 weights of the best epoch (or the starting weights, if no epoch beat
                 them) are restored at the end in both cases.
-            learning_rate: Adam's learning rate.
+            learning_rate: Adam's learning rate: the peak of the `"linear"` schedule.
+            schedule: The learning rate over the epochs: `"constant"`, or `"linear"`,
+                rising over the first epochs (one in 15) to `learning_rate`, then falling
+                linearly towards zero at the last of `epochs` (`sigae.training.schedule`).
+                Each `fit` call runs its own schedule; a run resumed from a checkpoint
+                continues it exactly.
             weight_decay: Decoupled weight decay of the convolutional path (AdamW); 0
                 (default) trains with plain Adam, as the question did.
             seed: Makes the run reproducible: seeds the initial weights of an untrained
@@ -380,7 +387,8 @@ class SignalAutoencoder:
         """
         settings = config or TrainingConfig.with_augment(
             augment, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
-            patience=patience, learning_rate=learning_rate, weight_decay=weight_decay,
+            patience=patience, learning_rate=learning_rate, schedule=schedule,
+            weight_decay=weight_decay,
             seed=seed, precision=precision, tolerance=tolerance)
         try:
             fitted = fitting.fit(

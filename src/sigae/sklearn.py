@@ -52,7 +52,9 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
         epochs: Maximum epochs, or `"auto"` (chosen from the number of signals).
         batch_size: Signals per step, or `"auto"`.
         patience: Early-stopping patience, `"auto"`, or `None` for every epoch.
-        learning_rate: Adam's learning rate.
+        learning_rate: Adam's learning rate, or `"auto"` (chosen from the number of
+            signals with the schedule).
+        schedule: `"auto"`, `"constant"` or `"linear"` (`SignalAutoencoder.fit`).
         validation_split: Fraction held out for early stopping (none below 10 signals).
         signal_shape: `(length, channels)` of each row of 2-D input.
         random_state: Seed for a reproducible fit.
@@ -65,8 +67,8 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
     def __init__(self, latent_dim: int = 16, *, preset: str = "default",
                  blocks: tuple[tuple[int, int, int], ...] | None = None,
                  epochs: int | str = "auto", batch_size: int | str = "auto",
-                 patience: int | str | None = "auto", learning_rate: float = 1e-3,
-                 validation_split: float = 0.2, signal_shape: tuple[int, int] | None = None,
+                 patience: int | str | None = "auto", learning_rate: float | str = "auto",
+                 schedule: str = "auto", validation_split: float = 0.2, signal_shape: tuple[int, int] | None = None,
                  random_state: int | None = None, verbose: int = 0,
                  augment: str = "auto") -> None:
         self.latent_dim = latent_dim
@@ -76,6 +78,7 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.patience = patience
         self.learning_rate = learning_rate
+        self.schedule = schedule
         self.validation_split = validation_split
         self.signal_shape = signal_shape
         self.random_state = random_state
@@ -105,7 +108,7 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
         split = self.validation_split if len(signals) >= MIN_SIGNALS_FOR_VALIDATION else 0.0
         model.fit(signals, epochs=self.epochs, batch_size=self.batch_size,
                   patience=self.patience, learning_rate=self.learning_rate,
-                  validation_split=split, seed=self.random_state, verbose=self.verbose,
+                  schedule=self.schedule, validation_split=split, seed=self.random_state, verbose=self.verbose,
                   augment=self.augment)
         self.model_ = model
         return self

@@ -11,6 +11,7 @@ from sigae.io.arrays import SignalArray
 from sigae.training.devices import Placement, process_shard
 from sigae.training.evaluate import ValidationLoss
 from sigae.training.guard import GuardCallback
+from sigae.training.schedule import ScheduleCallback
 from sigae.training.settings import Resolved
 
 
@@ -21,6 +22,7 @@ def run_epochs(placement: Placement, x_train: SignalArray, settings: Resolved,
                after_guard: Sequence[keras.callbacks.Callback] = ()) -> None:
     """Trains `placement.views` for the epochs `settings` allow, from `first_epoch`.
 
+    Each epoch starts by setting the learning rate of its number (`settings.schedule`).
     At the end of every epoch the weights first come back from several devices, then
     `validation` sets `val_loss`, then the user's `callbacks` run, then the guard, which
     so has the last word on the weights at every step; `after_guard` (the checkpoint) sees
@@ -28,7 +30,8 @@ def run_epochs(placement: Placement, x_train: SignalArray, settings: Resolved,
     raising included), the model's own views hold the best weights so far.
     """
     several = placement.several
-    first = [*placement.callbacks, *([] if validation is None else [validation])]
+    first = [ScheduleCallback(settings.schedule, settings.learning_rate, settings.epochs),
+             *placement.callbacks, *([] if validation is None else [validation])]
     batches = Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch,
                       whole=several, shard=process_shard() if several else (0, 1),
                       augment=settings.augmentation)

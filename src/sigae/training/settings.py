@@ -10,6 +10,7 @@ from typing import Any
 from sigae.core.validate import check_choice, check_number
 from sigae.data.augment import Augmentation
 from sigae.training.automatic import AUTO, tier_for
+from sigae.training.schedule import SCHEDULES
 
 PRECISIONS = ("float32", "bfloat16")
 """`fit`'s precisions: float32 throughout, or bfloat16 compute with float32 weights."""
@@ -18,9 +19,10 @@ PRECISIONS = ("float32", "bfloat16")
 @dataclass(frozen=True)
 class TrainingConfig:
     """How to train. `"auto"` settings are chosen from the number of training signals
-    (`sigae.training.automatic.AUTOMATIC`): for 800 or more they are the question's, batch
-    100 and 100 epochs, with early stopping after 10 epochs without improvement; smaller
-    sets get smaller batches, more epochs and more patience.
+    (`sigae.training.automatic.AUTOMATIC`): for 800 or more, the question's batch of 100
+    and 45 epochs whose learning rate rises over 3 epochs to 3e-3 and falls linearly
+    towards zero, with early stopping after 10 epochs without improvement; smaller sets get
+    smaller batches, a constant 1e-3, more epochs and more patience.
 
     Args:
         epochs: Maximum number of passes over the training data.
@@ -32,7 +34,10 @@ class TrainingConfig:
             twice as many while no epoch has beaten the starting weights (from a PCA start
             the error often rises for a few epochs before it falls); `None` trains all
             `epochs`. The best weights are restored either way.
-        learning_rate: Adam's learning rate.
+        learning_rate: Adam's learning rate, the peak of a `"linear"` schedule.
+        schedule: `"constant"`, or `"linear"`: the learning rate rises over the first
+            epochs (one in 15) to `learning_rate`, then falls linearly towards zero at the
+            last of `epochs` (`sigae.training.schedule`).
         weight_decay: Decoupled weight decay (AdamW); the PCA-initialized linear path is
             never decayed (`Views.decay_exempt`). 0 (default) trains with plain Adam, as
             the question did.
@@ -57,7 +62,8 @@ class TrainingConfig:
     batch_size: int | str = AUTO
     validation_split: float = 0.2
     patience: int | str | None = AUTO
-    learning_rate: float = 1e-3
+    learning_rate: float | str = AUTO
+    schedule: str = AUTO
     weight_decay: float = 0.0
     seed: int | None = None
     augment: Augmentation | str = AUTO
@@ -71,7 +77,9 @@ class TrainingConfig:
         check_number("validation_split", self.validation_split, minimum=0, below=1)
         check_number("patience", self.patience, integer=True, minimum=1,
                      alternatives=(None, AUTO))
-        check_number("learning_rate", self.learning_rate, positive=True)
+        check_number("learning_rate", self.learning_rate, positive=True,
+                     alternatives=(AUTO,))
+        check_choice("schedule", self.schedule, (AUTO, *SCHEDULES))
         check_number("weight_decay", self.weight_decay, minimum=0)
         check_number("seed", self.seed, integer=True, alternatives=(None,))
         if not isinstance(self.augment, Augmentation):
@@ -105,16 +113,21 @@ class TrainingConfig:
                         else int(self.batch_size)),
             patience=(tier.patience if self.patience == AUTO
                       else None if self.patience is None else int(self.patience)),
-            validation_split=self.validation_split, learning_rate=self.learning_rate,
+            validation_split=self.validation_split,
+            learning_rate=(tier.learning_rate if self.learning_rate == AUTO
+                           else float(self.learning_rate)),
+            schedule=tier.schedule if self.schedule == AUTO else self.schedule,
             weight_decay=self.weight_decay, seed=self.seed, augment=self.augment,
             precision=self.precision, tolerance=self.tolerance)
 
     def fixed_for(self, n_train: int) -> TrainingConfig:
-        """A copy whose `"auto"` epochs, batch size and patience are those chosen for
-        `n_train` signals, whatever size it is later used with."""
+        """A copy whose `"auto"` epochs, batch size, patience, learning rate and schedule
+        are those chosen for `n_train` signals, whatever size it is later used with."""
         resolved = self.resolved(n_train)
-        return dataclasses.replace(self, epochs=resolved.epochs,
-                                   batch_size=resolved.batch_size, patience=resolved.patience)
+        return dataclasses.replace(
+            self, epochs=resolved.epochs, batch_size=resolved.batch_size,
+            patience=resolved.patience, learning_rate=resolved.learning_rate,
+            schedule=resolved.schedule)
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,7 @@ class Resolved:
     patience: int | None
     validation_split: float
     learning_rate: float
+    schedule: str
     weight_decay: float
     seed: int | None
     augment: Augmentation | str

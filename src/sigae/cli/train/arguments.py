@@ -117,8 +117,14 @@ def _fit_options(sub: argparse.ArgumentParser) -> None:
                      help="early-stopping patience in epochs (doubled until an epoch beats "
                      "the start), 0 to train all epochs; the best weights are kept either "
                      f"way (default: {automatic_default('patience')})")
-    sub.add_argument("--learning-rate", type=positive_float, default=1e-3,
-                     help="Adam's learning rate (default: 0.001)")
+    sub.add_argument("--learning-rate", type=positive_float,
+                     help="Adam's learning rate, the peak of a linear schedule (default: "
+                     f"{automatic_default('learning_rate')})")
+    # sigae.training.schedule.SCHEDULES, written out: importing it brings Keras into --help
+    sub.add_argument("--schedule", choices=["auto", "constant", "linear"], default="auto",
+                     help="the learning rate over the epochs: constant, or linear (rising over "
+                     "the first epochs, one in 15, then falling towards zero at the last) "
+                     f"(default: {automatic_default('schedule')})")
     sub.add_argument("--weight-decay", type=non_negative_float, default=0.0,
                      help="AdamW weight decay of the convolutional path (default: 0, plain "
                      "Adam)")

@@ -149,7 +149,8 @@ def _settings(args: argparse.Namespace) -> Any:
         args.augment, epochs=auto(args.epochs), batch_size=auto(args.batch_size),
         validation_split=args.validation_split,
         patience=None if args.patience == 0 else auto(args.patience),
-        learning_rate=args.learning_rate, weight_decay=args.weight_decay, seed=args.seed,
+        learning_rate=auto(args.learning_rate), schedule=args.schedule,
+        weight_decay=args.weight_decay, seed=args.seed,
         precision=args.precision, tolerance=args.tolerance)
 
 
