@@ -3,6 +3,8 @@ per epoch from the epoch's number alone."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import keras
 import numpy as np
 import pytest
@@ -16,7 +18,7 @@ def test_a_linear_run_rises_over_its_warm_up_then_falls_towards_zero():
     rates = [rate_at("linear", 3e-3, epoch, 45) for epoch in range(45)]
     assert warmup_epochs(45) == 3
     assert rates[:4] == pytest.approx([0.75e-3, 1.5e-3, 2.25e-3, 3e-3 * (1 - 0.5 / 42)])
-    assert all(later < earlier for earlier, later in zip(rates[3:], rates[4:]))
+    assert all(later < earlier for earlier, later in pairwise(rates[3:]))
     assert rates[-1] == pytest.approx(3e-3 * 0.5 / 42)  # the last epoch still learns
     assert max(rates) <= 3e-3
 

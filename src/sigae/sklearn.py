@@ -68,7 +68,8 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
                  blocks: tuple[tuple[int, int, int], ...] | None = None,
                  epochs: int | str = "auto", batch_size: int | str = "auto",
                  patience: int | str | None = "auto", learning_rate: float | str = "auto",
-                 schedule: str = "auto", validation_split: float = 0.2, signal_shape: tuple[int, int] | None = None,
+                 schedule: str = "auto", validation_split: float = 0.2,
+                 signal_shape: tuple[int, int] | None = None,
                  random_state: int | None = None, verbose: int = 0,
                  augment: str = "auto") -> None:
         self.latent_dim = latent_dim
@@ -108,8 +109,8 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
         split = self.validation_split if len(signals) >= MIN_SIGNALS_FOR_VALIDATION else 0.0
         model.fit(signals, epochs=self.epochs, batch_size=self.batch_size,
                   patience=self.patience, learning_rate=self.learning_rate,
-                  schedule=self.schedule, validation_split=split, seed=self.random_state, verbose=self.verbose,
-                  augment=self.augment)
+                  schedule=self.schedule, validation_split=split, seed=self.random_state,
+                  verbose=self.verbose, augment=self.augment)
         self.model_ = model
         return self
 
