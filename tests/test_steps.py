@@ -13,12 +13,15 @@ import pytest
 
 import sigae
 from conftest import tiny_config
-from sigae.architecture import steps
+from sigae.architecture import stepcache, steps
 
 
 @pytest.fixture
 def traces(monkeypatch):
-    """The kinds of step traced (a shared step's body runs only while JAX traces it)."""
+    """The kinds of step traced (a shared step's body runs only while JAX traces it), in a
+    process that keeps no step on disk (sigae.architecture.stepcache: a step read from there
+    is not traced)."""
+    monkeypatch.setattr(stepcache, "folder", lambda: None)
     seen: list[str] = []
     step = steps.Traced.step
 

@@ -27,6 +27,8 @@ from typing import Any
 
 import keras
 
+from sigae.architecture.stepcache import Steps
+
 
 class Traced:
     """The static argument of a shared step: equal for models whose steps trace alike.
@@ -100,8 +102,8 @@ def _maker(kind: str) -> Callable[..., Any]:
 def _shared() -> Callable[..., Any]:
     import jax
 
-    return jax.jit(lambda state, data, traced: traced.step(state, data), static_argnums=2,
-                   donate_argnums=0)
+    return Steps(jax.jit(lambda state, data, traced: traced.step(state, data),
+                         static_argnums=2, donate_argnums=0))
 
 
 def _shareable(model: keras.Model) -> bool:

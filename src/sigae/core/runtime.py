@@ -46,6 +46,7 @@ _MMAP_THRESHOLD = 2**30
 _TRIM_THRESHOLD = 2**31 - 1
 
 _warned: set[str] = set()
+_chosen: list[Path] = []  # the folder of JAX's cache, where sigae chose it
 
 
 def enabled() -> bool:
@@ -115,6 +116,9 @@ def use_compilation_cache() -> Path | None:
         The cache's folder, or `None` when sigae set none.
     """
     imported = sys.modules.get("jax")
+    inherited = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    if inherited and enabled() and Path(inherited) == _cache_folder():
+        _chosen.append(Path(inherited))  # set by the sigae process that started this one
     if (not enabled() or os.environ.get("KERAS_BACKEND") != "jax"
             or "JAX_COMPILATION_CACHE_DIR" in os.environ
             or (imported is not None and imported.config.jax_compilation_cache_dir)):
@@ -136,7 +140,15 @@ def use_compilation_cache() -> Path | None:
             imported.config.update(name.lower(), value)
         os.environ.setdefault(name, str(value))  # and processes started from this one
     warnings.filterwarnings("ignore", message="Error (reading|writing) persistent compilation")
+    _chosen.append(folder)
     return folder
+
+
+
+def compilation_cache_folder() -> Path | None:
+    """The folder of JAX's cache if sigae chose it (`use_compilation_cache`, in this process
+    or the one that started it), else `None`."""
+    return _chosen[-1] if _chosen else None
 
 
 def _cache_folder() -> Path | None:
