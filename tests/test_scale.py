@@ -17,9 +17,10 @@ import pytest
 import sigae
 from conftest import sigae_process, signals, tiny_config
 from sigae.cli import main
+from sigae.training.schedule import decay
 
 TRAIN = ["--epochs", "6", "--patience", "0", "--batch-size", "16", "--seed", "0",
-         "--latent-dim", "3", "--schedule", "linear", "--quiet"]
+         "--latent-dim", "3", "--schedule", "plateau", "--quiet"]
 
 
 def weights(path):
@@ -66,13 +67,14 @@ def test_a_run_killed_and_resumed_ends_with_the_same_weights(uninterrupted, mome
     assert not (directory / "m.sigae.checkpoint").exists()
 
 
-@pytest.mark.parametrize("schedule", ["constant", "linear"])
-def test_resuming_in_python_gives_the_same_weights(tmp_path, schedule):
+@pytest.mark.parametrize(("schedule", "epochs"), [("constant", 5), ("linear", 5),
+                                                ("plateau", 40)])
+def test_resuming_in_python_gives_the_same_weights(tmp_path, schedule, epochs):
     import keras
 
     x = signals(60)
-    settings = {"epochs": 5, "batch_size": 16, "patience": None, "seed": 0, "verbose": 0,
-                "schedule": schedule}
+    settings = {"epochs": epochs, "batch_size": 16, "patience": None, "seed": 0,
+                "verbose": 0, "schedule": schedule}
     whole = sigae.SignalAutoencoder(tiny_config(noise_std=0.05), seed=0)
     whole.fit(x, **settings)
 
@@ -93,6 +95,8 @@ def test_resuming_in_python_gives_the_same_weights(tmp_path, schedule):
                                                      strict=True))
     assert again.history == whole.history
     assert not checkpoint.exists()
+    if schedule == "plateau":  # the resumed epochs held the rate, then decayed it
+        assert decay(whole.history.val_loss, epochs)[0] > 2
 
 
 @pytest.fixture
@@ -111,7 +115,7 @@ def with_checkpoint(tmp_path):
     model = sigae.SignalAutoencoder.from_preset("default", length=48, latent_dim=3, seed=0)
     with pytest.raises(KeyboardInterrupt):
         model.fit(x, epochs=6, batch_size=16, patience=None, seed=0, verbose=0,
-                  schedule="linear", checkpoint=tmp_path / "m.sigae.checkpoint",
+                  schedule="plateau", checkpoint=tmp_path / "m.sigae.checkpoint",
                   callbacks=[Kill()])
     return tmp_path
 

@@ -173,8 +173,8 @@ def test_invalid_training_settings_are_refused(data, keyword, value, message):
 @pytest.mark.parametrize(
     ("n_train", "expected"),
     [
-        (1200, (100, 45, 10, "linear", 3e-3)),
-        (800, (100, 45, 10, "linear", 3e-3)),
+        (1200, (100, 100, 10, "plateau", 3e-3)),
+        (800, (100, 100, 10, "plateau", 3e-3)),
         (500, (50, 200, 20, "constant", 1e-3)),
         (100, (12, 300, 30, "constant", 1e-3)),
         (24, (8, 300, 30, "constant", 1e-3)),

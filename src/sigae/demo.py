@@ -57,8 +57,8 @@ def run_demo(
 
     Args:
         out_dir: Output directory.
-        epochs: Maximum epochs; `"auto"` is 45 for the 1200 training signals (a
-            warm-up and a linear decay of the learning rate).
+        epochs: Maximum epochs; `"auto"` is 100 for the 1200 training signals (the
+            `"plateau"` schedule ends training once its decay is done).
         patience: Early-stopping patience; `"auto"` is 10 here.
         seed: Seed of the data split, the weights and the shuffling.
         verbose: Keras verbosity of training.

@@ -297,8 +297,9 @@ class SignalAutoencoder:
         checks, the small-data choice, the record, the checkpoint's life).
 
         Settings left at `"auto"` are chosen from the number of training signals; for 800
-        or more, the question's batch of 100 and 45 epochs of the `"linear"` schedule
-        peaking at 3e-3, with patience 10; smaller sets train longer at a constant 1e-3.
+        or more, the question's batch of 100 and at most 100 epochs of the `"plateau"`
+        schedule peaking at 3e-3, with patience 10; smaller sets train longer at a constant
+        1e-3.
         See `sigae.training.automatic.AUTOMATIC` for the table.
 
         Data larger than memory streams from disk: give `Signals` loaded lazily (a `.npy`
@@ -327,12 +328,15 @@ class SignalAutoencoder:
             patience: Early-stopping patience in epochs; `None` trains all epochs. The
                 weights of the best epoch (or the starting weights, if no epoch beat
                 them) are restored at the end in both cases.
-            learning_rate: Adam's learning rate: the peak of the `"linear"` schedule.
-            schedule: The learning rate over the epochs: `"constant"`, or `"linear"`,
-                rising over the first epochs (one in 15) to `learning_rate`, then falling
-                linearly towards zero at the last of `epochs` (`sigae.training.schedule`).
-                Each `fit` call runs its own schedule; a run resumed from a checkpoint
-                continues it exactly.
+            learning_rate: Adam's learning rate: the peak of a schedule.
+            schedule: The learning rate over the epochs (`sigae.training.schedule`):
+                `"constant"`; `"linear"`, rising over the first epochs (up to 3) to
+                `learning_rate`, then falling linearly towards zero at the last of
+                `epochs`; or `"plateau"`, the same warm-up, then `learning_rate` until the
+                validation loss has not improved for 5 epochs, then a linear fall over 40%
+                of the epochs so far (at least 10), after which training ends. Each `fit`
+                call runs its own schedule; a run resumed from a checkpoint continues it
+                exactly.
             weight_decay: Decoupled weight decay of the convolutional path (AdamW); 0
                 (default) trains with plain Adam, as the question did.
             seed: Makes the run reproducible: seeds the initial weights of an untrained

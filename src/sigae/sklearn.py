@@ -54,7 +54,8 @@ class AutoencoderTransformer(TransformerMixin, BaseEstimator):
         patience: Early-stopping patience, `"auto"`, or `None` for every epoch.
         learning_rate: Adam's learning rate, or `"auto"` (chosen from the number of
             signals with the schedule).
-        schedule: `"auto"`, `"constant"` or `"linear"` (`SignalAutoencoder.fit`).
+        schedule: `"auto"`, `"constant"`, `"linear"` or `"plateau"`
+            (`SignalAutoencoder.fit`).
         validation_split: Fraction held out for early stopping (none below 10 signals).
         signal_shape: `(length, channels)` of each row of 2-D input.
         random_state: Seed for a reproducible fit.

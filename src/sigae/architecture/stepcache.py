@@ -81,14 +81,18 @@ class Steps:
         key = (traced, tree, shapes)
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = self._compile(state, data, traced, repr(
-                (traced.key, str(tree), shapes)))
+            # The device the state lives on runs the step (one device: see `_shareable`).
+            device = next((next(iter(leaf.devices())) for leaf in leaves
+                           if hasattr(leaf, "devices")), jax.devices()[0])
+            compiled = self._compiled[key] = self._compile(
+                state, data, traced, device, repr((traced.key, str(tree), shapes, device.id)))
         return compiled(state, data)
 
-    def _compile(self, state: Any, data: Any, traced: Any, described: str) -> Any:
+    def _compile(self, state: Any, data: Any, traced: Any, device: Any,
+                 described: str) -> Any:
         path = _file_for(described)
         if path is not None and path.exists():
-            loaded = _load(path, (state, data))
+            loaded = _load(path, (state, data), device)
             if loaded is not None:
                 self.read += 1
                 return loaded
@@ -196,7 +200,7 @@ def _cpu() -> str:
     return repr(sorted({line for line in lines if line.split(":")[0].strip() in wanted}))
 
 
-def _load(path: Path, arguments: Any) -> Any:
+def _load(path: Path, arguments: Any, device: Any) -> Any:
     """The compiled step in `path`, or `None` (logged) if it cannot be read."""
     import jax
 
@@ -206,7 +210,7 @@ def _load(path: Path, arguments: Any) -> Any:
         out_tree = jax.tree_util.PyTreeDef.deserialize_using_proto(
             jax.tree_util.default_registry, payload[4:4 + size])
         in_tree = jax.tree.structure((arguments, {}))
-        compiled = _deserialize(payload[4 + size:], in_tree, out_tree)
+        compiled = _deserialize(payload[4 + size:], in_tree, out_tree, device)
         os.utime(path)  # recently used
         return compiled
     except Exception as error:  # a cache only saves time
@@ -238,20 +242,20 @@ def _evict(where: Path) -> None:
         file.unlink(missing_ok=True)
 
 
-def _deserialize(serialized: bytes, in_tree: Any, out_tree: Any) -> Any:
-    """`serialize_executable.deserialize_and_load` through an unpickler that builds only
-    the objects of `_TRUSTED`."""
+def _deserialize(serialized: bytes, in_tree: Any, out_tree: Any, device: Any) -> Any:
+    """`serialize_executable.deserialize_and_load` onto `device`, through an unpickler that
+    builds only the objects of `_TRUSTED`."""
     import jax
     from jax.experimental import serialize_executable
 
-    class Unpickler(serialize_executable._JaxPjrtUnpickler):  # type: ignore[misc]
+    class Unpickler(serialize_executable._JaxPjrtUnpickler):
         def find_class(self, module: str, name: str) -> Any:
             if (module, name) not in _TRUSTED:
                 raise ValueError(f"a compiled step may not hold {module}.{name}")
             return super().find_class(module, name)
 
-    backend = jax.devices()[0].client
-    unloaded, args_info_flat, no_kwargs = Unpickler(io.BytesIO(serialized), backend).load()
+    unloaded, args_info_flat, no_kwargs = Unpickler(io.BytesIO(serialized), device.client,
+                                                    [device]).load()
     return jax.stages.Compiled(unloaded.load(), [], in_tree.unflatten(args_info_flat),
                                out_tree, no_kwargs=no_kwargs)
 

@@ -43,9 +43,10 @@ class Tier:
 
 
 AUTOMATIC = (
-    # The question's batch; a warm-up and a linear decay reach in 45 epochs what a constant
-    # 1e-3 reaches in up to 100 (benchmarks/README.md, "Time to quality").
-    Tier(800, "800 or more", 100, 45, 10, "linear", 3e-3),
+    # The question's batch and epochs; a warm-up, a hold until the validation loss levels
+    # off and a decay reach in about 40 epochs what a constant 1e-3 reaches in up to 100
+    # (benchmarks/README.md, "Time to quality").
+    Tier(800, "800 or more", 100, 100, 10, "plateau", 3e-3),
     Tier(200, "200 to 799", 50, 200, 20, "constant", 1e-3),
     Tier(0, "under 200", None, 300, 30, "constant", 1e-3),
 )
@@ -71,6 +72,6 @@ def automatic_table() -> str:
 
 def automatic_default(setting: str) -> str:
     """How `--help` states a setting's automatic default, e.g.
-    `"chosen from the number of signals; 45 for 800 or more"`."""
+    `"chosen from the number of signals; 100 for 800 or more"`."""
     top = AUTOMATIC[0]
     return f"chosen from the number of signals; {getattr(top, setting)} for {top.label}"

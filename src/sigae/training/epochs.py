@@ -22,7 +22,8 @@ def run_epochs(placement: Placement, x_train: SignalArray, settings: Resolved,
                after_guard: Sequence[keras.callbacks.Callback] = ()) -> None:
     """Trains `placement.views` for the epochs `settings` allow, from `first_epoch`.
 
-    Each epoch starts by setting the learning rate of its number (`settings.schedule`).
+    Each epoch starts by setting its learning rate (`settings.schedule`, from the epoch's
+    number and the losses the guard monitored so far).
     At the end of every epoch the weights first come back from several devices, then
     `validation` sets `val_loss`, then the user's `callbacks` run, then the guard, which
     so has the last word on the weights at every step; `after_guard` (the checkpoint) sees
@@ -30,7 +31,8 @@ def run_epochs(placement: Placement, x_train: SignalArray, settings: Resolved,
     raising included), the model's own views hold the best weights so far.
     """
     several = placement.several
-    first = [ScheduleCallback(settings.schedule, settings.learning_rate, settings.epochs),
+    first = [ScheduleCallback(settings.schedule, settings.learning_rate, settings.epochs,
+                              guard.monitored),
              *placement.callbacks, *([] if validation is None else [validation])]
     batches = Batches(x_train, settings.batch_size, settings.seed, start_epoch=first_epoch,
                       whole=several, shard=process_shard() if several else (0, 1),

@@ -91,6 +91,10 @@ class GuardCallback(keras.callbacks.Callback):
         self._start_errors = None if start is None else np.asarray(start, "float64")
         self.best_weights = best_weights
 
+    def monitored(self) -> list[float]:
+        """The monitored loss of every epoch of the run so far."""
+        return self.val_losses if self.monitor == "val_loss" else self.losses
+
     def history(self) -> TrainingHistory:
         """The run so far as a `TrainingHistory`."""
         return TrainingHistory(loss=tuple(self.losses), val_loss=tuple(self.val_losses),

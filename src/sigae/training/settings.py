@@ -20,9 +20,9 @@ PRECISIONS = ("float32", "bfloat16")
 class TrainingConfig:
     """How to train. `"auto"` settings are chosen from the number of training signals
     (`sigae.training.automatic.AUTOMATIC`): for 800 or more, the question's batch of 100
-    and 45 epochs whose learning rate rises over 3 epochs to 3e-3 and falls linearly
-    towards zero, with early stopping after 10 epochs without improvement; smaller sets get
-    smaller batches, a constant 1e-3, more epochs and more patience.
+    and at most 100 epochs of the `"plateau"` schedule peaking at 3e-3, with early stopping
+    after 10 epochs without improvement; smaller sets get smaller batches, a constant 1e-3,
+    more epochs and more patience.
 
     Args:
         epochs: Maximum number of passes over the training data.
@@ -34,10 +34,13 @@ class TrainingConfig:
             twice as many while no epoch has beaten the starting weights (from a PCA start
             the error often rises for a few epochs before it falls); `None` trains all
             `epochs`. The best weights are restored either way.
-        learning_rate: Adam's learning rate, the peak of a `"linear"` schedule.
-        schedule: `"constant"`, or `"linear"`: the learning rate rises over the first
-            epochs (one in 15) to `learning_rate`, then falls linearly towards zero at the
-            last of `epochs` (`sigae.training.schedule`).
+        learning_rate: Adam's learning rate, the peak of a schedule.
+        schedule: The learning rate over the epochs (`sigae.training.schedule`):
+            `"constant"`; `"linear"`, rising over the first epochs (up to 3) to
+            `learning_rate`, then falling linearly towards zero at the last of `epochs`;
+            or `"plateau"`, the same warm-up, then `learning_rate` until the monitored loss
+            has not improved for 5 epochs, then a linear fall over 40% of the epochs so far
+            (at least 10, ending by the last of `epochs`), after which training ends.
         weight_decay: Decoupled weight decay (AdamW); the PCA-initialized linear path is
             never decayed (`Views.decay_exempt`). 0 (default) trains with plain Adam, as
             the question did.

@@ -118,13 +118,16 @@ def _fit_options(sub: argparse.ArgumentParser) -> None:
                      "the start), 0 to train all epochs; the best weights are kept either "
                      f"way (default: {automatic_default('patience')})")
     sub.add_argument("--learning-rate", type=positive_float,
-                     help="Adam's learning rate, the peak of a linear schedule (default: "
+                     help="Adam's learning rate, the peak of a schedule (default: "
                      f"{automatic_default('learning_rate')})")
     # sigae.training.schedule.SCHEDULES, written out: importing it brings Keras into --help
-    sub.add_argument("--schedule", choices=["auto", "constant", "linear"], default="auto",
-                     help="the learning rate over the epochs: constant, or linear (rising over "
-                     "the first epochs, one in 15, then falling towards zero at the last) "
-                     f"(default: {automatic_default('schedule')})")
+    sub.add_argument("--schedule", choices=["auto", "constant", "linear", "plateau"],
+                     default="auto",
+                     help="the learning rate over the epochs: constant; linear (rising over "
+                     "the first epochs, up to 3, then falling towards zero at the last); or "
+                     "plateau (the same rise, held until the validation loss has not improved "
+                     "for 5 epochs, then falling over 40%% of the epochs so far, at least 10, "
+                     f"and training ends) (default: {automatic_default('schedule')})")
     sub.add_argument("--weight-decay", type=non_negative_float, default=0.0,
                      help="AdamW weight decay of the convolutional path (default: 0, plain "
                      "Adam)")
