@@ -7,14 +7,19 @@ samples, `validation_split=0.2`, batch 100, Adam):
 - the question's own code in plain Keras (no sigae imported), and the `question` preset:
   median seconds per epoch (epochs 2..end);
 - the default design at the demo's size: training signals per second, the final
-  validation loss after a fixed number of epochs, and the fixed cost of a `fit` call (its
-  wall time less epochs x the median epoch), with an empty and with a filled compilation
-  cache;
+  validation loss after a fixed number of epochs (at a constant 1e-3 where the code has
+  schedules, so that both codes take the same steps), and the fixed cost of a `fit` call
+  (its wall time less epochs x the median epoch), with an empty and with a filled
+  compilation cache (which holds the compiled steps too, `sigae.architecture.stepcache`);
 - `encode` of the default design on 10,000 signals in memory, default batch and batch 1000;
 - `sigae demo`, wall time of the whole command;
 - this machine's sgemm (XLA's float32 matrix product, 2000 x 2000), measured in the same
   run, and each figure as a share of it (FLOPs counted from the layers: 2 per
   multiply-add; training = 3 x the forward pass, plus the validation's forward pass).
+
+With `--parts quality` (or `quality speed`), time to quality too: for the demo's data and two
+sets of `benchmarks/representation.py`, the time and epochs each code's default takes to reach
+the earlier commit's test loss (`benchmarks/time_to_quality.py`, whose docstring says how).
 
 Every measurement is a fresh process; the phases of one repeat run one after the other,
 so the commits are measured side by side under the same conditions; medians over repeats.
@@ -37,6 +42,7 @@ runs with this environment's packages.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -100,6 +106,8 @@ def _sigae_phase(preset: str, data: str, epochs: int, encode: bool,
     clock = _clock(keras)  # each epoch, its validation included, timed in Keras' own fit
     start = time.perf_counter()
     mixed = {} if precision == "float32" else {"precision": precision}  # older commits
+    if "schedule" in inspect.signature(model.fit).parameters:  # the same steps as before
+        mixed |= {"schedule": "constant", "learning_rate": 1e-3}
     history = model.fit(train, epochs=epochs, patience=None, seed=0, verbose=0,
                         callbacks=[clock], **mixed)
     total = time.perf_counter() - start
@@ -266,6 +274,10 @@ def main() -> None:
     parser.add_argument("--isa", nargs="+", choices=list(ISA_FLAGS), default=["native"],
                         help="the vector ISAs XLA may use, one run each (AVX2: "
                         "--xla_cpu_max_isa=AVX2)")
+    parser.add_argument("--parts", nargs="+", choices=["speed", "quality"], default=["speed"],
+                        help="speed: the figures above; quality: time to quality "
+                        "(benchmarks/time_to_quality.py, native ISA, written to --out with "
+                        "-quality before its suffix)")
     parser.add_argument("--table", type=Path, help="print the Markdown tables of a result file")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -297,6 +309,17 @@ def main() -> None:
 
     import sigae
 
+    if "quality" in args.parts:
+        import time_to_quality
+
+        quality = time_to_quality.run(args.before, args.repeats, question_epochs=40)
+        quality["machine"] = machine.describe()
+        path = args.out.with_name(f"{args.out.stem}-quality{args.out.suffix}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(quality, indent=2))
+        print(time_to_quality.table(quality["summary"]))
+        if "speed" not in args.parts:
+            return
     before = _checkout(args.before)
     work = Path(tempfile.mkdtemp(prefix="sigae-speed-"))
     data = work / "train.npy"

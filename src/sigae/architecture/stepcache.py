@@ -58,8 +58,9 @@ file naming any other is not read."""
 
 class Steps:
     """Calls a jitted step, compiled once per `Traced` description and argument shapes:
-    read from disk when a process before this one compiled it, else lowered and compiled
-    (through JAX's compilation cache) and written for the next.
+    read from disk when a process before this one compiled it, else lowered, compiled
+    afresh and written for the next (with the cache off: compiled through JAX's
+    compilation cache, as `jax.jit` would).
 
     Args:
         jitted: The jitted step, `jitted(state, data, traced)`, `traced` static.
