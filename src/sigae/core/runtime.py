@@ -38,7 +38,7 @@ ENVIRONMENT_VARIABLE = "SIGAE_FAST"
 CACHE_VARIABLE = "SIGAE_CACHE_DIR"
 CACHE_SIZE = 512 * 2**20
 """The compiled programs kept on disk, at most (the least recently used go first)."""
-_CACHE_MIN_COMPILE_SECONDS = 0.05  # quicker compiles are not worth a file
+_CACHE_MIN_COMPILE_SECONDS = 0  # every program: a first `fit` compiles a dozen of 10 ms each
 
 # glibc's mallopt parameters (malloc.h) and the values set: 1 GiB, and the largest int.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
