@@ -63,13 +63,9 @@ ISA_FLAGS = {"native": "", "AVX2": "--xla_cpu_max_isa=AVX2"}
 
 # -- phases (each in its own process) -------------------------------------------------
 
-def _plain_keras_phase(data: str, epochs: int) -> dict:
-    """The question's code (shared/origin/question.md) in plain Keras."""
-    import keras
+def question_autoencoder(keras):
+    """The question's model (shared/origin/question.md) in plain Keras, compiled as it was."""
     from keras import layers
-
-    train = np.load(data)
-    train = (train - train.mean()) / train.std()
 
     def encoder():
         x = keras.Input((501, 1))
@@ -87,6 +83,16 @@ def _plain_keras_phase(data: str, epochs: int) -> dict:
     x = keras.Input((501, 1))
     autoencoder = keras.Model(x, decoder()(encoder()(x)))
     autoencoder.compile(optimizer="adam", loss="mse")
+    return autoencoder
+
+
+def _plain_keras_phase(data: str, epochs: int) -> dict:
+    """The question's code (shared/origin/question.md) in plain Keras."""
+    import keras
+
+    train = np.load(data)
+    train = (train - train.mean()) / train.std()
+    autoencoder = question_autoencoder(keras)
     clock = _clock(keras)
     autoencoder.fit(train, train, epochs=epochs, batch_size=100, validation_split=0.2,
                     verbose=0, callbacks=[clock])

@@ -95,28 +95,12 @@ def _sigae_phase(name: str) -> dict:
 def _plain_phase(epochs: int) -> dict:
     """The question's code in plain Keras on the demo's data, its test loss every epoch."""
     import keras
-    from keras import layers
+    from bench_speed import question_autoencoder
 
-    train, test, _ = _demo_arrays()
+    train, test = _demo_arrays()
     mean, std = train[:1200].mean(), train[:1200].std()  # the training part's, as sigae
     train, test = (train - mean) / std, (test - mean) / std
-
-    def encoder():
-        x = keras.Input((501, 1))
-        h = layers.MaxPooling1D(2)(layers.Conv1D(256, 3, activation="tanh")(x))
-        h = layers.MaxPooling1D(2)(layers.Conv1D(32, 3, activation="tanh")(h))
-        return keras.Model(x, layers.Dense(32, activation="tanh")(layers.Flatten()(h)))
-
-    def decoder():
-        y = keras.Input((32,))
-        h = layers.Conv1D(32, 3, activation="tanh")(layers.Reshape((32, 1))(y))
-        h = layers.Conv1D(256, 3, activation="tanh")(layers.UpSampling1D(2)(h))
-        h = layers.Dense(501)(layers.Flatten()(layers.UpSampling1D(2)(h)))
-        return keras.Model(y, layers.Reshape((501, 1))(h))
-
-    x = keras.Input((501, 1))
-    autoencoder = keras.Model(x, decoder()(encoder()(x)))
-    autoencoder.compile(optimizer="adam", loss="mse")
+    autoencoder = question_autoencoder(keras)
     watch = _test_loss(keras, test, lambda: 1.0)
     start = time.perf_counter()
     autoencoder.fit(train, train, epochs=epochs, batch_size=100, validation_split=0.2,
@@ -125,10 +109,10 @@ def _plain_phase(epochs: int) -> dict:
             "epochs": epochs, "curve": watch.curve}
 
 
-def _demo_arrays() -> tuple[np.ndarray, np.ndarray, int]:
+def _demo_arrays() -> tuple[np.ndarray, np.ndarray]:
     """The demo's data without importing sigae (for plain Keras): saved by the parent."""
     saved = np.load(os.environ["SIGAE_BENCH_DEMO"])
-    return saved["train"], saved["test"], 16
+    return saved["train"], saved["test"]
 
 
 def _reached(run: dict, target: float) -> tuple[float, int] | None:
