@@ -144,7 +144,6 @@ def use_compilation_cache() -> Path | None:
     return folder
 
 
-
 def compilation_cache_folder() -> Path | None:
     """The folder of JAX's cache if sigae chose it (`use_compilation_cache`, in this process
     or the one that started it), else `None`."""
