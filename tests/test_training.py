@@ -243,3 +243,17 @@ def test_the_final_comparison_is_that_of_a_fresh_pass_over_the_kept_weights(
     assert model.comparison == comparison
     np.testing.assert_array_equal(model.calibration.error_quantiles,
                                   calibration.error_quantiles)
+
+
+def test_a_fresh_fit_of_views_trained_before_starts_from_zero_moments_at_its_rate(data):
+    # The small-data choice trains one twin for every fold: each fold is a first fit.
+    from sigae.training.optimizer import compile_views
+
+    model = sigae.SignalAutoencoder(tiny_config(), seed=0)
+    model.fit(data, epochs=2, batch_size=16, verbose=0, learning_rate=0.01)
+    compile_views(model.views, 2e-3, 0.0, fresh=True)
+    optimizer = model.autoencoder.optimizer
+    assert float(optimizer.learning_rate) == pytest.approx(2e-3)  # it once became 0
+    assert int(optimizer.iterations) == 0
+    assert all(not np.any(np.asarray(v)) for v in optimizer.variables
+               if v is not optimizer.learning_rate and v is not optimizer.iterations)

@@ -44,7 +44,8 @@ def compile_views(views: Views, learning_rate: float, weight_decay: float, *,
         learning_rate: Adam's learning rate.
         weight_decay: Decoupled weight decay; 0 for plain Adam.
         fresh: A first fit: an optimizer already built (by an earlier fit that was
-            undone) starts again from zero moments.
+            undone, or a fold of the small-data choice) starts again from zero moments and
+            step count, at `learning_rate`.
     """
     model = views.autoencoder
     if model.compiled and getattr(model.optimizer, "weight_decay", None) == (
@@ -60,6 +61,8 @@ def compile_views(views: Views, learning_rate: float, weight_decay: float, *,
         else:
             optimizer = Adam(learning_rate)
         model.compile(optimizer=optimizer, loss="mse")
-    if fresh and model.optimizer.built:
+    if fresh and model.optimizer.built:  # zero moments and step count, not the rate
+        rate = model.optimizer.learning_rate  # the variable itself
         for variable in model.optimizer.variables:
-            variable.assign(np.zeros(variable.shape, variable.dtype))
+            if variable is not rate:
+                variable.assign(np.zeros(variable.shape, variable.dtype))
