@@ -23,11 +23,12 @@ def run_epochs(placement: Placement, x_train: SignalArray, settings: Resolved,
     """Trains `placement.views` for the epochs `settings` allow, from `first_epoch`.
 
     Each epoch starts by setting its learning rate (`settings.schedule`, from the epoch's
-    number and the losses the guard monitored so far). At the end of every epoch the weights first come back from several devices, then
-    `validation` sets `val_loss`, then the user's `callbacks` run, then the guard, which
-    so has the last word on the weights at every step; `after_guard` (the checkpoint) sees
-    each epoch as the guard judged it. However the epochs end (a callback or an interrupt
-    raising included), the model's own views hold the best weights so far.
+    number and the losses the guard monitored so far). At the end of every epoch the
+    weights first come back from several devices, then `validation` sets `val_loss`, then
+    the user's `callbacks` run, then the guard, which so has the last word on the weights
+    at every step; `after_guard` (the checkpoint) sees each epoch as the guard judged it.
+    However the epochs end (a callback or an interrupt raising included), the model's own
+    views hold the best weights so far.
     """
     several = placement.several
     first = [ScheduleCallback(settings.schedule, settings.learning_rate, settings.epochs,
